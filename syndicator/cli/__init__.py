@@ -1,0 +1,5 @@
+"""The `syndicator` command line."""
+
+from syndicator.cli.app import main
+
+__all__ = ["main"]

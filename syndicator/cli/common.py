@@ -1,0 +1,39 @@
+"""What every command shares: consoles, the acting person, and clean failure."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+from typing import Any, NoReturn
+
+import typer
+from rich.console import Console
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+EXIT_INVALID = 2  # bad input or usage
+EXIT_FAILED = 1  # the action could not be done (conflict, refused, not found)
+EXIT_ENVIRONMENT = 3  # configuration, database or broker problem
+
+
+def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
+    """Print a one-line error and exit."""
+    err.print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
+    raise typer.Exit(code)
+
+
+def actor(name: str | None) -> str:
+    """The person acting: `--as NAME`, else the operating-system user."""
+    if name:
+        return name.strip()
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return os.environ.get("USER", "unknown")
+
+
+def print_json(data: Any) -> None:
+    """Machine-readable output on stdout."""
+    print(json.dumps(data, indent=2, ensure_ascii=False, default=str))

@@ -1,0 +1,123 @@
+"""Intake commands: `validate`, `route` and `submit` tender files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from syndicator.cli.common import EXIT_FAILED, EXIT_INVALID, actor, out, print_json
+from syndicator.clock import utcnow
+from syndicator.intake import Outcome, submit
+from syndicator.records import Parsed, read_file
+from syndicator.routing import Route, route
+from syndicator.settings import Config
+from syndicator.wiring import load, open_store, tender_context
+
+Files = Annotated[list[Path], typer.Argument(help="JSON files of one tender or an array of them.")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+
+def read_all(files: list[Path], config: Config) -> tuple[list[Parsed], list[str]]:
+    """Every valid record of every file, and one line per problem."""
+    context = tender_context(config, utcnow().date())
+    parsed: list[Parsed] = []
+    lines: list[str] = []
+    for path in files:
+        records, problems = read_file(path, context)
+        parsed.extend(records)
+        lines.extend(problem.line(str(path)) for problem in problems)
+    return parsed, lines
+
+
+def _report_problems(lines: list[str]) -> None:
+    for line in lines:
+        print(line)
+    noun = "problem" if len(lines) == 1 else "problems"
+    out.print(f"[red]{len(lines)} {noun}[/]; nothing was changed", markup=True)
+
+
+def validate(files: Files) -> None:
+    """Check tender files; print one line per problem (FILE: record: field: message)."""
+    _, config = load()
+    parsed, lines = read_all(files, config)
+    if lines:
+        _report_problems(lines)
+        raise typer.Exit(EXIT_INVALID)
+    noun = "record" if len(parsed) == 1 else "records"
+    out.print(f"[green]OK[/] {len(parsed)} {noun} valid", markup=True)
+
+
+def _explain(plan: Route) -> None:
+    count = len(plan.destinations)
+    noun = "destination" if count == 1 else "destinations"
+    out.print(f"[bold]{plan.reference}[/] ({plan.buyer}): {count} {noun}", markup=True)
+    if plan.not_advertised:
+        out.print(f"  not advertised: {plan.not_advertised}")
+    for entry in plan.destinations:
+        after = f" [dim](after {entry.after})[/]" if entry.after else ""
+        out.print(f"  [cyan]{entry.destination}[/]{after}", markup=True)
+        for reason in entry.reasons:
+            out.print(f"      {reason}")
+    for warning in plan.warnings:
+        out.print(f"  [yellow]warning:[/] {warning}", markup=True)
+    out.print()
+
+
+def route_command(files: Files, as_json: AsJson = False) -> None:
+    """Explain which channels each tender must go to, and why (changes nothing)."""
+    _, config = load()
+    parsed, lines = read_all(files, config)
+    if lines:
+        _report_problems(lines)
+        raise typer.Exit(EXIT_INVALID)
+    plans = [route(p.tender, config.policy, config.thresholds) for p in parsed]
+    if as_json:
+        print_json(plans[0].as_dict() if len(plans) == 1 else [p.as_dict() for p in plans])
+        return
+    for plan in plans:
+        _explain(plan)
+
+
+def submit_command(
+    files: Files,
+    as_json: AsJson = False,
+    as_name: Annotated[str | None, typer.Option("--as", help="Who is submitting.")] = None,
+) -> None:
+    """Validate, route and store tenders, then queue their deliveries."""
+    from syndicator.enqueue import broker_enqueuer
+
+    settings, config = load()
+    parsed, lines = read_all(files, config)
+    if lines:
+        _report_problems(lines)
+        raise typer.Exit(EXIT_INVALID)
+    store = open_store(settings)
+    with broker_enqueuer(settings) as enqueue:
+        results = submit(
+            store.sessions, parsed, config.policy, config.thresholds, actor(as_name), utcnow(),
+            enqueue,
+        )
+    if as_json:
+        print_json([result.as_dict() for result in results])
+    else:
+        for result in results:
+            colour = {Outcome.CREATED: "green", Outcome.UNCHANGED: "cyan"}.get(result.outcome, "red")
+            where = ", ".join(result.destinations) or "no channel"
+            out.print(
+                f"[{colour}]{result.outcome.value:9}[/] tender {result.tender_id} "
+                f"{result.buyer}/{result.reference} -> {where}",
+                markup=True,
+            )
+            if result.outcome is not Outcome.CREATED or not result.destinations:
+                out.print(f"          {result.message}")
+    if any(result.outcome is Outcome.CONFLICT for result in results):
+        raise typer.Exit(EXIT_FAILED)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the intake commands to the application."""
+    app.command("validate")(validate)
+    app.command("route")(route_command)
+    app.command("submit")(submit_command)

@@ -1,0 +1,178 @@
+"""Submitting tenders: validate, route, and persist each tender with one delivery per
+destination in one transaction; enqueue the due deliveries only after the commit.
+
+If the process dies between the commit and the enqueue nothing is lost: the deliveries are in
+the database, due, and the sweeper re-enqueues them (ARCHITECTURE.md section 1).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from syndicator.keys import delivery_key
+from syndicator.models import DeliveryRow, TenderRow
+from syndicator.records import Parsed
+from syndicator.routing import Route, RoutingPolicy, route
+from syndicator.states import State
+from syndicator.tender import Tender
+from syndicator.thresholds import Thresholds
+
+Enqueue = Callable[[list[int]], None]
+
+
+class Outcome(StrEnum):
+    """What happened to one submitted record."""
+
+    CREATED = "created"
+    UNCHANGED = "unchanged"  # identical to the stored version: nothing to do
+    CONFLICT = "conflict"  # same reference, different content: refused (amendments come later)
+
+
+@dataclass
+class Submission:
+    """The result of submitting one tender."""
+
+    outcome: Outcome
+    tender_id: int
+    reference: str
+    buyer: str
+    destinations: list[str] = field(default_factory=list)
+    not_advertised: str | None = None
+    message: str = ""
+
+    def as_dict(self) -> dict[str, object]:
+        """The JSON form (CLI --json and the HTTP API)."""
+        return {
+            "outcome": self.outcome.value,
+            "tender_id": self.tender_id,
+            "reference": self.reference,
+            "buyer": self.buyer,
+            "destinations": self.destinations,
+            "not_advertised": self.not_advertised,
+            "message": self.message,
+        }
+
+
+def content_hash(tender: Tender) -> str:
+    """A hash of the record as given (defaults the sender left out are not part of it)."""
+    given = tender.model_dump(mode="json", exclude_unset=True)
+    canonical = json.dumps(given, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _existing(session: Session, tender: Tender) -> TenderRow | None:
+    query = (
+        select(TenderRow)
+        .where(TenderRow.buyer == tender.buyer, TenderRow.reference == tender.reference)
+        .order_by(TenderRow.version.desc())
+        .limit(1)
+    )
+    return session.scalars(query).first()
+
+
+def _compare(row: TenderRow, digest: str) -> Submission:
+    destinations = [entry["destination"] for entry in row.route["destinations"]]
+    if row.content_hash == digest:
+        return Submission(
+            Outcome.UNCHANGED, row.id, row.reference, row.buyer, destinations,
+            row.route.get("not_advertised"),
+            f"already submitted on {row.created_at:%Y-%m-%d %H:%M} UTC as tender {row.id}; nothing to do",
+        )
+    return Submission(
+        Outcome.CONFLICT, row.id, row.reference, row.buyer, destinations,
+        row.route.get("not_advertised"),
+        f"{row.buyer} already has a different tender {row.reference!r} (tender {row.id}); "
+        "changing a submitted tender (an amendment) is not supported yet: use a new reference",
+    )
+
+
+def _rows(tender: Tender, plan: Route, digest: str, actor: str, now: datetime) -> TenderRow:
+    row = TenderRow(
+        buyer=tender.buyer,
+        reference=tender.reference,
+        version=1,
+        title=tender.title,
+        record=tender.model_dump(mode="json"),
+        content_hash=digest,
+        route=plan.as_dict(),
+        submitted_by=actor,
+        created_at=now,
+    )
+    for entry in plan.destinations:
+        held = entry.after is not None
+        row.deliveries.append(DeliveryRow(
+            buyer=tender.buyer,
+            destination=entry.destination,
+            state=(State.HELD if held else State.PENDING).value,
+            key=delivery_key(tender.buyer, tender.reference, 1, entry.destination),
+            gate=entry.after,
+            next_attempt_at=None if held else now,
+            enqueued_at=None if held else now,
+            created_at=now,
+            updated_at=now,
+        ))
+    return row
+
+
+def submit_one(
+    sessions: sessionmaker[Session],
+    parsed: Parsed,
+    policy: RoutingPolicy,
+    thresholds: Thresholds,
+    actor: str,
+    now: datetime,
+) -> tuple[Submission, list[int]]:
+    """Persist one tender in its own transaction; returns it and the ids now due."""
+    tender = parsed.tender
+    digest = content_hash(tender)
+    plan = route(tender, policy, thresholds)
+    with sessions.begin() as session:
+        existing = _existing(session, tender)
+        if existing is not None:
+            return _compare(existing, digest), []
+        row = _rows(tender, plan, digest, actor, now)
+        session.add(row)
+        try:
+            session.flush()
+        except IntegrityError:
+            session.rollback()
+            with sessions() as again:
+                raced = _existing(again, tender)
+            if raced is None:
+                raise
+            return _compare(raced, digest), []
+        due = [d.id for d in row.deliveries if d.state == State.PENDING]
+        result = Submission(
+            Outcome.CREATED, row.id, tender.reference, tender.buyer, plan.names(),
+            plan.not_advertised,
+            "submitted" if plan.destinations else f"recorded, not advertised: {plan.not_advertised}",
+        )
+    return result, due
+
+
+def submit(
+    sessions: sessionmaker[Session],
+    records: Sequence[Parsed],
+    policy: RoutingPolicy,
+    thresholds: Thresholds,
+    actor: str,
+    now: datetime,
+    enqueue: Enqueue | None = None,
+) -> list[Submission]:
+    """Submit validated records; each is committed, then its due deliveries are enqueued."""
+    results = []
+    for parsed in records:
+        result, due = submit_one(sessions, parsed, policy, thresholds, actor, now)
+        if due and enqueue is not None:
+            enqueue(due)
+        results.append(result)
+    return results

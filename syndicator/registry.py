@@ -1,0 +1,74 @@
+"""The explicit table from destination names to adapter classes, and building adapters from
+the active profile with secrets from the environment.
+
+A destination is a channel family, optionally with a part after a colon that the adapter
+interprets: `trade-press:construction-press` is the `trade-press` adapter, publication
+`construction-press`. The core imports concrete channels only through this table.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from syndicator.channel import Channel
+from syndicator.configfiles import ConfigError, validate
+from syndicator.settings import Config
+
+ADAPTERS: Mapping[str, str] = {
+    "crystal": "channels.crystal:CrystalChannel",
+    "bluelight": "channels.bluelight:BluelightChannel",
+    "source-east-midlands": "channels.source_east_midlands:SourceEastMidlandsChannel",
+    "ted": "channels.ted:TedChannel",
+    "trade-press": "channels.trade_press:TradePressChannel",
+}
+
+
+def family(destination: str) -> str:
+    """'trade-press:construction-press' -> 'trade-press'."""
+    return destination.split(":", 1)[0]
+
+
+def channel_class(name: str) -> type[Channel]:
+    """The adapter class of a channel family."""
+    try:
+        target = ADAPTERS[family(name)]
+    except KeyError:
+        raise KeyError(f"no adapter is registered for {name!r}") from None
+    module_name, class_name = target.split(":")
+    cls: type[Channel] = getattr(importlib.import_module(module_name), class_name)
+    return cls
+
+
+def env_name(channel: str, field: str) -> str:
+    """SYNDICATOR_<CHANNEL>_<FIELD>: where a channel's secret comes from."""
+    return f"SYNDICATOR_{channel}_{field}".upper().replace("-", "_")
+
+
+def _section(config: Config, channel: str, environ: Mapping[str, str]) -> dict[str, Any]:
+    sections = config.channels.profile_sections(config.profile)
+    values = dict(sections.get(channel, {}))
+    model = channel_class(channel).settings_model
+    for field_name in model.model_fields:
+        from_env = environ.get(env_name(channel, field_name))
+        if from_env is not None:
+            values[field_name] = from_env
+    return values
+
+
+def build_channel(config: Config, channel: str, environ: Mapping[str, str] | None = None, **options: Any) -> Channel:
+    """One adapter configured from the active profile; a bad section raises ConfigError."""
+    environ = os.environ if environ is None else environ
+    cls = channel_class(channel)
+    key = f"profiles.{config.profile}.{channel}"
+    if channel not in config.channels.profile_sections(config.profile):
+        raise ConfigError("channels.toml", key, "missing: every channel needs a section in the active profile")
+    settings = validate(cls.settings_model, _section(config, channel, environ), "channels.toml", key)
+    return cls(settings, **options)
+
+
+def build_channels(config: Config, environ: Mapping[str, str] | None = None, **options: Any) -> dict[str, Channel]:
+    """Every registered adapter, configured; the start-up check of the channel profile."""
+    return {name: build_channel(config, name, environ, **options) for name in ADAPTERS}

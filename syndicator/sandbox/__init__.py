@@ -1,0 +1,1 @@
+"""Faithful local simulators of every channel (ARCHITECTURE.md section 6)."""

@@ -1,0 +1,45 @@
+"""The sandbox's own configuration: its credentials (printed at start, and the values the
+shipped `sandbox` channel profile uses) and how long each channel takes to publish."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _default_delays() -> dict[str, float]:
+    return {"bluelight": 3.0, "source-east-midlands": 3.0, "ted": 5.0}
+
+
+@dataclass
+class SandboxConfig:
+    """Credentials, publication delays and where received notices are kept."""
+
+    host: str = "127.0.0.1"
+    port: int = 8900
+    smtp_port: int = 8925
+    data_dir: Path | None = Path("var/sandbox")
+    public_base: str = ""  # URL prefix of published notices; defaults to http://host:port
+    crystal_token: str = "sandbox-crystal-token"
+    bluelight_username: str = "emscu"
+    bluelight_password: str = "sandbox-bluelight-password"
+    sem_api_key: str = "sandbox-sem-key"
+    ted_api_key: str = "sandbox-ted-key"
+    publish_delay: dict[str, float] = field(default_factory=_default_delays)
+
+    def base_url(self) -> str:
+        """Where the sandbox's HTTP server answers."""
+        return self.public_base or f"http://{self.host}:{self.port}"
+
+    def delay(self, channel: str) -> float:
+        """Seconds between receipt and publication on `channel`."""
+        return self.publish_delay.get(channel, 0.0)
+
+    def credentials(self) -> dict[str, str]:
+        """The credentials to print at start."""
+        return {
+            "crystal token": self.crystal_token,
+            "bluelight user": f"{self.bluelight_username}:{self.bluelight_password}",
+            "source-east-midlands api key": self.sem_api_key,
+            "ted api key": self.ted_api_key,
+        }

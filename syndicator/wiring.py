@@ -1,0 +1,72 @@
+"""Composition root: builds the pieces a command or process needs from settings.
+
+Each entry point (CLI command, worker, web application, demo) asks for exactly what it uses;
+nothing here is a global or a singleton.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from syndicator.db import current_revision, head_revision, make_engine, session_factory, upgrade
+from syndicator.settings import Config, Settings, load_config
+from syndicator.tender import TenderContext
+
+
+class SchemaOutOfDate(Exception):
+    """The database is behind this code and automatic upgrade was not asked for."""
+
+
+@dataclass(frozen=True)
+class Store:
+    """An engine and its session factory."""
+
+    engine: Engine
+    sessions: sessionmaker[Session]
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+
+def redacted_url(url: str) -> str:
+    """A database or broker URL safe to print (password hidden)."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # an unparsable URL is shown without its credentials part
+        return url.split("@")[-1]
+
+
+def open_store(settings: Settings, *, auto_upgrade: bool = True) -> Store:
+    """Connect to the status store; create or upgrade the schema when asked."""
+    engine = make_engine(settings.database_url)
+    if auto_upgrade:
+        upgrade(engine)
+    elif current_revision(engine) != head_revision():
+        raise SchemaOutOfDate(
+            f"the database at {redacted_url(settings.database_url)} is at schema "
+            f"{current_revision(engine) or 'none'}, this code needs {head_revision()}: "
+            "run `syndicator db upgrade`"
+        )
+    return Store(engine, session_factory(engine))
+
+
+def tender_context(config: Config, today: date) -> TenderContext:
+    """What record validation needs from configuration."""
+    return TenderContext(
+        buyers=config.buyers.ids,
+        earliest_publication=config.thresholds.earliest,
+        today=today,
+        vat_rate=config.policy.vat_rate,
+    )
+
+
+def load(settings: Settings | None = None) -> tuple[Settings, Config]:
+    """Settings from the environment and the checked configuration files."""
+    settings = settings or Settings()
+    return settings, load_config(settings)

@@ -1,0 +1,87 @@
+"""Fixtures every test layer shares: the shipped configuration, the example tenders, and a
+fixed render context so rendered notices are deterministic."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from syndicator.channel import RenderContext, TedReference
+from syndicator.keys import delivery_key, ted_notice_id
+from syndicator.records import read_file
+from syndicator.routing import route
+from syndicator.settings import REPO_CONFIG, Config, Settings, load_config
+from syndicator.tender import Tender
+from syndicator.wiring import tender_context
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+SHARED = ROOT.parent / "shared"
+TODAY = date(2026, 11, 26)
+DISPATCHED_AT = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+
+def shared_standards() -> Path:
+    """`../shared/standards`, or skip (never in CI, where it must exist)."""
+    folder = SHARED / "standards"
+    if not folder.is_dir():
+        import os
+
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{folder} is missing in CI")
+        pytest.skip(f"{folder} is not on this machine (reference standards live beside the project)")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def config() -> Config:
+    """The shipped configuration."""
+    return load_config(Settings(config_dir=REPO_CONFIG, _env_file=None))  # type: ignore[call-arg]
+
+
+def load_examples(config: Config) -> dict[str, Tender]:
+    """Every shipped example tender by file stem."""
+    context = tender_context(config, TODAY)
+    found = {}
+    for path in sorted(EXAMPLES.glob("*.json")):
+        parsed, problems = read_file(path, context)
+        assert not problems, problems
+        for item in parsed:
+            found[path.stem if len(parsed) == 1 else item.tender.reference] = item.tender
+    return found
+
+
+@pytest.fixture(scope="session")
+def examples(config: Config) -> dict[str, Tender]:
+    """The shipped example tenders, validated as of a fixed date."""
+    return load_examples(config)
+
+
+def render_context(config: Config, tender: Tender, destination: str, *, revision: int = 1) -> RenderContext:
+    """The context the engine would build for `destination`, at a fixed dispatch time."""
+    plan = route(tender, config.policy, config.thresholds)
+    ted = None
+    if "ted" in plan.names() and destination != "ted":
+        ted_key = delivery_key(tender.buyer, tender.reference, 1, "ted")
+        ted = TedReference(notice_id=ted_notice_id(ted_key), dispatched_on=DISPATCHED_AT)
+    return RenderContext(
+        key=delivery_key(tender.buyer, tender.reference, 1, destination),
+        destination=destination,
+        buyer=config.buyers.get(tender.buyer),
+        review_body=config.buyers.review_body,
+        dispatched_at=DISPATCHED_AT,
+        revision=revision,
+        ted=ted,
+    )
+
+
+def routed_examples(config: Config, examples: dict[str, Tender], family: str) -> list[tuple[str, Tender, str]]:
+    """(example name, tender, destination) for every example routed to a channel family."""
+    found = []
+    for name, tender in examples.items():
+        for destination in route(tender, config.policy, config.thresholds).names():
+            if destination.split(":", 1)[0] == family:
+                found.append((name, tender, destination))
+    return found
