@@ -108,6 +108,8 @@ class DeliveryRow(Base):
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     enqueued_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     lease_owner: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # Who re-pushed it by hand: the next attempt is recorded as manual, by them.
+    repushed_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     remote_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
     remote_url: Mapped[str | None] = mapped_column(String(2000), nullable=True)
@@ -172,3 +174,18 @@ class ChannelStateRow(Base):
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class AlertRow(Base):
+    """Something ops must hear about, waiting to be e-mailed (grouped) by the sweeper."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (Index("ix_alerts_unsent", "sent_at", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    kind: Mapped[str] = mapped_column(String(30))  # failed | needs_reconcile | breaker_open | auth
+    destination: Mapped[str] = mapped_column(String(80))
+    delivery_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
+    message: Mapped[str] = mapped_column(Text)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -42,15 +42,17 @@ def redacted_url(url: str) -> str:
         return url.split("@")[-1]
 
 
-def open_store(settings: Settings, *, auto_upgrade: bool = True) -> Store:
-    """Connect to the status store; create or upgrade the schema when asked."""
-    engine = make_engine(settings.database_url)
-    if auto_upgrade:
+def open_store(settings: Settings, *, auto_upgrade: bool | str = True, **options: object) -> Store:
+    """Connect to the status store. `auto_upgrade`: True upgrades any schema; "empty" creates
+    the schema of an empty database but refuses to touch an older one (production workers)."""
+    engine = make_engine(settings.database_url, **options)
+    current = current_revision(engine)
+    if auto_upgrade is True or (auto_upgrade == "empty" and current is None):
         upgrade(engine)
-    elif current_revision(engine) != head_revision():
+    elif current != head_revision():
         raise SchemaOutOfDate(
             f"the database at {redacted_url(settings.database_url)} is at schema "
-            f"{current_revision(engine) or 'none'}, this code needs {head_revision()}: "
+            f"{current or 'none'}, this code needs {head_revision()}: "
             "run `syndicator db upgrade`"
         )
     return Store(engine, session_factory(engine))

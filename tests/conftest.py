@@ -85,3 +85,41 @@ def routed_examples(config: Config, examples: dict[str, Tender], family: str) ->
             if destination.split(":", 1)[0] == family:
                 found.append((name, tender, destination))
     return found
+
+
+# -- databases -------------------------------------------------------------------------------
+
+from collections.abc import Iterator  # noqa: E402
+
+from tests.services import empty_tables, fresh_postgres_database, migrated_store  # noqa: E402
+from syndicator.wiring import Store  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def _postgresql_store() -> Iterator[Store]:
+    for url in fresh_postgres_database():
+        store = migrated_store(url)
+        yield store
+        store.dispose()
+
+
+@pytest.fixture(scope="session")
+def _sqlite_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    store = migrated_store(f"sqlite:///{tmp_path_factory.mktemp('db') / 'store.db'}")
+    yield store
+    store.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])
+def store(request: pytest.FixtureRequest) -> Iterator[Store]:
+    """An empty, migrated status store: SQLite and PostgreSQL."""
+    chosen: Store = request.getfixturevalue(f"_{request.param}_store")
+    empty_tables(chosen)
+    yield chosen
+
+
+@pytest.fixture
+def pg_store(_postgresql_store: Store) -> Iterator[Store]:
+    """An empty, migrated PostgreSQL store (for behaviour that only PostgreSQL has)."""
+    empty_tables(_postgresql_store)
+    yield _postgresql_store

@@ -5,6 +5,7 @@ and inspection endpoints used by tests, the demo and training.
     /crystal/...  /bluelight/...  /sem/...  /ted/...      the channels' own APIs
     POST/GET/DELETE /_sandbox/faults                       inject / list / clear faults
     GET/DELETE /_sandbox/received                          what was received / forget it
+    GET /_sandbox/notices/<channel>/<remote id>            one stored notice, as received
     POST /_sandbox/delays                                  publication delays per channel
     GET /                                                  a page listing received notices
 """
@@ -20,7 +21,7 @@ import time
 from collections.abc import Callable, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from syndicator.sandbox.base import SandboxRequest, SandboxResponse, Simulator
 from syndicator.sandbox.config import SandboxConfig
@@ -181,6 +182,8 @@ class Sandbox:
             )
         if path == "/_sandbox/faults":
             return self._faults(method, query, body)
+        if path.startswith("/_sandbox/notices/") and method == "GET":
+            return self._notice(path.removeprefix("/_sandbox/notices/"))
         if path == "/_sandbox/delays" and method == "POST":
             try:
                 changes = {ALIASES.get(k, k): float(v) for k, v in json.loads(body or b"{}").items()}
@@ -214,6 +217,18 @@ class Sandbox:
             usage = f'send {{"channel", "mode" (one of {", ".join(MODES)}), "count"}}'
             return SandboxResponse.json(400, {"error": f"{exc}; {usage}"})
         return SandboxResponse.json(201, {"faults": self.faults.pending()})
+
+    def _notice(self, rest: str) -> SandboxResponse:
+        channel, _, remote_id = rest.partition("/")
+        entry = self.ledger.by_remote_id(ALIASES.get(channel, channel), unquote(remote_id))
+        if entry is None:
+            return SandboxResponse.json(404, {"error": f"no notice {remote_id!r} on {channel}"})
+        kind = {"xml": "application/xml", "json": "application/json", "eml": "text/plain"}
+        return SandboxResponse(200, entry.body, kind.get(entry.extension, "application/octet-stream") + "; charset=utf-8")
+
+    def notice_url(self, channel: str, remote_id: str) -> str:
+        """A generic public URL for a stored notice (used by the SMTP sink)."""
+        return f"{self.config.base_url()}/_sandbox/notices/{channel}/{quote(remote_id, safe='')}"
 
     def channels(self) -> list[str]:
         """Every channel the sandbox simulates."""

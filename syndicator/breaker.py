@@ -1,0 +1,109 @@
+"""Per-destination circuit breakers, kept in `channel_state`.
+
+    closed --N consecutive failures--> open (until now + cool-down) --sweeper--> half-open
+    half-open --success--> closed        half-open --failure--> open again
+
+Only failures that say something about the channel count (transient, rate limited, auth,
+outcome unknown); a notice the channel rejected says something about the notice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from syndicator.channel import ChannelError, RejectedError, RenderError
+from syndicator.channelconfig import BreakerConfig
+from syndicator.models import ChannelStateRow
+
+
+@dataclass(frozen=True)
+class BreakerView:
+    """A destination's breaker as read at the start of a batch."""
+
+    destination: str
+    consecutive_failures: int
+    open_until: datetime | None
+
+    def is_open(self, now: datetime) -> bool:
+        """Paused: deliveries wait without spending attempts."""
+        return self.open_until is not None and self.open_until > now
+
+
+def counts_against_channel(error: ChannelError) -> bool:
+    """Whether an error is the channel's fault rather than the notice's."""
+    return not isinstance(error, RejectedError | RenderError)
+
+
+def snapshot(session: Session) -> dict[str, BreakerView]:
+    """Every destination's breaker."""
+    rows = session.scalars(select(ChannelStateRow))
+    return {r.destination: BreakerView(r.destination, r.consecutive_failures, r.open_until) for r in rows}
+
+
+def _ensure_row(session: Session, destination: str) -> None:
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(ChannelStateRow).values(destination=destination, consecutive_failures=0)
+    session.execute(statement.on_conflict_do_nothing(index_elements=["destination"]))
+
+
+def record_failure(
+    session: Session, destination: str, config: BreakerConfig, now: datetime, error: str
+) -> bool:
+    """Count a failure; opens the breaker at the threshold. Returns True when it opened."""
+    _ensure_row(session, destination)
+    table = ChannelStateRow
+    session.execute(
+        update(table)
+        .where(table.destination == destination)
+        .values(
+            consecutive_failures=table.consecutive_failures + 1,
+            last_failure_at=now,
+            last_error=error[:2000],
+        )
+    )
+    opened = session.execute(
+        update(table)
+        .where(
+            table.destination == destination,
+            table.consecutive_failures >= config.failures,
+            (table.open_until.is_(None)) | (table.open_until <= now),
+        )
+        .values(open_until=now + config.cooldown, opened_at=now)
+    )
+    return bool(opened.rowcount)
+
+
+def record_success(session: Session, destination: str) -> None:
+    """Close the breaker after a success."""
+    table = ChannelStateRow
+    session.execute(
+        update(table)
+        .where(table.destination == destination, table.consecutive_failures > 0)
+        .values(consecutive_failures=0, open_until=None, opened_at=None)
+    )
+
+
+def half_open_expired(
+    session: Session, config_for: Callable[[str], BreakerConfig], now: datetime
+) -> list[str]:
+    """After the cool-down, let traffic through again; one more failure re-opens at once."""
+    table = ChannelStateRow
+    expired = session.scalars(
+        select(table.destination).where(table.open_until.is_not(None), table.open_until <= now)
+    ).all()
+    for destination in expired:
+        threshold = config_for(destination).failures
+        session.execute(
+            update(table)
+            .where(table.destination == destination, table.open_until <= now)
+            .values(open_until=None, opened_at=None, consecutive_failures=max(threshold - 1, 0))
+        )
+    return list(expired)

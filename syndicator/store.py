@@ -1,0 +1,247 @@
+"""The only code that changes a delivery's state: compare-and-set updates built from the
+transition table in `syndicator.states`, each checked by its row count.
+
+    UPDATE deliveries SET state = :target, ... WHERE id = :id AND state IN (:allowed)
+
+Bulk claims (`claim`, `claim_polls`, `mark_enqueued`) select with FOR UPDATE SKIP LOCKED on
+PostgreSQL, so several sweepers and workers never take the same row; SQLite serialises
+writers, and the same guarded UPDATE makes the claim atomic there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, exists, insert, or_, select, update
+from sqlalchemy.orm import Session, aliased
+
+from syndicator.models import AttemptRow, DeliveryRow
+from syndicator.states import DUE, Event, State, allowed_from, target
+
+D = DeliveryRow
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A delivery this worker now holds a lease on."""
+
+    id: int
+    tender_id: int
+    destination: str
+    key: str
+    revision: int
+    attempts: int
+    polls: int
+    gate: str | None
+    remote_id: str | None
+    remote_url: str | None
+    submitted_at: datetime | None
+    repushed_by: str | None
+
+
+_CLAIMED_COLUMNS = (
+    D.id, D.tender_id, D.destination, D.key, D.revision, D.attempts, D.polls, D.gate,
+    D.remote_id, D.remote_url, D.submitted_at, D.repushed_by,
+)
+
+
+def _states(states: Iterable[State]) -> list[str]:
+    return [state.value for state in states]
+
+
+def transition(
+    session: Session,
+    delivery_id: int,
+    event: Event,
+    now: datetime,
+    *,
+    owner: str | None = None,
+    **values: Any,
+) -> bool:
+    """Apply `event` to one delivery if its state allows; True when it moved."""
+    conditions = [D.id == delivery_id, D.state.in_(_states(allowed_from(event)))]
+    if owner is not None:
+        conditions.append(D.lease_owner == owner)
+    result = session.execute(
+        update(D).where(*conditions).values(state=target(event).value, updated_at=now, **values)
+    )
+    return bool(result.rowcount)
+
+
+def transition_many(session: Session, ids: Sequence[int], event: Event, now: datetime, **values: Any) -> list[int]:
+    """Apply `event` to every listed delivery whose state allows; returns those moved."""
+    if not ids:
+        return []
+    statement = (
+        update(D)
+        .where(D.id.in_(ids), D.state.in_(_states(allowed_from(event))))
+        .values(state=target(event).value, updated_at=now, **values)
+        .returning(D.id)
+    )
+    return list(session.scalars(statement))
+
+
+def _lockable(session: Session, query: Any) -> Any:
+    if session.get_bind().dialect.name == "postgresql":
+        return query.with_for_update(skip_locked=True)
+    return query
+
+
+def claim(
+    session: Session, ids: Sequence[int], owner: str, now: datetime, lease: timedelta, paused: Iterable[str]
+) -> list[Claimed]:
+    """Take the due ones among `ids` for sending: the CLAIM transition, with a lease."""
+    if not ids:
+        return []
+    candidates = (
+        select(D.id)
+        .where(
+            D.id.in_(ids),
+            D.state.in_(_states(allowed_from(Event.CLAIM))),
+            D.next_attempt_at <= now,
+            D.destination.not_in(list(paused)),
+        )
+    )
+    chosen = list(session.scalars(_lockable(session, candidates)))
+    if not chosen:
+        return []
+    statement = (
+        update(D)
+        .where(D.id.in_(chosen), D.state.in_(_states(allowed_from(Event.CLAIM))))
+        .values(
+            state=target(Event.CLAIM).value,
+            lease_owner=owner,
+            lease_expires_at=now + lease,
+            attempts=D.attempts + 1,
+            updated_at=now,
+        )
+        .returning(*_CLAIMED_COLUMNS)
+    )
+    return [Claimed(*row) for row in session.execute(statement)]
+
+
+def claim_polls(session: Session, ids: Sequence[int], owner: str, now: datetime, lease: timedelta) -> list[Claimed]:
+    """Take the submitted ones among `ids` whose status check is due (state stays submitted)."""
+    if not ids:
+        return []
+    free = or_(D.lease_expires_at.is_(None), D.lease_expires_at <= now)
+    candidates = select(D.id).where(
+        D.id.in_(ids), D.state == State.SUBMITTED.value, D.next_attempt_at <= now, free
+    )
+    chosen = list(session.scalars(_lockable(session, candidates)))
+    if not chosen:
+        return []
+    statement = (
+        update(D)
+        .where(D.id.in_(chosen), D.state == State.SUBMITTED.value, free)
+        .values(lease_owner=owner, lease_expires_at=now + lease, polls=D.polls + 1, updated_at=now)
+        .returning(*_CLAIMED_COLUMNS)
+    )
+    return [Claimed(*row) for row in session.execute(statement)]
+
+
+def release_poll(session: Session, delivery_id: int, owner: str, now: datetime, **values: Any) -> bool:
+    """Finish a status check that left the delivery submitted."""
+    result = session.execute(
+        update(D)
+        .where(D.id == delivery_id, D.state == State.SUBMITTED.value, D.lease_owner == owner)
+        .values(lease_owner=None, lease_expires_at=None, updated_at=now, **values)
+    )
+    return bool(result.rowcount)
+
+
+def add_attempt(session: Session, **values: Any) -> None:
+    """Append one row to the attempts ledger."""
+    session.execute(insert(AttemptRow).values(**values))
+
+
+def mark_enqueued(
+    session: Session, states: Iterable[State], now: datetime, stale_before: datetime, limit: int,
+    paused: Iterable[str] = (),
+) -> list[tuple[int, int]]:
+    """Due rows whose wake-up message may be missing: stamp and return (id, tender_id)."""
+    candidates = (
+        select(D.id)
+        .where(
+            D.state.in_(_states(states)),
+            D.next_attempt_at <= now,
+            or_(D.enqueued_at.is_(None), D.enqueued_at <= stale_before),
+            D.destination.not_in(list(paused)),
+        )
+        .order_by(D.next_attempt_at)
+        .limit(limit)
+    )
+    chosen = list(session.scalars(_lockable(session, candidates)))
+    if not chosen:
+        return []
+    statement = update(D).where(D.id.in_(chosen)).values(enqueued_at=now).returning(D.id, D.tender_id)
+    return [(row[0], row[1]) for row in session.execute(statement)]
+
+
+def expired_leases(session: Session, now: datetime, limit: int = 1000) -> list[tuple[int, str]]:
+    """Deliveries left in `sending` by a worker that died: (id, destination)."""
+    query = (
+        select(D.id, D.destination)
+        .where(D.state == State.SENDING.value, D.lease_expires_at < now)
+        .limit(limit)
+    )
+    return [(row[0], row[1]) for row in session.execute(_lockable(session, query))]
+
+
+def pause(session: Session, destination: str, until: datetime, now: datetime) -> int:
+    """Push a paused channel's due deliveries to the end of its cool-down (no attempt spent)."""
+    result = session.execute(
+        update(D)
+        .where(
+            D.destination == destination,
+            D.state.in_(_states(allowed_from(Event.PAUSE))),
+            D.next_attempt_at < until,
+        )
+        .values(state=target(Event.PAUSE).value, next_attempt_at=until, enqueued_at=None, updated_at=now)
+    )
+    return int(result.rowcount or 0)
+
+
+def open_gates(
+    session: Session,
+    now: datetime,
+    fallback: timedelta,
+    tender_ids: Sequence[int] | None = None,
+    *,
+    caller_enqueues: bool = True,
+) -> list[int]:
+    """Held deliveries whose gate opened: the gating delivery is published, or it was accepted
+    longer than `fallback` ago (ARCHITECTURE.md section 2, GATE_OPEN). When the caller does not
+    enqueue them itself they are left for the sweeper's next enqueue step."""
+    gate = aliased(DeliveryRow)
+    opened = exists().where(
+        gate.tender_id == D.tender_id,
+        gate.destination == D.gate,
+        or_(
+            gate.state == State.PUBLISHED.value,
+            and_(gate.submitted_at.is_not(None), gate.submitted_at <= now - fallback),
+        ),
+    )
+    conditions = [D.state == State.HELD.value, D.gate.is_not(None), opened]
+    if tender_ids is not None:
+        conditions.append(D.tender_id.in_(tender_ids))
+    statement = (
+        update(D)
+        .where(*conditions)
+        .values(
+            state=target(Event.GATE_OPEN).value,
+            next_attempt_at=now,
+            enqueued_at=now if caller_enqueues else None,
+            updated_at=now,
+        )
+        .returning(D.id)
+    )
+    return list(session.scalars(statement))
+
+
+def due_states() -> frozenset[State]:
+    """States the sweeper re-enqueues for sending when due."""
+    return DUE
