@@ -23,12 +23,17 @@ SWEEP = "syndicator.sweep"
 QUEUE = "syndicator"
 
 
-def _embedded_broker_folder(url: str) -> None:
-    """Create the folder of an embedded SQLite broker (sqla+sqlite:///var/broker.db)."""
-    if url.startswith("sqla+sqlite:///"):
-        path = url.removeprefix("sqla+sqlite:///")
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+def _transport_options(settings: Settings, lease: float) -> dict[str, object]:
+    url = settings.broker_url
+    if url.startswith(("redis://", "rediss://", "redis+socket://")):
+        # Far above the time limit plus HTTP time-outs: never redeliver a running task.
+        return {"visibility_timeout": max(3600, int(lease * 4))}
+    if url.startswith("filesystem://"):
+        # The embedded broker: messages are files in one folder that every process shares.
+        folder = Path(settings.data_dir) / "broker"
+        folder.mkdir(parents=True, exist_ok=True)
+        return {"data_folder_in": str(folder), "data_folder_out": str(folder), "polling_interval": 0.1}
+    return {}
 
 
 def create_app(settings: Settings | None = None) -> Celery:
@@ -39,7 +44,6 @@ def create_app(settings: Settings | None = None) -> Celery:
     config = load_config(settings)
     engine = config.channels.engine
     lease = engine.lease.total_seconds()
-    _embedded_broker_folder(settings.broker_url)
     app = Celery("syndicator", broker=settings.broker_url, set_as_current=False)
     app.conf.update(
         task_acks_late=True,
@@ -53,12 +57,9 @@ def create_app(settings: Settings | None = None) -> Celery:
         task_default_queue=QUEUE,
         broker_connection_retry_on_startup=True,
         broker_connection_timeout=3,
-        broker_transport_options={
-            # Far above the time limit plus HTTP time-outs: never redeliver a running task.
-            "visibility_timeout": max(3600, int(lease * 4)),
-            "polling_interval": 0.2,  # embedded (SQL) broker: how often to look for messages
-        },
+        broker_transport_options=_transport_options(settings, lease),
         worker_hijack_root_logger=False,
+        worker_redirect_stdouts=False,  # our structured logs go to stderr as they are
         worker_send_task_events=False,
         beat_schedule={
             "sweep": {

@@ -184,7 +184,7 @@ class Dispatcher:
             assert error is not None
             policy = RetryPolicy.from_config(self.config.channels.retry_for(claimed.destination))
             decision = policy.decide(
-                error, claimed.attempts, finished,
+                error, claimed.round_attempts, finished,
                 deduplicates=adapter.capabilities.deduplicates, rng=self.rng,
             )
             outcome = Outcome.for_error(error, decision.event)

@@ -103,6 +103,8 @@ class DeliveryRow(Base):
     key: Mapped[str] = mapped_column(String(100), unique=True)
     revision: Mapped[int] = mapped_column(Integer, default=1)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Attempts since the delivery was created or last re-pushed: what the retry schedule counts.
+    round_attempts: Mapped[int] = mapped_column(Integer, default=0)
     polls: Mapped[int] = mapped_column(Integer, default=0)
     gate: Mapped[str | None] = mapped_column(String(80), nullable=True)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

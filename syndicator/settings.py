@@ -32,7 +32,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SYNDICATOR_", extra="ignore")
 
     database_url: str = "sqlite:///var/syndicator.db"
-    broker_url: str = "sqla+sqlite:///var/broker.db"
+    # The embedded default: a folder of message files under data_dir (no server to install).
+    broker_url: str = "filesystem://"
+    data_dir: Path = Path("var")
     config_dir: Path = _default_config_dir()
     channel_profile: str | None = None
     secret_key: SecretStr | None = None

@@ -34,6 +34,7 @@ class Claimed:
     key: str
     revision: int
     attempts: int
+    round_attempts: int
     polls: int
     gate: str | None
     remote_id: str | None
@@ -43,7 +44,7 @@ class Claimed:
 
 
 _CLAIMED_COLUMNS = (
-    D.id, D.tender_id, D.destination, D.key, D.revision, D.attempts, D.polls, D.gate,
+    D.id, D.tender_id, D.destination, D.key, D.revision, D.attempts, D.round_attempts, D.polls, D.gate,
     D.remote_id, D.remote_url, D.submitted_at, D.repushed_by,
 )
 
@@ -116,6 +117,7 @@ def claim(
             lease_owner=owner,
             lease_expires_at=now + lease,
             attempts=D.attempts + 1,
+            round_attempts=D.round_attempts + 1,
             updated_at=now,
         )
         .returning(*_CLAIMED_COLUMNS)
@@ -208,22 +210,21 @@ def pause(session: Session, destination: str, until: datetime, now: datetime) ->
 def open_gates(
     session: Session,
     now: datetime,
-    fallback: timedelta,
+    fallback: timedelta | None,
     tender_ids: Sequence[int] | None = None,
     *,
     caller_enqueues: bool = True,
 ) -> list[int]:
     """Held deliveries whose gate opened: the gating delivery is published, or it was accepted
-    longer than `fallback` ago (ARCHITECTURE.md section 2, GATE_OPEN). When the caller does not
+    longer than `fallback` ago, if given (ARCHITECTURE.md section 2, GATE_OPEN). When the caller does not
     enqueue them itself they are left for the sweeper's next enqueue step."""
     gate = aliased(DeliveryRow)
+    published = gate.state == State.PUBLISHED.value
+    waited = and_(gate.submitted_at.is_not(None), gate.submitted_at <= now - fallback) if fallback else None
     opened = exists().where(
         gate.tender_id == D.tender_id,
         gate.destination == D.gate,
-        or_(
-            gate.state == State.PUBLISHED.value,
-            and_(gate.submitted_at.is_not(None), gate.submitted_at <= now - fallback),
-        ),
+        or_(published, waited) if waited is not None else published,
     )
     conditions = [D.state == State.HELD.value, D.gate.is_not(None), opened]
     if tender_ids is not None:

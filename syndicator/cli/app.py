@@ -9,7 +9,7 @@ import sys
 import typer
 from sqlalchemy.exc import OperationalError
 
-from syndicator.cli import intake
+from syndicator.cli import actions, intake, monitor, services
 from syndicator.cli.common import EXIT_ENVIRONMENT, err
 from syndicator.configfiles import ConfigError
 from syndicator.wiring import SchemaOutOfDate
@@ -25,6 +25,9 @@ db_app = typer.Typer(help="The status store's schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
 intake.register(app)
+monitor.register(app)
+actions.register(app)
+services.register(app)
 
 
 @db_app.command("upgrade")

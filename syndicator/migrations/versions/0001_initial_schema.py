@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 02:36:05.008086
+Create Date: 2026-11-26 02:41:49.169387
 """
 
 import sqlalchemy as sa
@@ -82,6 +82,7 @@ def upgrade() -> None:
     sa.Column('key', sa.String(length=100), nullable=False),
     sa.Column('revision', sa.Integer(), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('round_attempts', sa.Integer(), nullable=False),
     sa.Column('polls', sa.Integer(), nullable=False),
     sa.Column('gate', sa.String(length=80), nullable=True),
     sa.Column('next_attempt_at', syndicator.models.UTCDateTime(timezone=True), nullable=True),

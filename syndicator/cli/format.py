@@ -1,0 +1,71 @@
+"""Small presentation helpers for the terminal: ages, times, state colours."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from syndicator.configfiles import parse_duration
+
+STATE_STYLE = {
+    "published": "green",
+    "submitted": "cyan",
+    "sending": "blue",
+    "pending": "white",
+    "held": "magenta",
+    "retry_wait": "yellow",
+    "failed": "bold red",
+    "needs_reconcile": "bold red",
+    "cancelled": "dim",
+}
+
+
+def age(when: datetime | None, now: datetime) -> str:
+    """'4s', '12m', '3h', '2d' since `when`."""
+    if when is None:
+        return ""
+    seconds = max(0, int((now - when).total_seconds()))
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def until(when: datetime | None, now: datetime) -> str:
+    """'in 5m' / 'now' for a future time."""
+    if when is None:
+        return ""
+    if when <= now:
+        return "now"
+    return "in " + age(now - (when - now), now)
+
+
+def stamp(when: datetime | None) -> str:
+    """'2026-11-26 09:00:00' in UTC."""
+    return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S") if when else ""
+
+
+def styled(state: str) -> str:
+    """A state with its colour, for rich markup."""
+    return f"[{STATE_STYLE.get(state, 'white')}]{state}[/]"
+
+
+def parse_since(text: str, now: datetime) -> datetime:
+    """'2h' / '3d' ago, or an ISO date or date-time (UTC when no offset is given)."""
+    if re.fullmatch(r"\d+(\.\d+)?\s*(ms|s|m|h|d)", text.strip()):
+        return now - parse_duration(text)
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is neither a duration like 2h or 3d nor an ISO date") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def one_line(text: str | None, width: int = 70) -> str:
+    """The first line of `text`, shortened."""
+    if not text:
+        return ""
+    first = text.strip().splitlines()[0]
+    return first if len(first) <= width else first[: width - 1] + "…"
+
+

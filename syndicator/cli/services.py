@@ -1,0 +1,153 @@
+"""Long-running processes and channel tools: `worker`, `beat`, `sandbox`, `preview`."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from syndicator.channel import ChannelError, RenderContext, TedReference
+from syndicator.cli.common import EXIT_FAILED, EXIT_INVALID, err, fail, out
+from syndicator.cli.intake import read_all
+from syndicator.clock import utcnow
+from syndicator.keys import delivery_key, ted_notice_id
+from syndicator.registry import ADAPTERS, build_channel, build_channels, family
+from syndicator.routing import route
+from syndicator.wiring import load, open_store, redacted_url
+
+
+def worker(
+    concurrency: Annotated[int, typer.Option("--concurrency", "-c", help="Worker processes.")] = 2,
+    beat: Annotated[bool, typer.Option("--beat/--no-beat", help="Also run the sweeper schedule (one beat per deployment).")] = True,
+    loglevel: Annotated[str, typer.Option(help="Celery log level.")] = "INFO",
+) -> None:
+    """Run a Celery worker (and, by default, the beat that runs the sweeper)."""
+    from syndicator.celeryapp import QUEUE, create_app, describe_broker
+
+    settings, config = load()
+    build_channels(config)  # fail now, not on the first delivery, if a channel is misconfigured
+    open_store(settings, auto_upgrade="empty").dispose()
+    app = create_app(settings)
+    err.print(f"worker: database {redacted_url(settings.database_url)}, broker "
+              f"{describe_broker(settings.broker_url)}, channel profile {config.profile}")
+    argv = ["worker", "-c", str(concurrency), "-Q", QUEUE, f"--loglevel={loglevel}", "-n", "syndicator@%h"]
+    if beat:
+        Path("var").mkdir(exist_ok=True)
+        argv += ["-B", "-s", str(Path("var") / "celerybeat-schedule")]
+    app.worker_main(argv)
+
+
+def beat(loglevel: Annotated[str, typer.Option(help="Celery log level.")] = "INFO") -> None:
+    """Run only the beat (the sweeper's schedule): exactly one per deployment."""
+    from syndicator.celeryapp import create_app
+
+    settings, _ = load()
+    app = create_app(settings)
+    Path("var").mkdir(exist_ok=True)
+    app.start(["beat", f"--loglevel={loglevel}", "-s", str(Path("var") / "celerybeat-schedule")])
+
+
+def sandbox(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="HTTP port for Crystal, Bluelight, Source East Midlands and TED.")] = 8900,
+    smtp_port: Annotated[int, typer.Option(help="SMTP port for trade press.")] = 8925,
+    data: Annotated[Path, typer.Option("--data", help="Where received notices are kept.")] = Path("var/sandbox"),
+    delay: Annotated[list[str] | None, typer.Option("--delay", help="Publication delay, e.g. ted=5 (seconds).")] = None,
+) -> None:
+    """Run faithful local simulators of every channel until Ctrl-C."""
+    from syndicator.sandbox.config import SandboxConfig
+    from syndicator.sandbox.server import Sandbox
+
+    config = SandboxConfig(host=host, port=port, smtp_port=smtp_port, data_dir=data)
+    for item in delay or []:
+        name, _, seconds = item.partition("=")
+        try:
+            config.publish_delay[name] = float(seconds)
+        except ValueError:
+            fail(f"--delay {item!r}: write CHANNEL=SECONDS, e.g. ted=5", EXIT_INVALID)
+    box = Sandbox(config)
+    try:
+        box.start()
+    except OSError as exc:
+        fail(f"cannot listen on {host}:{port} / {smtp_port}: {exc.strerror or exc}", EXIT_FAILED)
+    base = config.base_url()
+    out.print(f"[bold]Channel sandbox[/] on {base} (SMTP {host}:{config.smtp_port}); notices kept in {data}/",
+              markup=True)
+    for prefix, name in (("/crystal", "crystal"), ("/bluelight", "bluelight"), ("/sem", "source-east-midlands"),
+                         ("/ted", "ted")):
+        out.print(f"  {name:22} {base}{prefix}")
+    out.print(f"  {'trade-press':22} smtp://{host}:{config.smtp_port}")
+    out.print("credentials (sandbox only):")
+    for label, value in config.credentials().items():
+        out.print(f"  {label:30} {value}")
+    out.print(f"received: {base}/_sandbox/received   faults: POST {base}/_sandbox/faults   Ctrl-C stops")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        box.stop()
+
+
+def preview(
+    file: Annotated[Path, typer.Argument(help="A tender JSON file.")],
+    channel: Annotated[str | None, typer.Option("--channel", help=f"One of: {', '.join(ADAPTERS)}.")] = None,
+    destination: Annotated[str | None, typer.Option("--destination", help="e.g. trade-press:construction-press")] = None,
+    reference: Annotated[str | None, typer.Option("--reference", help="Which record, when the file holds several.")] = None,
+) -> None:
+    """Print exactly the bytes that would be sent to a channel, without sending anything."""
+    target = destination or channel
+    if not target:
+        fail("say which: --channel NAME or --destination NAME", EXIT_INVALID)
+    if family(target) not in ADAPTERS:
+        fail(f"no channel {target!r}; channels: {', '.join(ADAPTERS)}", EXIT_INVALID)
+    _, config = load()
+    parsed, lines = read_all([file], config)
+    if lines:
+        for line in lines:
+            print(line)
+        raise typer.Exit(EXIT_INVALID)
+    chosen = [p for p in parsed if reference in (None, p.tender.reference)]
+    if len(chosen) != 1:
+        fail("the file holds several records: pick one with --reference", EXIT_INVALID)
+    tender = chosen[0].tender
+    plan = route(tender, config.policy, config.thresholds)
+    if target == "trade-press":
+        presses = [n for n in plan.names() if family(n) == "trade-press"]
+        if len(presses) != 1:
+            fail("say which publication: --destination trade-press:<publication>", EXIT_INVALID)
+        target = presses[0]
+    if target not in plan.names():
+        err.print(f"note: {target} is not on this tender's route ({', '.join(plan.names()) or 'not advertised'})")
+    now = utcnow()
+    ted = None
+    if "ted" in plan.names() and target != "ted":
+        ted = TedReference(ted_notice_id(delivery_key(tender.buyer, tender.reference, 1, "ted")), now)
+    context = RenderContext(
+        key=delivery_key(tender.buyer, tender.reference, 1, target), destination=target,
+        buyer=config.buyers.get(tender.buyer), review_body=config.buyers.review_body,
+        dispatched_at=now, ted=ted,
+    )
+    adapter = build_channel(config, family(target))
+    try:
+        rendered = adapter.render(tender, context)
+    except ChannelError as exc:
+        fail(f"{target} cannot carry this tender: {exc.message}", EXIT_FAILED)
+    err.print(f"{target}: {rendered.media_type}, {len(rendered.body)} bytes")
+    sys.stdout.buffer.write(rendered.body)
+    if not rendered.body.endswith(b"\n"):
+        sys.stdout.buffer.write(b"\n")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the process and channel commands."""
+    app.command("worker")(worker)
+    app.command("beat")(beat)
+    app.command("sandbox")(sandbox)
+    app.command("preview")(preview)
