@@ -78,7 +78,7 @@ def record_failure(
         )
         .values(open_until=now + config.cooldown, opened_at=now)
     )
-    return bool(opened.rowcount)
+    return int(getattr(opened, "rowcount", 0) or 0) > 0
 
 
 def record_success(session: Session, destination: str) -> None:

@@ -32,7 +32,11 @@ def _transport_options(settings: Settings, lease: float) -> dict[str, object]:
         # The embedded broker: messages are files in one folder that every process shares.
         folder = Path(settings.data_dir) / "broker"
         folder.mkdir(parents=True, exist_ok=True)
-        return {"data_folder_in": str(folder), "data_folder_out": str(folder), "polling_interval": 0.1}
+        return {
+            "data_folder_in": str(folder),
+            "data_folder_out": str(folder),
+            "polling_interval": 0.1,
+        }
     return {}
 
 
@@ -69,7 +73,7 @@ def create_app(settings: Settings | None = None) -> Celery:
             }
         },
     )
-    app.syndicator_settings = settings  # type: ignore[attr-defined]
+    app.syndicator_settings = settings
     tasks.register(app)
     return app
 

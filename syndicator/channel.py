@@ -20,6 +20,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, SecretStr
@@ -35,9 +36,7 @@ class ChannelError(Exception):
 
     error_class: ClassVar[str] = "error"
 
-    def __init__(
-        self, message: str, *, status_code: int | None = None, excerpt: str | None = None
-    ) -> None:
+    def __init__(self, message: str, *, status_code: int | None = None, excerpt: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.status_code = status_code
@@ -117,6 +116,7 @@ class RenderContext:
     dispatched_at: datetime  # when the notice is sent (aware UTC): TED's IssueDate/IssueTime
     revision: int = 1  # bumped when a channel refused the notice and it is sent again
     ted: TedReference | None = None
+    vat_rate: Decimal = Decimal("0.20")  # routing.toml's rate, to state VAT-inclusive values net
 
     @property
     def publication(self) -> str | None:

@@ -103,7 +103,9 @@ class Dispatcher:
         report.claimed = len(claimed)
         failing = {name for name, view in breakers.items() if view.consecutive_failures > 0}
         jobs = [
-            self.pool.submit(self._send_one, c, tenders[c.tender_id], contexts[c.id], c.destination in failing)
+            self.pool.submit(
+                self._send_one, c, tenders[c.tender_id], contexts[c.id], c.destination in failing
+            )
             for c in claimed
         ]
         for job in jobs:
@@ -113,7 +115,7 @@ class Dispatcher:
         self._wake(report.opened_gates)
         return report
 
-    def _send_one(self, claimed: store.Claimed, tender, context, was_failing: bool) -> tuple[str, list[int]]:  # type: ignore[no-untyped-def]
+    def _send_one(self, claimed: store.Claimed, tender, context, was_failing: bool) -> tuple[str, list[int]]:
         adapter = self.channels[family(claimed.destination)]
         bound = log.bind(delivery_id=claimed.id, destination=claimed.destination, attempt=claimed.attempts)
         started, clock_start = self.clock(), time.monotonic()
@@ -137,10 +139,23 @@ class Dispatcher:
         duration = int((time.monotonic() - clock_start) * 1000)
         with self.store.sessions.begin() as session:
             outcome, opened = self._record_send(
-                session, claimed, adapter, rendered, receipt, error, started, finished, duration, was_failing
+                session,
+                claimed,
+                adapter,
+                rendered,
+                receipt,
+                error,
+                started,
+                finished,
+                duration,
+                was_failing,
             )
-        bound.info("delivery attempt", outcome=outcome, duration_ms=duration,
-                   error=error.message if error else None)
+        bound.info(
+            "delivery attempt",
+            outcome=outcome,
+            duration_ms=duration,
+            error=error.message if error else None,
+        )
         return outcome, opened
 
     def _record_send(
@@ -157,7 +172,11 @@ class Dispatcher:
         was_failing: bool,
     ) -> tuple[str, list[int]]:
         secrets = adapter.secret_values()
-        common: dict[str, object] = {"lease_owner": None, "lease_expires_at": None, "repushed_by": None}
+        common: dict[str, object] = {
+            "lease_owner": None,
+            "lease_expires_at": None,
+            "repushed_by": None,
+        }
         if rendered is not None:
             common.update(rendered=rendered.body, media_type=rendered.media_type)
         opened: list[int] = []
@@ -171,7 +190,9 @@ class Dispatcher:
                 "last_error_class": None,
                 "submitted_at": finished,
                 "published_at": (receipt.published_at or finished) if receipt.live else None,
-                "next_attempt_at": None if receipt.live else finished + self._poll_wait(claimed.destination, 0),
+                "next_attempt_at": None
+                if receipt.live
+                else finished + self._poll_wait(claimed.destination, 0),
                 "enqueued_at": None,
             }
             event = Event.LIVE if receipt.live else Event.ACCEPTED
@@ -179,13 +200,18 @@ class Dispatcher:
             if was_failing:
                 breaker.record_success(session, claimed.destination)
             if moved and receipt.live and claimed.destination in self.gating:
-                opened = store.open_gates(session, finished, self.engine_config.ted_gate_fallback, [claimed.tender_id])
+                opened = store.open_gates(
+                    session, finished, self.engine_config.ted_gate_fallback, [claimed.tender_id]
+                )
         else:
             assert error is not None
             policy = RetryPolicy.from_config(self.config.channels.retry_for(claimed.destination))
             decision = policy.decide(
-                error, claimed.round_attempts, finished,
-                deduplicates=adapter.capabilities.deduplicates, rng=self.rng,
+                error,
+                claimed.round_attempts,
+                finished,
+                deduplicates=adapter.capabilities.deduplicates,
+                rng=self.rng,
             )
             outcome = Outcome.for_error(error, decision.event)
             message = f"{error.message} ({decision.why})"
@@ -196,22 +222,37 @@ class Dispatcher:
                 "next_attempt_at": decision.next_attempt_at,
                 "enqueued_at": None,
             }
-            moved = store.transition(session, claimed.id, decision.event, finished, owner=self.owner, **values)
+            moved = store.transition(
+                session, claimed.id, decision.event, finished, owner=self.owner, **values
+            )
             if moved and decision.event in (Event.FAIL, Event.UNKNOWN):
                 self._alert(session, finished, claimed, decision.event, message)
             if breaker.counts_against_channel(error):
                 config = self.config.channels.breaker_for(claimed.destination)
                 if breaker.record_failure(session, claimed.destination, config, finished, error.message):
-                    session.add(AlertRow(
-                        at=finished, kind="breaker_open", destination=claimed.destination,
-                        message=f"{claimed.destination} paused for {config.cooldown} after "
-                        f"{config.failures} consecutive failures; last: {error.message}",
-                    ))
+                    session.add(
+                        AlertRow(
+                            at=finished,
+                            kind="breaker_open",
+                            destination=claimed.destination,
+                            message=f"{claimed.destination} paused for {config.cooldown} after "
+                            f"{config.failures} consecutive failures; last: {error.message}",
+                        )
+                    )
         store.add_attempt(
             session,
             **attempt_values(
-                claimed.id, "send", started, finished, duration, outcome, receipt, error, secrets,
-                trigger="manual" if claimed.repushed_by else "auto", actor=claimed.repushed_by,
+                claimed.id,
+                "send",
+                started,
+                finished,
+                duration,
+                outcome,
+                receipt,
+                error,
+                secrets,
+                trigger="manual" if claimed.repushed_by else "auto",
+                actor=claimed.repushed_by,
             ),
         )
         if not moved:
@@ -249,13 +290,26 @@ class Dispatcher:
             outcome, opened = self._record_poll(session, claimed, receipt, error, finished)
             store.add_attempt(
                 session,
-                **attempt_values(claimed.id, "poll", started, finished, duration, outcome, receipt, error,
-                                 adapter.secret_values()),
+                **attempt_values(
+                    claimed.id,
+                    "poll",
+                    started,
+                    finished,
+                    duration,
+                    outcome,
+                    receipt,
+                    error,
+                    adapter.secret_values(),
+                ),
             )
         return outcome.value, opened
 
     def _record_poll(
-        self, session: Session, claimed: store.Claimed, receipt: Receipt | None, error: ChannelError | None,
+        self,
+        session: Session,
+        claimed: store.Claimed,
+        receipt: Receipt | None,
+        error: ChannelError | None,
         now: datetime,
     ) -> tuple[Outcome, list[int]]:
         polling = self.config.channels.polling_for(claimed.destination)
@@ -264,44 +318,88 @@ class Dispatcher:
         opened: list[int] = []
         if receipt is not None and receipt.live:
             store.transition(
-                session, claimed.id, Event.POLL_PUBLISHED, now, lease_owner=None, lease_expires_at=None,
-                published_at=receipt.published_at or now, remote_url=receipt.url or claimed.remote_url,
-                next_attempt_at=None, last_error=None, last_error_class=None,
+                session,
+                claimed.id,
+                Event.POLL_PUBLISHED,
+                now,
+                lease_owner=None,
+                lease_expires_at=None,
+                published_at=receipt.published_at or now,
+                remote_url=receipt.url or claimed.remote_url,
+                next_attempt_at=None,
+                last_error=None,
+                last_error_class=None,
             )
             if claimed.destination in self.gating:
-                opened = store.open_gates(session, now, self.engine_config.ted_gate_fallback, [claimed.tender_id])
+                opened = store.open_gates(
+                    session, now, self.engine_config.ted_gate_fallback, [claimed.tender_id]
+                )
             return Outcome.PUBLISHED, opened
-        if error is not None and not isinstance(error, OutcomeUnknown) and not breaker.counts_against_channel(error):
-            store.transition(session, claimed.id, Event.POLL_FAILED, now, lease_owner=None,
-                             lease_expires_at=None, last_error=error.message[:4000],
-                             last_error_class=error.error_class, next_attempt_at=None)
+        if (
+            error is not None
+            and not isinstance(error, OutcomeUnknown)
+            and not breaker.counts_against_channel(error)
+        ):
+            store.transition(
+                session,
+                claimed.id,
+                Event.POLL_FAILED,
+                now,
+                lease_owner=None,
+                lease_expires_at=None,
+                last_error=error.message[:4000],
+                last_error_class=error.error_class,
+                next_attempt_at=None,
+            )
             self._alert(session, now, claimed, Event.POLL_FAILED, error.message)
             return Outcome.REJECTED, opened
         if isinstance(error, OutcomeUnknown) or given_up:
             why = error.message if error else f"still not published {polling.give_up_after} after acceptance"
-            store.transition(session, claimed.id, Event.POLL_UNKNOWN, now, lease_owner=None,
-                             lease_expires_at=None, last_error=why[:4000], last_error_class="unknown",
-                             next_attempt_at=None)
+            store.transition(
+                session,
+                claimed.id,
+                Event.POLL_UNKNOWN,
+                now,
+                lease_owner=None,
+                lease_expires_at=None,
+                last_error=why[:4000],
+                last_error_class="unknown",
+                next_attempt_at=None,
+            )
             self._alert(session, now, claimed, Event.POLL_UNKNOWN, why)
             return Outcome.UNKNOWN, opened
         next_at = now + self._poll_wait(claimed.destination, claimed.polls)
         store.release_poll(
-            session, claimed.id, self.owner, now, next_attempt_at=next_at, enqueued_at=None,
+            session,
+            claimed.id,
+            self.owner,
+            now,
+            next_attempt_at=next_at,
+            enqueued_at=None,
             last_error=error.message[:4000] if error else None,
             last_error_class=error.error_class if error else None,
         )
         return (Outcome.for_error(error, Event.TRANSIENT) if error else Outcome.PENDING), opened
 
-    def _poll_wait(self, destination: str, polls_done: int):  # type: ignore[no-untyped-def]
+    def _poll_wait(self, destination: str, polls_done: int):
         schedule = self.config.channels.polling_for(destination).schedule
         return schedule[min(polls_done, len(schedule) - 1)]
 
     # -- helpers ---------------------------------------------------------------------------
 
-    def _alert(self, session: Session, now: datetime, claimed: store.Claimed, event: Event, message: str) -> None:
+    def _alert(
+        self, session: Session, now: datetime, claimed: store.Claimed, event: Event, message: str
+    ) -> None:
         kind = "needs_reconcile" if event in (Event.UNKNOWN, Event.POLL_UNKNOWN) else "failed"
-        session.add(AlertRow(at=now, kind=kind, destination=claimed.destination,
-                             delivery_id=claimed.id, message=message[:4000]))
+        session.add(
+            AlertRow(
+                at=now,
+                kind=kind,
+                destination=claimed.destination,
+                delivery_id=claimed.id,
+                message=message[:4000],
+            )
+        )
 
     def _wake(self, ids: list[int]) -> None:
         if ids and self.enqueue is not None:
@@ -311,7 +409,7 @@ class Dispatcher:
                 log.warning("could not enqueue opened gates; the sweeper will", error=str(exc))
 
 
-def _tenders(session: Session, ids: set[int]):  # type: ignore[no-untyped-def]
+def _tenders(session: Session, ids: set[int]):
     from syndicator.tender import Tender
 
     if not ids:
@@ -322,6 +420,10 @@ def _tenders(session: Session, ids: set[int]):  # type: ignore[no-untyped-def]
 
 def held_by(session: Session, tender_id: int) -> list[int]:
     """Deliveries of a tender still waiting for a gate (for tests and ops)."""
-    return list(session.scalars(
-        select(DeliveryRow.id).where(DeliveryRow.tender_id == tender_id, DeliveryRow.state == State.HELD.value)
-    ))
+    return list(
+        session.scalars(
+            select(DeliveryRow.id).where(
+                DeliveryRow.tender_id == tender_id, DeliveryRow.state == State.HELD.value
+            )
+        )
+    )

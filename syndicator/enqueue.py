@@ -26,12 +26,18 @@ def broker_enqueuer(settings: Settings) -> Iterator[Enqueue]:
     def enqueue(ids: list[int]) -> None:
         nonlocal warned
         try:
-            app.send_task(DELIVER, args=[list(ids)], retry=True,
-                          retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.5})
+            app.send_task(
+                DELIVER,
+                args=[list(ids)],
+                retry=True,
+                retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.5},
+            )
         except Exception as exc:
             if not warned:
-                log.warning("broker unreachable: deliveries are saved and the sweeper will send them",
-                            error=str(exc))
+                log.warning(
+                    "broker unreachable: deliveries are saved and the sweeper will send them",
+                    error=str(exc),
+                )
                 warned = True
 
     try:

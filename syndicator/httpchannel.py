@@ -198,8 +198,7 @@ class HttpChannel(Channel):
             return TransientError(f"cannot connect to {self.name}: {type(exc).__name__}")
         if isinstance(exc, requests.ReadTimeout):
             return OutcomeUnknown(
-                f"{self.name} did not answer within {self.settings.read_timeout:g}s "
-                "after the notice was sent"
+                f"{self.name} did not answer within {self.settings.read_timeout:g}s after the notice was sent"
             )
         if isinstance(exc, requests.ConnectionError):
             return OutcomeUnknown(f"{self.name} dropped the connection before answering")

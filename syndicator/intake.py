@@ -83,12 +83,20 @@ def _compare(row: TenderRow, digest: str) -> Submission:
     destinations = [entry["destination"] for entry in row.route["destinations"]]
     if row.content_hash == digest:
         return Submission(
-            Outcome.UNCHANGED, row.id, row.reference, row.buyer, destinations,
+            Outcome.UNCHANGED,
+            row.id,
+            row.reference,
+            row.buyer,
+            destinations,
             row.route.get("not_advertised"),
             f"already submitted on {row.created_at:%Y-%m-%d %H:%M} UTC as tender {row.id}; nothing to do",
         )
     return Submission(
-        Outcome.CONFLICT, row.id, row.reference, row.buyer, destinations,
+        Outcome.CONFLICT,
+        row.id,
+        row.reference,
+        row.buyer,
+        destinations,
         row.route.get("not_advertised"),
         f"{row.buyer} already has a different tender {row.reference!r} (tender {row.id}); "
         "changing a submitted tender (an amendment) is not supported yet: use a new reference",
@@ -109,17 +117,19 @@ def _rows(tender: Tender, plan: Route, digest: str, actor: str, now: datetime) -
     )
     for entry in plan.destinations:
         held = entry.after is not None
-        row.deliveries.append(DeliveryRow(
-            buyer=tender.buyer,
-            destination=entry.destination,
-            state=(State.HELD if held else State.PENDING).value,
-            key=delivery_key(tender.buyer, tender.reference, 1, entry.destination),
-            gate=entry.after,
-            next_attempt_at=None if held else now,
-            enqueued_at=None if held else now,
-            created_at=now,
-            updated_at=now,
-        ))
+        row.deliveries.append(
+            DeliveryRow(
+                buyer=tender.buyer,
+                destination=entry.destination,
+                state=(State.HELD if held else State.PENDING).value,
+                key=delivery_key(tender.buyer, tender.reference, 1, entry.destination),
+                gate=entry.after,
+                next_attempt_at=None if held else now,
+                enqueued_at=None if held else now,
+                created_at=now,
+                updated_at=now,
+            )
+        )
     return row
 
 
@@ -152,7 +162,11 @@ def submit_one(
             return _compare(raced, digest), []
         due = [d.id for d in row.deliveries if d.state == State.PENDING]
         result = Submission(
-            Outcome.CREATED, row.id, tender.reference, tender.buyer, plan.names(),
+            Outcome.CREATED,
+            row.id,
+            tender.reference,
+            tender.buyer,
+            plan.names(),
             plan.not_advertised,
             "submitted" if plan.destinations else f"recorded, not advertised: {plan.not_advertised}",
         )

@@ -77,9 +77,7 @@ class TenderRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
-    deliveries: Mapped[list[DeliveryRow]] = relationship(
-        back_populates="tender", order_by="DeliveryRow.id"
-    )
+    deliveries: Mapped[list[DeliveryRow]] = relationship(back_populates="tender", order_by="DeliveryRow.id")
 
 
 class DeliveryRow(Base):

@@ -39,8 +39,12 @@ class ActionResult:
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON form."""
-        return {"action": self.action, "changed": self.changed,
-                "skipped": {str(k): v for k, v in self.skipped.items()}, "message": self.message}
+        return {
+            "action": self.action,
+            "changed": self.changed,
+            "skipped": {str(k): v for k, v in self.skipped.items()},
+            "message": self.message,
+        }
 
 
 def _require(reason: str | None, actor: str) -> str:
@@ -51,15 +55,32 @@ def _require(reason: str | None, actor: str) -> str:
     return reason.strip()
 
 
-def _audit(session: Session, now: datetime, actor: str, action: str, reason: str,
-           rows: list[tuple[int, int]], details: dict[str, Any] | None = None) -> None:
+def _audit(
+    session: Session,
+    now: datetime,
+    actor: str,
+    action: str,
+    reason: str,
+    rows: list[tuple[int, int]],
+    details: dict[str, Any] | None = None,
+) -> None:
     """One audit row per affected delivery: (delivery id, tender id)."""
     if rows:
-        session.execute(insert(AuditRow), [
-            {"at": now, "actor": actor, "action": action, "tender_id": tender_id,
-             "delivery_id": delivery_id, "reason": reason, "details": details or {}}
-            for delivery_id, tender_id in rows
-        ])
+        session.execute(
+            insert(AuditRow),
+            [
+                {
+                    "at": now,
+                    "actor": actor,
+                    "action": action,
+                    "tender_id": tender_id,
+                    "delivery_id": delivery_id,
+                    "reason": reason,
+                    "details": details or {},
+                }
+                for delivery_id, tender_id in rows
+            ],
+        )
 
 
 def _wake(enqueue: Enqueue | None, ids: list[int]) -> None:
@@ -67,23 +88,35 @@ def _wake(enqueue: Enqueue | None, ids: list[int]) -> None:
         return
     for start in range(0, len(ids), BATCH):
         try:
-            enqueue(ids[start:start + BATCH])
+            enqueue(ids[start : start + BATCH])
         except Exception:  # the sweeper picks up whatever this could not enqueue
             return
 
 
 def _repush_values(row: DeliveryRow, actor: str, now: datetime) -> dict[str, Any]:
     values: dict[str, Any] = {
-        "next_attempt_at": now, "enqueued_at": now, "round_attempts": 0, "repushed_by": actor,
-        "lease_owner": None, "lease_expires_at": None,
+        "next_attempt_at": now,
+        "enqueued_at": now,
+        "round_attempts": 0,
+        "repushed_by": actor,
+        "lease_owner": None,
+        "lease_expires_at": None,
     }
     if row.last_error_class in REJECTIONS or row.state == State.PUBLISHED:
         values["revision"] = row.revision + 1
     return values
 
 
-def repush(sessions: sessionmaker[Session], delivery_id: int, *, actor: str, reason: str | None,
-           now: datetime, force: bool = False, enqueue: Enqueue | None = None) -> ActionResult:
+def repush(
+    sessions: sessionmaker[Session],
+    delivery_id: int,
+    *,
+    actor: str,
+    reason: str | None,
+    now: datetime,
+    force: bool = False,
+    enqueue: Enqueue | None = None,
+) -> ActionResult:
     """Send one delivery again. A published one is refused unless forced (it may publish twice)."""
     why = _require(reason, actor)
     with sessions.begin() as session:
@@ -99,12 +132,21 @@ def repush(sessions: sessionmaker[Session], delivery_id: int, *, actor: str, rea
                 "twice (use --force if that is really wanted)"
             )
         if not can(event, state):
-            raise OpsError(f"delivery {delivery_id} is {state.value}: only failed or needs_reconcile "
-                           "deliveries can be re-pushed")
+            raise OpsError(
+                f"delivery {delivery_id} is {state.value}: only failed or needs_reconcile "
+                "deliveries can be re-pushed"
+            )
         if not store.transition(session, delivery_id, event, now, **_repush_values(row, actor, now)):
             raise OpsError(f"delivery {delivery_id} changed while re-pushing; look again")
-        _audit(session, now, actor, "repush", why, [(delivery_id, row.tender_id)],
-               {"from_state": state.value, "destination": row.destination, "forced": force})
+        _audit(
+            session,
+            now,
+            actor,
+            "repush",
+            why,
+            [(delivery_id, row.tender_id)],
+            {"from_state": state.value, "destination": row.destination, "forced": force},
+        )
     _wake(enqueue, [delivery_id])
     return ActionResult("repush", [delivery_id], message=f"delivery {delivery_id} queued again")
 
@@ -117,8 +159,16 @@ def matching_for_repush(session: Session, filters: Filters, limit: int | None = 
     return list(session.scalars(query.limit(limit) if limit else query))
 
 
-def repush_matching(sessions: sessionmaker[Session], filters: Filters, *, actor: str, reason: str | None,
-                    now: datetime, dry_run: bool = False, enqueue: Enqueue | None = None) -> ActionResult:
+def repush_matching(
+    sessions: sessionmaker[Session],
+    filters: Filters,
+    *,
+    actor: str,
+    reason: str | None,
+    now: datetime,
+    dry_run: bool = False,
+    enqueue: Enqueue | None = None,
+) -> ActionResult:
     """Re-push every failed / needs-reconcile delivery matching the filters."""
     why = _require(reason, actor)
     with sessions.begin() as session:
@@ -127,19 +177,38 @@ def repush_matching(sessions: sessionmaker[Session], filters: Filters, *, actor:
             return ActionResult("repush", [r.id for r in rows], message=f"{len(rows)} would be re-pushed")
         revise = [r.id for r in rows if r.last_error_class in REJECTIONS]
         keep = [r.id for r in rows if r.last_error_class not in REJECTIONS]
-        common = {"next_attempt_at": now, "enqueued_at": now, "round_attempts": 0, "repushed_by": actor}
+        common = {
+            "next_attempt_at": now,
+            "enqueued_at": now,
+            "round_attempts": 0,
+            "repushed_by": actor,
+        }
         moved = store.transition_many(session, keep, Event.REPUSH, now, **common)
-        moved += store.transition_many(session, revise, Event.REPUSH, now,
-                                       revision=DeliveryRow.revision + 1, **common)
+        moved += store.transition_many(
+            session, revise, Event.REPUSH, now, revision=DeliveryRow.revision + 1, **common
+        )
         tenders = {r.id: r.tender_id for r in rows}
-        _audit(session, now, actor, "repush", why, [(i, tenders[i]) for i in moved],
-               {"bulk": True, "filters": _filter_text(filters)})
+        _audit(
+            session,
+            now,
+            actor,
+            "repush",
+            why,
+            [(i, tenders[i]) for i in moved],
+            {"bulk": True, "filters": _filter_text(filters)},
+        )
     _wake(enqueue, sorted(moved))
     return ActionResult("repush", sorted(moved), message=f"{len(moved)} re-pushed")
 
 
-def cancel(sessions: sessionmaker[Session], reference: str, *, actor: str, reason: str | None,
-           now: datetime) -> ActionResult:
+def cancel(
+    sessions: sessionmaker[Session],
+    reference: str,
+    *,
+    actor: str,
+    reason: str | None,
+    now: datetime,
+) -> ActionResult:
     """Cancel every delivery of a tender that has not reached a channel yet."""
     why = _require(reason, actor)
     with sessions.begin() as session:
@@ -147,19 +216,38 @@ def cancel(sessions: sessionmaker[Session], reference: str, *, actor: str, reaso
         if tender is None:
             raise OpsError(f"no tender {reference!r}")
         rows = list(session.scalars(select(DeliveryRow).where(DeliveryRow.tender_id == tender.id)))
-        moved = store.transition_many(session, [r.id for r in rows], Event.CANCEL, now,
-                                      next_attempt_at=None, enqueued_at=None)
+        moved = store.transition_many(
+            session, [r.id for r in rows], Event.CANCEL, now, next_attempt_at=None, enqueued_at=None
+        )
         skipped = {r.id: f"{r.destination} is {r.state}" for r in rows if r.id not in moved}
         tender.cancelled_at = now
-        _audit(session, now, actor, "cancel", why, [(i, tender.id) for i in moved],
-               {"reference": tender.reference})
+        _audit(
+            session,
+            now,
+            actor,
+            "cancel",
+            why,
+            [(i, tender.id) for i in moved],
+            {"reference": tender.reference},
+        )
     note = f"; left alone: {', '.join(skipped.values())} (already with the channel)" if skipped else ""
-    return ActionResult("cancel", moved, skipped, f"{len(moved)} deliveries of {tender.reference} cancelled{note}")
+    return ActionResult(
+        "cancel", moved, skipped, f"{len(moved)} deliveries of {tender.reference} cancelled{note}"
+    )
 
 
-def reconcile(sessions: sessionmaker[Session], delivery_id: int, *, actor: str, reason: str | None,
-              now: datetime, published_remote_id: str | None = None, url: str | None = None,
-              resend: bool = False, enqueue: Enqueue | None = None) -> ActionResult:
+def reconcile(
+    sessions: sessionmaker[Session],
+    delivery_id: int,
+    *,
+    actor: str,
+    reason: str | None,
+    now: datetime,
+    published_remote_id: str | None = None,
+    url: str | None = None,
+    resend: bool = False,
+    enqueue: Enqueue | None = None,
+) -> ActionResult:
     """Settle an outcome-unknown delivery: it is on the channel (remote id), or send it again."""
     why = _require(reason, actor)
     if bool(published_remote_id) == resend:
@@ -176,18 +264,41 @@ def reconcile(sessions: sessionmaker[Session], delivery_id: int, *, actor: str, 
         row = session.get(DeliveryRow, delivery_id)
         if row is None:
             raise OpsError(f"no delivery {delivery_id}")
-        if not store.transition(session, delivery_id, Event.RECONCILE_PUBLISHED, now,
-                                remote_id=published_remote_id, remote_url=url or row.remote_url,
-                                published_at=now, next_attempt_at=None, last_error=None, last_error_class=None):
-            raise OpsError(f"delivery {delivery_id} is {row.state}: only needs_reconcile or failed "
-                           "deliveries can be reconciled")
-        _audit(session, now, actor, "reconcile-published", why, [(delivery_id, row.tender_id)],
-               {"remote_id": published_remote_id, "url": url})
+        if not store.transition(
+            session,
+            delivery_id,
+            Event.RECONCILE_PUBLISHED,
+            now,
+            remote_id=published_remote_id,
+            remote_url=url or row.remote_url,
+            published_at=now,
+            next_attempt_at=None,
+            last_error=None,
+            last_error_class=None,
+        ):
+            raise OpsError(
+                f"delivery {delivery_id} is {row.state}: only needs_reconcile or failed "
+                "deliveries can be reconciled"
+            )
+        _audit(
+            session,
+            now,
+            actor,
+            "reconcile-published",
+            why,
+            [(delivery_id, row.tender_id)],
+            {"remote_id": published_remote_id, "url": url},
+        )
         opened = store.open_gates(session, now, None, [row.tender_id])
     _wake(enqueue, opened)
-    return ActionResult("reconcile-published", [delivery_id], message=f"delivery {delivery_id} marked published")
+    return ActionResult(
+        "reconcile-published", [delivery_id], message=f"delivery {delivery_id} marked published"
+    )
 
 
 def _filter_text(filters: Filters) -> dict[str, str]:
-    return {k: (v.isoformat() if isinstance(v, datetime) else str(v))
-            for k, v in filters.__dict__.items() if v is not None}
+    return {
+        k: (v.isoformat() if isinstance(v, datetime) else str(v))
+        for k, v in filters.__dict__.items()
+        if v is not None
+    }

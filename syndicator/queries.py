@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from syndicator.models import AttemptRow, AuditRow, ChannelStateRow, DeliveryRow, TenderRow
@@ -29,12 +29,14 @@ class Filters:
     search: str | None = None  # part of a tender reference or title
     tender_id: int | None = None
 
-    def apply(self, query: Select[Any]) -> Select[Any]:
+    def apply(self, query: Any) -> Any:
         """Add the filters' conditions to a query over deliveries (joined to tenders)."""
         if self.state:
             query = query.where(D.state == self.state)
         if self.destination:
-            query = query.where(or_(D.destination == self.destination, D.destination.like(f"{self.destination}:%")))
+            query = query.where(
+                or_(D.destination == self.destination, D.destination.like(f"{self.destination}:%"))
+            )
         if self.buyer:
             query = query.where(D.buyer == self.buyer)
         if self.since:
@@ -91,8 +93,20 @@ class Page:
 
 
 _COLUMNS = (
-    D.id, D.tender_id, T.reference, T.title, D.buyer, D.destination, D.state, D.attempts,
-    D.last_error, D.remote_id, D.remote_url, D.created_at, D.updated_at, D.next_attempt_at,
+    D.id,
+    D.tender_id,
+    T.reference.label("tender_reference"),
+    T.title,
+    D.buyer,
+    D.destination,
+    D.state,
+    D.attempts,
+    D.last_error,
+    D.remote_id,
+    D.remote_url.label("url"),
+    D.created_at,
+    D.updated_at,
+    D.next_attempt_at,
 )
 
 
@@ -103,7 +117,7 @@ def deliveries(session: Session, filters: Filters, page: int = 1, size: int = 50
         filters.apply(base).order_by(D.id.desc()).limit(size).offset((max(page, 1) - 1) * size)
     )
     counts = count_by_state(session, filters)
-    return Page([DeliveryView(*row) for row in rows], sum(counts.values()), counts, page, size)
+    return Page([DeliveryView(**row._mapping) for row in rows], sum(counts.values()), counts, page, size)
 
 
 def count_by_state(session: Session, filters: Filters) -> dict[str, int]:
@@ -140,14 +154,18 @@ class ChannelHealth:
 def channel_health(session: Session, destinations: list[str], now: datetime) -> list[ChannelHealth]:
     """Per destination: counts by state, backlog, oldest due, breaker, last success and failure."""
     found = {name: ChannelHealth(name) for name in destinations}
-    for destination, state, n in session.execute(select(D.destination, D.state, func.count()).group_by(D.destination, D.state)):
+    for destination, state, n in session.execute(
+        select(D.destination, D.state, func.count()).group_by(D.destination, D.state)
+    ):
         health = found.setdefault(destination, ChannelHealth(destination))
         health.counts[state] = n
         if state in BACKLOG:
             health.backlog += n
-    due = select(D.destination, func.min(D.next_attempt_at)).where(
-        D.state.in_([State.PENDING.value, State.RETRY_WAIT.value]), D.next_attempt_at <= now
-    ).group_by(D.destination)
+    due = (
+        select(D.destination, func.min(D.next_attempt_at))
+        .where(D.state.in_([State.PENDING.value, State.RETRY_WAIT.value]), D.next_attempt_at <= now)
+        .group_by(D.destination)
+    )
     for destination, oldest in session.execute(due):
         found[destination].oldest_due = oldest
     for destination in found:
@@ -171,7 +189,9 @@ def find_tender(session: Session, reference: str) -> TenderRow | None:
     found = session.scalars(select(T).where(T.reference == reference).order_by(newest)).first()
     if found is None and "/" in reference:
         buyer, _, rest = reference.partition("/")
-        found = session.scalars(select(T).where(T.buyer == buyer, T.reference == rest).order_by(newest)).first()
+        found = session.scalars(
+            select(T).where(T.buyer == buyer, T.reference == rest).order_by(newest)
+        ).first()
     return found
 
 
@@ -185,8 +205,15 @@ def attempts_of(session: Session, delivery_ids: list[int]) -> dict[int, list[Att
     return found
 
 
-def audit(session: Session, *, actor: str | None = None, action: str | None = None,
-          since: datetime | None = None, limit: int = 100, offset: int = 0) -> list[AuditRow]:
+def audit(
+    session: Session,
+    *,
+    actor: str | None = None,
+    action: str | None = None,
+    since: datetime | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[AuditRow]:
     """Manual actions, newest first."""
     query = select(AuditRow)
     if actor:

@@ -7,6 +7,7 @@ the record and the field, so that no traceback ever reaches a user.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -15,6 +16,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from syndicator.tender import Tender, TenderContext
+
+# Checks that need more than the record (e.g. what its route requires): (field, message) pairs.
+Check = Callable[[Tender], list[tuple[str, str]]]
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_RECORDS = 10_000
@@ -109,17 +113,23 @@ def loads(text: str | bytes) -> Any:
     return json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
 
 
-def validate_object(item: Any, context: TenderContext, label: str) -> Parsed | list[Problem]:
+def validate_object(
+    item: Any, context: TenderContext, label: str, check: Check | None = None
+) -> Parsed | list[Problem]:
     """Validate one decoded record."""
     if not isinstance(item, dict):
         return [Problem(label, "(record)", "must be a JSON object")]
     try:
-        return Parsed(Tender.model_validate(item, context=context), item)
+        tender = Tender.model_validate(item, context=context)
     except ValidationError as exc:
         return _problems(label, exc)
+    found = check(tender) if check else []
+    return [Problem(label, f, m) for f, m in found] if found else Parsed(tender, item)
 
 
-def validate_document(data: Any, context: TenderContext) -> tuple[list[Parsed], list[Problem]]:
+def validate_document(
+    data: Any, context: TenderContext, check: Check | None = None
+) -> tuple[list[Parsed], list[Problem]]:
     """Validate a decoded document: one record object or a non-empty array of them."""
     items = data if isinstance(data, list) else [data]
     if isinstance(data, list) and not data:
@@ -131,22 +141,22 @@ def validate_document(data: Any, context: TenderContext) -> tuple[list[Parsed], 
     seen: dict[tuple[str, str], str] = {}
     for index, item in enumerate(items):
         label = _label(index, item)
-        result = validate_object(item, context, label)
+        result = validate_object(item, context, label, check)
         if isinstance(result, list):
             problems.extend(result)
             continue
         key = (result.tender.buyer, result.tender.reference)
         if key in seen:
-            problems.append(
-                Problem(label, "reference", f"repeats record {seen[key]} of the same buyer")
-            )
+            problems.append(Problem(label, "reference", f"repeats record {seen[key]} of the same buyer"))
             continue
         seen[key] = label
         parsed.append(result)
     return parsed, problems
 
 
-def read_file(path: Path, context: TenderContext) -> tuple[list[Parsed], list[Problem]]:
+def read_file(
+    path: Path, context: TenderContext, check: Check | None = None
+) -> tuple[list[Parsed], list[Problem]]:
     """Read and validate a JSON file of tender records."""
     try:
         size = path.stat().st_size
@@ -159,17 +169,25 @@ def read_file(path: Path, context: TenderContext) -> tuple[list[Parsed], list[Pr
         return [], [Problem("(file)", "(file)", "is a directory, not a JSON file")]
     except OSError as exc:
         return [], [Problem("(file)", "(file)", f"cannot be read: {exc.strerror or exc}")]
-    return read_bytes(raw, context)
+    return read_bytes(raw, context, check)
 
 
-def read_bytes(raw: bytes, context: TenderContext) -> tuple[list[Parsed], list[Problem]]:
+def read_bytes(
+    raw: bytes, context: TenderContext, check: Check | None = None
+) -> tuple[list[Parsed], list[Problem]]:
     """Validate JSON bytes (a file's content or an HTTP request body)."""
     try:
         data = loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError:
         return [], [Problem("(file)", "(json)", "is not UTF-8 text")]
     except json.JSONDecodeError as exc:
-        return [], [Problem("(file)", "(json)", f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}")]
+        return [], [
+            Problem(
+                "(file)",
+                "(json)",
+                f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}",
+            )
+        ]
     except (ValueError, RecursionError) as exc:
         return [], [Problem("(file)", "(json)", f"malformed JSON: {exc}")]
-    return validate_document(data, context)
+    return validate_document(data, context, check)

@@ -58,17 +58,23 @@ def _section(config: Config, channel: str, environ: Mapping[str, str]) -> dict[s
     return values
 
 
-def build_channel(config: Config, channel: str, environ: Mapping[str, str] | None = None, **options: Any) -> Channel:
+def build_channel(
+    config: Config, channel: str, environ: Mapping[str, str] | None = None, **options: Any
+) -> Channel:
     """One adapter configured from the active profile; a bad section raises ConfigError."""
     environ = os.environ if environ is None else environ
     cls = channel_class(channel)
     key = f"profiles.{config.profile}.{channel}"
     if channel not in config.channels.profile_sections(config.profile):
-        raise ConfigError("channels.toml", key, "missing: every channel needs a section in the active profile")
+        raise ConfigError(
+            "channels.toml", key, "missing: every channel needs a section in the active profile"
+        )
     settings = validate(cls.settings_model, _section(config, channel, environ), "channels.toml", key)
     return cls(settings, **options)
 
 
-def build_channels(config: Config, environ: Mapping[str, str] | None = None, **options: Any) -> dict[str, Channel]:
+def build_channels(
+    config: Config, environ: Mapping[str, str] | None = None, **options: Any
+) -> dict[str, Channel]:
     """Every registered adapter, configured; the start-up check of the channel profile."""
     return {name: build_channel(config, name, environ, **options) for name in ADAPTERS}

@@ -39,7 +39,9 @@ class ContextBuilder:
             if row.submitted_at is not None
         }
 
-    def build(self, tender: Tender, claimed: Claimed, now: datetime, ted: TedReference | None) -> RenderContext:
+    def build(
+        self, tender: Tender, claimed: Claimed, now: datetime, ted: TedReference | None
+    ) -> RenderContext:
         """The context of one delivery."""
         return RenderContext(
             key=claimed.key,
@@ -49,14 +51,17 @@ class ContextBuilder:
             dispatched_at=now,
             revision=claimed.revision,
             ted=ted if claimed.gate == self.ted else None,
+            vat_rate=self.config.policy.vat_rate,
         )
 
     def for_claims(
-        self, session: Session, claimed: Sequence[Claimed], tenders: dict[int, Tender], now: datetime
+        self,
+        session: Session,
+        claimed: Sequence[Claimed],
+        tenders: dict[int, Tender],
+        now: datetime,
     ) -> dict[int, RenderContext]:
         """Contexts for a claimed batch, with one query for the TED references."""
         gated = {c.tender_id for c in claimed if c.gate == self.ted}
         references = self.ted_references(session, gated)
-        return {
-            c.id: self.build(tenders[c.tender_id], c, now, references.get(c.tender_id)) for c in claimed
-        }
+        return {c.id: self.build(tenders[c.tender_id], c, now, references.get(c.tender_id)) for c in claimed}

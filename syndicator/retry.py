@@ -74,7 +74,9 @@ class RetryPolicy:
             return Decision(Event.FAIL, None, "credentials or configuration refused")
         if isinstance(error, OutcomeUnknown) and not deduplicates:
             return Decision(
-                Event.UNKNOWN, None, "the channel may have it and does not de-duplicate: a person decides"
+                Event.UNKNOWN,
+                None,
+                "the channel may have it and does not de-duplicate: a person decides",
             )
         if not isinstance(error, TransientError | OutcomeUnknown):
             return Decision(Event.FAIL, None, f"unexpected error class {error.error_class}")

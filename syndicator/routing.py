@@ -239,3 +239,18 @@ def route(tender: Tender, policy: RoutingPolicy, thresholds: Thresholds) -> Rout
         not_advertised,
         _warnings(tender, ted is not None),
     )
+
+
+def requirements(tender: Tender, plan: Route, policy: RoutingPolicy) -> list[tuple[str, str]]:
+    """What a destination on the route needs from the record beyond the record contract:
+    (field, problem) pairs, reported by validation like any other problem."""
+    problems = []
+    if policy.ted.destination in plan.names() and not tender.documents_url:
+        problems.append(
+            (
+                "documents_url",
+                "is required because the tender goes to TED: an eForms contract notice must give the "
+                "address of the procurement documents and of tender submission (BT-15, BT-18)",
+            )
+        )
+    return problems

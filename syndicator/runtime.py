@@ -39,19 +39,23 @@ class Runtime:
         self.store.dispose()
 
 
-def sender(app: Celery, task: str):  # type: ignore[no-untyped-def]
+def sender(app: Celery, task: str):
     """A function that enqueues one message of delivery ids for `task`."""
 
     def enqueue(ids: list[int]) -> None:
-        app.send_task(task, args=[list(ids)], retry=True,
-                      retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.5})
+        app.send_task(
+            task,
+            args=[list(ids)],
+            retry=True,
+            retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.5},
+        )
 
     return enqueue
 
 
 def build_runtime(app: Celery) -> Runtime:
     """Everything a worker process needs, from the app's settings."""
-    settings: Settings = app.syndicator_settings  # type: ignore[attr-defined]
+    settings: Settings = app.syndicator_settings
     configure_logging(settings)
     config = load_config(settings)
     concurrency = config.channels.engine.concurrency

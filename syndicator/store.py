@@ -44,9 +44,25 @@ class Claimed:
 
 
 _CLAIMED_COLUMNS = (
-    D.id, D.tender_id, D.destination, D.key, D.revision, D.attempts, D.round_attempts, D.polls, D.gate,
-    D.remote_id, D.remote_url, D.submitted_at, D.repushed_by,
+    D.id,
+    D.tender_id,
+    D.destination,
+    D.key,
+    D.revision,
+    D.attempts,
+    D.round_attempts,
+    D.polls,
+    D.gate,
+    D.remote_id,
+    D.remote_url,
+    D.submitted_at,
+    D.repushed_by,
 )
+
+
+def _rowcount(result: Any) -> int:
+    """Rows an UPDATE matched (every DBAPI used here reports it for single statements)."""
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def _states(states: Iterable[State]) -> list[str]:
@@ -69,10 +85,12 @@ def transition(
     result = session.execute(
         update(D).where(*conditions).values(state=target(event).value, updated_at=now, **values)
     )
-    return bool(result.rowcount)
+    return _rowcount(result) > 0
 
 
-def transition_many(session: Session, ids: Sequence[int], event: Event, now: datetime, **values: Any) -> list[int]:
+def transition_many(
+    session: Session, ids: Sequence[int], event: Event, now: datetime, **values: Any
+) -> list[int]:
     """Apply `event` to every listed delivery whose state allows; returns those moved."""
     if not ids:
         return []
@@ -92,19 +110,21 @@ def _lockable(session: Session, query: Any) -> Any:
 
 
 def claim(
-    session: Session, ids: Sequence[int], owner: str, now: datetime, lease: timedelta, paused: Iterable[str]
+    session: Session,
+    ids: Sequence[int],
+    owner: str,
+    now: datetime,
+    lease: timedelta,
+    paused: Iterable[str],
 ) -> list[Claimed]:
     """Take the due ones among `ids` for sending: the CLAIM transition, with a lease."""
     if not ids:
         return []
-    candidates = (
-        select(D.id)
-        .where(
-            D.id.in_(ids),
-            D.state.in_(_states(allowed_from(Event.CLAIM))),
-            D.next_attempt_at <= now,
-            D.destination.not_in(list(paused)),
-        )
+    candidates = select(D.id).where(
+        D.id.in_(ids),
+        D.state.in_(_states(allowed_from(Event.CLAIM))),
+        D.next_attempt_at <= now,
+        D.destination.not_in(list(paused)),
     )
     chosen = list(session.scalars(_lockable(session, candidates)))
     if not chosen:
@@ -122,10 +142,12 @@ def claim(
         )
         .returning(*_CLAIMED_COLUMNS)
     )
-    return [Claimed(*row) for row in session.execute(statement)]
+    return [Claimed(**row._mapping) for row in session.execute(statement)]
 
 
-def claim_polls(session: Session, ids: Sequence[int], owner: str, now: datetime, lease: timedelta) -> list[Claimed]:
+def claim_polls(
+    session: Session, ids: Sequence[int], owner: str, now: datetime, lease: timedelta
+) -> list[Claimed]:
     """Take the submitted ones among `ids` whose status check is due (state stays submitted)."""
     if not ids:
         return []
@@ -142,7 +164,7 @@ def claim_polls(session: Session, ids: Sequence[int], owner: str, now: datetime,
         .values(lease_owner=owner, lease_expires_at=now + lease, polls=D.polls + 1, updated_at=now)
         .returning(*_CLAIMED_COLUMNS)
     )
-    return [Claimed(*row) for row in session.execute(statement)]
+    return [Claimed(**row._mapping) for row in session.execute(statement)]
 
 
 def release_poll(session: Session, delivery_id: int, owner: str, now: datetime, **values: Any) -> bool:
@@ -152,7 +174,7 @@ def release_poll(session: Session, delivery_id: int, owner: str, now: datetime, 
         .where(D.id == delivery_id, D.state == State.SUBMITTED.value, D.lease_owner == owner)
         .values(lease_owner=None, lease_expires_at=None, updated_at=now, **values)
     )
-    return bool(result.rowcount)
+    return _rowcount(result) > 0
 
 
 def add_attempt(session: Session, **values: Any) -> None:
@@ -161,7 +183,11 @@ def add_attempt(session: Session, **values: Any) -> None:
 
 
 def mark_enqueued(
-    session: Session, states: Iterable[State], now: datetime, stale_before: datetime, limit: int,
+    session: Session,
+    states: Iterable[State],
+    now: datetime,
+    stale_before: datetime,
+    limit: int,
     paused: Iterable[str] = (),
 ) -> list[tuple[int, int]]:
     """Due rows whose wake-up message may be missing: stamp and return (id, tender_id)."""
@@ -204,7 +230,7 @@ def pause(session: Session, destination: str, until: datetime, now: datetime) ->
         )
         .values(state=target(Event.PAUSE).value, next_attempt_at=until, enqueued_at=None, updated_at=now)
     )
-    return int(result.rowcount or 0)
+    return _rowcount(result)
 
 
 def open_gates(

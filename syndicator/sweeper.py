@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import structlog
 
@@ -47,12 +48,21 @@ class SweepReport:
 
     def busy(self) -> bool:
         """Whether the sweep found anything to do."""
-        return any((self.half_opened, self.paused, self.recovered, self.reconcile,
-                    self.gates_opened, self.enqueued, self.polls_enqueued))
+        return any(
+            (
+                self.half_opened,
+                self.paused,
+                self.recovered,
+                self.reconcile,
+                self.gates_opened,
+                self.enqueued,
+                self.polls_enqueued,
+            )
+        )
 
 
 def _batches(ids: list[int], size: int) -> list[list[int]]:
-    return [ids[start:start + size] for start in range(0, len(ids), size)]
+    return [ids[start : start + size] for start in range(0, len(ids), size)]
 
 
 class Sweeper:
@@ -103,33 +113,57 @@ class Sweeper:
             log.info("sweep", **{k: v for k, v in report.__dict__.items() if v})
         return report
 
-    def _recover_leases(self, session, now: datetime, report: SweepReport) -> None:  # type: ignore[no-untyped-def]
+    def _recover_leases(self, session, now: datetime, report: SweepReport) -> None:
         for delivery_id, destination in store.expired_leases(session, now):
             if family(destination) in self.deduplicating:
                 event, outcome = Event.LEASE_EXPIRED_RETRY, Outcome.LOST
-                values = {"next_attempt_at": now, "enqueued_at": None}
+                values: dict[str, Any] = {"next_attempt_at": now, "enqueued_at": None}
             else:
                 event, outcome = Event.LEASE_EXPIRED_UNKNOWN, Outcome.UNKNOWN
                 values = {"next_attempt_at": None}
             moved = store.transition(
-                session, delivery_id, event, now, lease_owner=None, lease_expires_at=None,
-                last_error=LOST, last_error_class="unknown", **values,
+                session,
+                delivery_id,
+                event,
+                now,
+                lease_owner=None,
+                lease_expires_at=None,
+                last_error=LOST,
+                last_error_class="unknown",
+                **values,
             )
             if not moved:
                 continue
             store.add_attempt(
-                session, delivery_id=delivery_id, kind="send", trigger="auto", actor=None,
-                started_at=now, finished_at=now, duration_ms=0, outcome=outcome.value,
-                error_class="unknown", status_code=None, message=LOST, excerpt=None, remote_id=None,
+                session,
+                delivery_id=delivery_id,
+                kind="send",
+                trigger="auto",
+                actor=None,
+                started_at=now,
+                finished_at=now,
+                duration_ms=0,
+                outcome=outcome.value,
+                error_class="unknown",
+                status_code=None,
+                message=LOST,
+                excerpt=None,
+                remote_id=None,
             )
             if event is Event.LEASE_EXPIRED_RETRY:
                 report.recovered += 1
             else:
                 report.reconcile += 1
-                session.add(AlertRow(
-                    at=now, kind="needs_reconcile", destination=destination, delivery_id=delivery_id,
-                    message=f"{LOST}; {destination} does not de-duplicate, so it may have it: check and reconcile",
-                ))
+                session.add(
+                    AlertRow(
+                        at=now,
+                        kind="needs_reconcile",
+                        destination=destination,
+                        delivery_id=delivery_id,
+                        message=f"{LOST}; {destination} does not de-duplicate, so it may have it: "
+                        "check and reconcile",
+                    )
+                )
 
     def _publish(self, enqueue: Enqueue, rows: list[tuple[int, int]]) -> int:
         # Keep a tender's deliveries together: one message sends them in parallel.

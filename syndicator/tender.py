@@ -112,7 +112,7 @@ Name = Annotated[str, BeforeValidator(_name)]
 
 def _amount(value: Any) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
-        raise _problem("amount", "must be a number or a string such as \"250000.00\"")
+        raise _problem("amount", 'must be a number or a string such as "250000.00"')
     try:
         amount = Decimal(str(value).strip())
     except InvalidOperation:
@@ -131,14 +131,12 @@ def _amount(value: Any) -> Decimal:
 
 def _cpv_codes(value: Any) -> list[str]:
     if not isinstance(value, list):
-        raise _problem("cpv", "must be a list of CPV codes such as [\"35125300-2\"]")
+        raise _problem("cpv", 'must be a list of CPV codes such as ["35125300-2"]')
     if not 1 <= len(value) <= 20:
         raise _problem("cpv", f"must hold 1 to 20 CPV codes, not {len(value)}")
     for position, code in enumerate(value):
         if not isinstance(code, str) or not _CPV.fullmatch(code):
-            raise _problem(
-                "cpv", f"item {position}: {code!r} is not a CPV code (8 digits, or NNNNNNNN-N)"
-            )
+            raise _problem("cpv", f"item {position}: {code!r} is not a CPV code (8 digits, or NNNNNNNN-N)")
     return list(value)
 
 

@@ -14,8 +14,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from syndicator.db import current_revision, head_revision, make_engine, session_factory, upgrade
+from syndicator.records import Check
+from syndicator.routing import requirements, route
 from syndicator.settings import Config, Settings, load_config
-from syndicator.tender import TenderContext
+from syndicator.tender import Tender, TenderContext
 
 
 class SchemaOutOfDate(Exception):
@@ -66,6 +68,15 @@ def tender_context(config: Config, today: date) -> TenderContext:
         today=today,
         vat_rate=config.policy.vat_rate,
     )
+
+
+def route_check(config: Config) -> Check:
+    """The validation step that needs the routing policy (e.g. TED needs a documents URL)."""
+
+    def check(tender: Tender) -> list[tuple[str, str]]:
+        return requirements(tender, route(tender, config.policy, config.thresholds), config.policy)
+
+    return check
 
 
 def load(settings: Settings | None = None) -> tuple[Settings, Config]:

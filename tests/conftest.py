@@ -74,10 +74,13 @@ def render_context(config: Config, tender: Tender, destination: str, *, revision
         dispatched_at=DISPATCHED_AT,
         revision=revision,
         ted=ted,
+        vat_rate=config.policy.vat_rate,
     )
 
 
-def routed_examples(config: Config, examples: dict[str, Tender], family: str) -> list[tuple[str, Tender, str]]:
+def routed_examples(
+    config: Config, examples: dict[str, Tender], family: str
+) -> list[tuple[str, Tender, str]]:
     """(example name, tender, destination) for every example routed to a channel family."""
     found = []
     for name, tender in examples.items():
@@ -91,8 +94,8 @@ def routed_examples(config: Config, examples: dict[str, Tender], family: str) ->
 
 from collections.abc import Iterator  # noqa: E402
 
-from tests.services import empty_tables, fresh_postgres_database, migrated_store  # noqa: E402
 from syndicator.wiring import Store  # noqa: E402
+from tests.services import empty_tables, fresh_postgres_database, migrated_store  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,15 @@ from rich.table import Table
 from syndicator import ops
 from syndicator.cli.common import EXIT_FAILED, EXIT_INVALID, actor, fail, out, print_json
 from syndicator.cli.format import one_line
-from syndicator.cli.monitor import AsJson, BuyerOpt, DestOpt, SinceOpt, StateOpt, filters_from, opened
+from syndicator.cli.monitor import (
+    AsJson,
+    BuyerOpt,
+    DestOpt,
+    SinceOpt,
+    StateOpt,
+    filters_from,
+    opened,
+)
 from syndicator.clock import utcnow
 from syndicator.enqueue import broker_enqueuer
 from syndicator.queries import find_tender
@@ -28,19 +36,38 @@ def _report(result: ops.ActionResult, as_json: bool) -> None:
 
 
 def repush(
-    deliveries: Annotated[list[int] | None, typer.Argument(help="Delivery ids (see `syndicator status`).")] = None,
-    all_matching: Annotated[bool, typer.Option("--all", help="Every failed / needs-reconcile delivery matching the filters.")] = False,
-    state: StateOpt = None, destination: DestOpt = None, buyer: BuyerOpt = None, since: SinceOpt = None,
+    deliveries: Annotated[
+        list[int] | None, typer.Argument(help="Delivery ids (see `syndicator status`).")
+    ] = None,
+    all_matching: Annotated[
+        bool,
+        typer.Option("--all", help="Every failed / needs-reconcile delivery matching the filters."),
+    ] = False,
+    state: StateOpt = None,
+    destination: DestOpt = None,
+    buyer: BuyerOpt = None,
+    since: SinceOpt = None,
     reason: ReasonOpt = None,
-    force: Annotated[bool, typer.Option("--force", help="Also re-push a published delivery (it may appear twice).")] = False,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="List what would be re-pushed; change nothing.")] = False,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help=f"Do not ask for confirmation above {CONFIRM_ABOVE}.")] = False,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Also re-push a published delivery (it may appear twice)."),
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="List what would be re-pushed; change nothing.")
+    ] = False,
+    yes: Annotated[
+        bool,
+        typer.Option("--yes", "-y", help=f"Do not ask for confirmation above {CONFIRM_ABOVE}."),
+    ] = False,
     as_name: AsOpt = None,
     as_json: AsJson = False,
 ) -> None:
     """Send failed deliveries again: by id, or --all matching filters."""
     if bool(deliveries) == all_matching:
-        fail("give delivery ids, or --all with filters (--destination, --buyer, --since, --state)", EXIT_INVALID)
+        fail(
+            "give delivery ids, or --all with filters (--destination, --buyer, --since, --state)",
+            EXIT_INVALID,
+        )
     if not reason:
         fail("--reason is required: say why, for the audit log", EXIT_INVALID)
     settings, _, store = opened()
@@ -55,7 +82,13 @@ def repush(
             for column in ("id", "tender", "destination", "state", "last error"):
                 table.add_column(column)
             for row in rows[:200]:
-                table.add_row(str(row.id), str(row.tender_id), row.destination, row.state, one_line(row.last_error, 60))
+                table.add_row(
+                    str(row.id),
+                    str(row.tender_id),
+                    row.destination,
+                    row.state,
+                    one_line(row.last_error, 60),
+                )
             if not as_json:
                 out.print(table)
             if dry_run:
@@ -67,7 +100,9 @@ def repush(
             if not typer.confirm(f"Re-push these {len(rows)} deliveries?"):
                 fail("nothing re-pushed", EXIT_FAILED)
         with broker_enqueuer(settings) as enqueue:
-            result = ops.repush_matching(store.sessions, filters, actor=who, reason=reason, now=now, enqueue=enqueue)
+            result = ops.repush_matching(
+                store.sessions, filters, actor=who, reason=reason, now=now, enqueue=enqueue
+            )
         _report(result, as_json)
         return
     assert deliveries is not None
@@ -78,8 +113,15 @@ def repush(
     with broker_enqueuer(settings) as enqueue:
         for delivery_id in deliveries:
             try:
-                result = ops.repush(store.sessions, delivery_id, actor=who, reason=reason, now=now,
-                                    force=force, enqueue=enqueue)
+                result = ops.repush(
+                    store.sessions,
+                    delivery_id,
+                    actor=who,
+                    reason=reason,
+                    now=now,
+                    force=force,
+                    enqueue=enqueue,
+                )
                 _report(result, as_json)
             except ops.OpsError as exc:
                 problems += 1
@@ -103,7 +145,9 @@ def cancel(
         tender = find_tender(session, reference)
     if tender is None:
         fail(f"no tender {reference!r}", EXIT_FAILED)
-    if not yes and not typer.confirm(f"Cancel the outstanding deliveries of {tender.buyer}/{tender.reference}?"):
+    if not yes and not typer.confirm(
+        f"Cancel the outstanding deliveries of {tender.buyer}/{tender.reference}?"
+    ):
         fail("nothing cancelled", EXIT_FAILED)
     try:
         result = ops.cancel(store.sessions, str(tender.id), actor=actor(as_name), reason=reason, now=utcnow())
@@ -114,9 +158,13 @@ def cancel(
 
 def reconcile(
     delivery: Annotated[int, typer.Argument(help="The needs_reconcile delivery's id.")],
-    published: Annotated[str | None, typer.Option("--published", help="It is on the channel under this remote id.")] = None,
+    published: Annotated[
+        str | None, typer.Option("--published", help="It is on the channel under this remote id.")
+    ] = None,
     url: Annotated[str | None, typer.Option("--url", help="Its public URL, with --published.")] = None,
-    resend: Annotated[bool, typer.Option("--resend", help="It is not on the channel: send it again.")] = False,
+    resend: Annotated[
+        bool, typer.Option("--resend", help="It is not on the channel: send it again.")
+    ] = False,
     reason: ReasonOpt = None,
     as_name: AsOpt = None,
     as_json: AsJson = False,
@@ -129,8 +177,17 @@ def reconcile(
     settings, _, store = opened()
     try:
         with broker_enqueuer(settings) as enqueue:
-            result = ops.reconcile(store.sessions, delivery, actor=actor(as_name), reason=reason, now=utcnow(),
-                                   published_remote_id=published, url=url, resend=resend, enqueue=enqueue)
+            result = ops.reconcile(
+                store.sessions,
+                delivery,
+                actor=actor(as_name),
+                reason=reason,
+                now=utcnow(),
+                published_remote_id=published,
+                url=url,
+                resend=resend,
+                enqueue=enqueue,
+            )
     except ops.OpsError as exc:
         fail(str(exc))
     _report(result, as_json)

@@ -68,8 +68,7 @@ def main() -> None:
         if os.environ.get("SYNDICATOR_DEBUG"):
             raise
         err.print(
-            f"internal error: {type(exc).__name__}: {exc} "
-            "(set SYNDICATOR_DEBUG=1 to see the traceback)",
+            f"internal error: {type(exc).__name__}: {exc} (set SYNDICATOR_DEBUG=1 to see the traceback)",
             markup=False,
         )
         sys.exit(70)

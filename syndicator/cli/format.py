@@ -67,5 +67,3 @@ def one_line(text: str | None, width: int = 70) -> str:
         return ""
     first = text.strip().splitlines()[0]
     return first if len(first) <= width else first[: width - 1] + "…"
-
-

@@ -13,7 +13,7 @@ from syndicator.intake import Outcome, submit
 from syndicator.records import Parsed, read_file
 from syndicator.routing import Route, route
 from syndicator.settings import Config
-from syndicator.wiring import load, open_store, tender_context
+from syndicator.wiring import load, open_store, route_check, tender_context
 
 Files = Annotated[list[Path], typer.Argument(help="JSON files of one tender or an array of them.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
@@ -25,7 +25,7 @@ def read_all(files: list[Path], config: Config) -> tuple[list[Parsed], list[str]
     parsed: list[Parsed] = []
     lines: list[str] = []
     for path in files:
-        records, problems = read_file(path, context)
+        records, problems = read_file(path, context, route_check(config))
         parsed.extend(records)
         lines.extend(problem.line(str(path)) for problem in problems)
     return parsed, lines
@@ -96,7 +96,12 @@ def submit_command(
     store = open_store(settings)
     with broker_enqueuer(settings) as enqueue:
         results = submit(
-            store.sessions, parsed, config.policy, config.thresholds, actor(as_name), utcnow(),
+            store.sessions,
+            parsed,
+            config.policy,
+            config.thresholds,
+            actor(as_name),
+            utcnow(),
             enqueue,
         )
     if as_json:

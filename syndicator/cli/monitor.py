@@ -16,7 +16,10 @@ from syndicator.states import State
 from syndicator.wiring import Store, load, open_store
 
 StateOpt = Annotated[str | None, typer.Option("--state", help="Only this state (e.g. failed).")]
-DestOpt = Annotated[str | None, typer.Option("--destination", help="Only this destination; 'trade-press' matches every publication.")]
+DestOpt = Annotated[
+    str | None,
+    typer.Option("--destination", help="Only this destination; 'trade-press' matches every publication."),
+]
 BuyerOpt = Annotated[str | None, typer.Option("--buyer", help="Only this buyer id.")]
 SinceOpt = Annotated[str | None, typer.Option("--since", help="Created since: 2h, 3d, or an ISO date.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
@@ -28,8 +31,13 @@ def opened() -> tuple[Settings, Config, Store]:
     return settings, config, open_store(settings, auto_upgrade="empty")
 
 
-def filters_from(state: str | None, destination: str | None, buyer: str | None, since: str | None,
-                 search: str | None = None) -> Filters:
+def filters_from(
+    state: str | None,
+    destination: str | None,
+    buyer: str | None,
+    since: str | None,
+    search: str | None = None,
+) -> Filters:
     """Command-line options to query filters, refusing nonsense with a clear message."""
     if state and state not in {s.value for s in State}:
         fail(f"--state {state!r} is not a state; states: {', '.join(s.value for s in State)}", 2)
@@ -41,7 +49,10 @@ def filters_from(state: str | None, destination: str | None, buyer: str | None, 
 
 
 def status(
-    state: StateOpt = None, destination: DestOpt = None, buyer: BuyerOpt = None, since: SinceOpt = None,
+    state: StateOpt = None,
+    destination: DestOpt = None,
+    buyer: BuyerOpt = None,
+    since: SinceOpt = None,
     search: Annotated[str | None, typer.Option("--search", help="Part of a reference or title.")] = None,
     limit: Annotated[int, typer.Option(help="Rows per page.")] = 50,
     page: Annotated[int, typer.Option(help="Page number.")] = 1,
@@ -54,12 +65,27 @@ def status(
     with store.sessions() as session:
         result = deliveries(session, filters, page, limit)
     if as_json:
-        print_json({"deliveries": [d.as_dict() | {"tender_reference": d.tender_reference}
-                                   for d in result.items],
-                    "counts": result.counts, "total": result.total, "page": page, "pages": result.pages})
+        print_json(
+            {
+                "deliveries": [d.as_dict() | {"tender_reference": d.tender_reference} for d in result.items],
+                "counts": result.counts,
+                "total": result.total,
+                "page": page,
+                "pages": result.pages,
+            }
+        )
         return
     table = Table(box=None, header_style="bold", pad_edge=False)
-    for column in ("id", "tender", "buyer", "destination", "state", "tries", "age", "remote / last error"):
+    for column in (
+        "id",
+        "tender",
+        "buyer",
+        "destination",
+        "state",
+        "tries",
+        "age",
+        "remote / last error",
+    ):
         table.add_column(column, overflow="fold" if column == "remote / last error" else "ellipsis")
     for d in result.items:
         detail = d.url or d.remote_id or ""
@@ -67,55 +93,102 @@ def status(
             detail = one_line(d.last_error)
         if d.state == State.RETRY_WAIT:
             detail = f"next {until(d.next_attempt_at, now)}: {detail}"
-        table.add_row(str(d.id), d.tender_reference, d.buyer, d.destination, styled(d.state),
-                      str(d.attempts), age(d.created_at, now), detail)
+        table.add_row(
+            str(d.id),
+            d.tender_reference,
+            d.buyer,
+            d.destination,
+            styled(d.state),
+            str(d.attempts),
+            age(d.created_at, now),
+            detail,
+        )
     out.print(table if result.items else "no deliveries match")
     summary = ", ".join(f"{styled(s)} {n}" for s, n in sorted(result.counts.items()))
-    out.print(f"\n{result.total} deliveries: {summary or 'none'}"
-              + (f"  (page {page} of {result.pages})" if result.pages > 1 else ""), markup=True)
+    out.print(
+        f"\n{result.total} deliveries: {summary or 'none'}"
+        + (f"  (page {page} of {result.pages})" if result.pages > 1 else ""),
+        markup=True,
+    )
 
 
-def show(reference: Annotated[str, typer.Argument(help="Tender id, reference, or buyer/reference.")],
-         as_json: AsJson = False) -> None:
+def show(
+    reference: Annotated[str, typer.Argument(help="Tender id, reference, or buyer/reference.")],
+    as_json: AsJson = False,
+) -> None:
     """A tender, its route with reasons, and every delivery's attempt timeline."""
     _, _, store = opened()
     now = utcnow()
     with store.sessions() as session:
         tender = find_tender(session, reference)
         if tender is None:
-            fail(f"no tender {reference!r} (try `syndicator status --search {reference}`)", EXIT_FAILED)
+            fail(
+                f"no tender {reference!r} (try `syndicator status --search {reference}`)",
+                EXIT_FAILED,
+            )
         rows = list(tender.deliveries)
         timeline = attempts_of(session, [r.id for r in rows])
     if as_json:
-        print_json({
-            "tender": {"id": tender.id, "reference": tender.reference, "buyer": tender.buyer,
-                       "title": tender.title, "created_at": tender.created_at.isoformat(),
-                       "cancelled_at": tender.cancelled_at.isoformat() if tender.cancelled_at else None,
-                       "record": tender.record},
-            "route": tender.route,
-            "deliveries": [{"id": r.id, "destination": r.destination, "state": r.state, "key": r.key,
-                            "attempts": r.attempts, "remote_id": r.remote_id, "url": r.remote_url,
-                            "last_error": r.last_error,
-                            "timeline": [{"at": a.started_at.isoformat(), "kind": a.kind, "trigger": a.trigger,
-                                          "actor": a.actor, "outcome": a.outcome, "status_code": a.status_code,
-                                          "message": a.message, "excerpt": a.excerpt}
-                                         for a in timeline[r.id]]} for r in rows],
-        })
+        print_json(
+            {
+                "tender": {
+                    "id": tender.id,
+                    "reference": tender.reference,
+                    "buyer": tender.buyer,
+                    "title": tender.title,
+                    "created_at": tender.created_at.isoformat(),
+                    "cancelled_at": tender.cancelled_at.isoformat() if tender.cancelled_at else None,
+                    "record": tender.record,
+                },
+                "route": tender.route,
+                "deliveries": [
+                    {
+                        "id": r.id,
+                        "destination": r.destination,
+                        "state": r.state,
+                        "key": r.key,
+                        "attempts": r.attempts,
+                        "remote_id": r.remote_id,
+                        "url": r.remote_url,
+                        "last_error": r.last_error,
+                        "timeline": [
+                            {
+                                "at": a.started_at.isoformat(),
+                                "kind": a.kind,
+                                "trigger": a.trigger,
+                                "actor": a.actor,
+                                "outcome": a.outcome,
+                                "status_code": a.status_code,
+                                "message": a.message,
+                                "excerpt": a.excerpt,
+                            }
+                            for a in timeline[r.id]
+                        ],
+                    }
+                    for r in rows
+                ],
+            }
+        )
         return
     value = tender.record["estimated_value"]
     out.print(f"[bold]{tender.reference}[/] — {tender.title}", markup=True)
-    out.print(f"tender {tender.id}, buyer {tender.buyer}, £{value['amount']} "
-              f"{'incl.' if value.get('vat_included') else 'excl.'} VAT, {tender.record['contract_type']}, "
-              f"{tender.record['procedure']}; submitted {stamp(tender.created_at)} by {tender.submitted_by}"
-              + (f"; [red]cancelled {stamp(tender.cancelled_at)}[/]" if tender.cancelled_at else ""), markup=True)
+    out.print(
+        f"tender {tender.id}, buyer {tender.buyer}, £{value['amount']} "
+        f"{'incl.' if value.get('vat_included') else 'excl.'} VAT, {tender.record['contract_type']}, "
+        f"{tender.record['procedure']}; submitted {stamp(tender.created_at)} by {tender.submitted_by}"
+        + (f"; [red]cancelled {stamp(tender.cancelled_at)}[/]" if tender.cancelled_at else ""),
+        markup=True,
+    )
     if tender.route.get("not_advertised"):
         out.print(f"not advertised: {tender.route['not_advertised']}")
     reasons = {e["destination"]: e["reasons"] for e in tender.route["destinations"]}
     for row in rows:
         out.print()
-        out.print(f"[bold cyan]{row.destination}[/]  {styled(row.state)}  delivery {row.id}, "
-                  f"{row.attempts} attempt(s)" + (f", {row.remote_url or row.remote_id}" if row.remote_id else ""),
-                  markup=True)
+        out.print(
+            f"[bold cyan]{row.destination}[/]  {styled(row.state)}  delivery {row.id}, "
+            f"{row.attempts} attempt(s)" + (f", {row.remote_url or row.remote_id}" if row.remote_id else ""),
+            markup=True,
+        )
         for reason in reasons.get(row.destination, []):
             out.print(f"  why: {reason}")
         if row.state == State.RETRY_WAIT:
@@ -127,8 +200,14 @@ def show(reference: Annotated[str, typer.Argument(help="Tender id, reference, or
             table.add_column(column, overflow="fold")
         for a in timeline[row.id]:
             who = a.actor if a.trigger == "manual" else "auto"
-            table.add_row(stamp(a.started_at), a.kind, who or "", a.outcome,
-                          str(a.status_code or ""), one_line(a.message, 60) + (f"\n{one_line(a.excerpt, 60)}" if a.excerpt else ""))
+            table.add_row(
+                stamp(a.started_at),
+                a.kind,
+                who or "",
+                a.outcome,
+                str(a.status_code or ""),
+                one_line(a.message, 60) + (f"\n{one_line(a.excerpt, 60)}" if a.excerpt else ""),
+            )
         if timeline[row.id]:
             out.print(table)
 
@@ -143,21 +222,39 @@ def channels(as_json: AsJson = False) -> None:
         print_json({"channels": [h.as_dict() for h in health]})
         return
     table = Table(box=None, header_style="bold", pad_edge=False)
-    for column in ("destination", "breaker", "backlog", "oldest due", "published", "failed", "reconcile",
-                   "last success", "last failure"):
+    for column in (
+        "destination",
+        "breaker",
+        "backlog",
+        "oldest due",
+        "published",
+        "failed",
+        "reconcile",
+        "last success",
+        "last failure",
+    ):
         table.add_column(column)
     for h in health:
         breaker = f"[red]open {until(h.open_until, now)}[/]" if h.breaker == "open" else "[green]closed[/]"
-        table.add_row(h.destination, breaker, str(h.backlog), age(h.oldest_due, now),
-                      str(h.counts.get("published", 0)), str(h.counts.get("failed", 0)),
-                      str(h.counts.get("needs_reconcile", 0)), age(h.last_success, now) + (" ago" if h.last_success else ""),
-                      (age(h.last_failure, now) + " ago: " + one_line(h.last_error, 40)) if h.last_failure else "")
+        table.add_row(
+            h.destination,
+            breaker,
+            str(h.backlog),
+            age(h.oldest_due, now),
+            str(h.counts.get("published", 0)),
+            str(h.counts.get("failed", 0)),
+            str(h.counts.get("needs_reconcile", 0)),
+            age(h.last_success, now) + (" ago" if h.last_success else ""),
+            (age(h.last_failure, now) + " ago: " + one_line(h.last_error, 40)) if h.last_failure else "",
+        )
     out.print(table)
 
 
 def audit_command(
     actor: Annotated[str | None, typer.Option("--actor", help="Only this person.")] = None,
-    action: Annotated[str | None, typer.Option("--action", help="repush, cancel, reconcile-published, ...")] = None,
+    action: Annotated[
+        str | None, typer.Option("--action", help="repush, cancel, reconcile-published, ...")
+    ] = None,
     since: SinceOpt = None,
     limit: Annotated[int, typer.Option(help="How many rows.")] = 50,
     as_json: AsJson = False,
@@ -168,15 +265,35 @@ def audit_command(
     with store.sessions() as session:
         rows = audit(session, actor=actor, action=action, since=when, limit=limit)
     if as_json:
-        print_json({"audit": [{"at": r.at.isoformat(), "actor": r.actor, "action": r.action,
-                               "tender_id": r.tender_id, "delivery_id": r.delivery_id, "reason": r.reason,
-                               "details": r.details} for r in rows]})
+        print_json(
+            {
+                "audit": [
+                    {
+                        "at": r.at.isoformat(),
+                        "actor": r.actor,
+                        "action": r.action,
+                        "tender_id": r.tender_id,
+                        "delivery_id": r.delivery_id,
+                        "reason": r.reason,
+                        "details": r.details,
+                    }
+                    for r in rows
+                ]
+            }
+        )
         return
     table = Table(box=None, header_style="bold", pad_edge=False)
     for column in ("when (UTC)", "who", "action", "tender", "delivery", "reason"):
         table.add_column(column, overflow="fold")
     for r in rows:
-        table.add_row(stamp(r.at), r.actor, r.action, str(r.tender_id or ""), str(r.delivery_id or ""), r.reason or "")
+        table.add_row(
+            stamp(r.at),
+            r.actor,
+            r.action,
+            str(r.tender_id or ""),
+            str(r.delivery_id or ""),
+            r.reason or "",
+        )
     out.print(table if rows else "no manual actions recorded")
 
 

@@ -22,7 +22,10 @@ from syndicator.wiring import load, open_store, redacted_url
 
 def worker(
     concurrency: Annotated[int, typer.Option("--concurrency", "-c", help="Worker processes.")] = 2,
-    beat: Annotated[bool, typer.Option("--beat/--no-beat", help="Also run the sweeper schedule (one beat per deployment).")] = True,
+    beat: Annotated[
+        bool,
+        typer.Option("--beat/--no-beat", help="Also run the sweeper schedule (one beat per deployment)."),
+    ] = True,
     loglevel: Annotated[str, typer.Option(help="Celery log level.")] = "INFO",
 ) -> None:
     """Run a Celery worker (and, by default, the beat that runs the sweeper)."""
@@ -32,9 +35,20 @@ def worker(
     build_channels(config)  # fail now, not on the first delivery, if a channel is misconfigured
     open_store(settings, auto_upgrade="empty").dispose()
     app = create_app(settings)
-    err.print(f"worker: database {redacted_url(settings.database_url)}, broker "
-              f"{describe_broker(settings.broker_url)}, channel profile {config.profile}")
-    argv = ["worker", "-c", str(concurrency), "-Q", QUEUE, f"--loglevel={loglevel}", "-n", "syndicator@%h"]
+    err.print(
+        f"worker: database {redacted_url(settings.database_url)}, broker "
+        f"{describe_broker(settings.broker_url)}, channel profile {config.profile}"
+    )
+    argv = [
+        "worker",
+        "-c",
+        str(concurrency),
+        "-Q",
+        QUEUE,
+        f"--loglevel={loglevel}",
+        "-n",
+        "syndicator@%h",
+    ]
     if beat:
         Path("var").mkdir(exist_ok=True)
         argv += ["-B", "-s", str(Path("var") / "celerybeat-schedule")]
@@ -53,10 +67,16 @@ def beat(loglevel: Annotated[str, typer.Option(help="Celery log level.")] = "INF
 
 def sandbox(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="HTTP port for Crystal, Bluelight, Source East Midlands and TED.")] = 8900,
+    port: Annotated[
+        int, typer.Option(help="HTTP port for Crystal, Bluelight, Source East Midlands and TED.")
+    ] = 8900,
     smtp_port: Annotated[int, typer.Option(help="SMTP port for trade press.")] = 8925,
-    data: Annotated[Path, typer.Option("--data", help="Where received notices are kept.")] = Path("var/sandbox"),
-    delay: Annotated[list[str] | None, typer.Option("--delay", help="Publication delay, e.g. ted=5 (seconds).")] = None,
+    data: Annotated[Path, typer.Option("--data", help="Where received notices are kept.")] = Path(
+        "var/sandbox"
+    ),
+    delay: Annotated[
+        list[str] | None, typer.Option("--delay", help="Publication delay, e.g. ted=5 (seconds).")
+    ] = None,
 ) -> None:
     """Run faithful local simulators of every channel until Ctrl-C."""
     from syndicator.sandbox.config import SandboxConfig
@@ -75,10 +95,16 @@ def sandbox(
     except OSError as exc:
         fail(f"cannot listen on {host}:{port} / {smtp_port}: {exc.strerror or exc}", EXIT_FAILED)
     base = config.base_url()
-    out.print(f"[bold]Channel sandbox[/] on {base} (SMTP {host}:{config.smtp_port}); notices kept in {data}/",
-              markup=True)
-    for prefix, name in (("/crystal", "crystal"), ("/bluelight", "bluelight"), ("/sem", "source-east-midlands"),
-                         ("/ted", "ted")):
+    out.print(
+        f"[bold]Channel sandbox[/] on {base} (SMTP {host}:{config.smtp_port}); notices kept in {data}/",
+        markup=True,
+    )
+    for prefix, name in (
+        ("/crystal", "crystal"),
+        ("/bluelight", "bluelight"),
+        ("/sem", "source-east-midlands"),
+        ("/ted", "ted"),
+    ):
         out.print(f"  {name:22} {base}{prefix}")
     out.print(f"  {'trade-press':22} smtp://{host}:{config.smtp_port}")
     out.print("credentials (sandbox only):")
@@ -98,8 +124,12 @@ def sandbox(
 def preview(
     file: Annotated[Path, typer.Argument(help="A tender JSON file.")],
     channel: Annotated[str | None, typer.Option("--channel", help=f"One of: {', '.join(ADAPTERS)}.")] = None,
-    destination: Annotated[str | None, typer.Option("--destination", help="e.g. trade-press:construction-press")] = None,
-    reference: Annotated[str | None, typer.Option("--reference", help="Which record, when the file holds several.")] = None,
+    destination: Annotated[
+        str | None, typer.Option("--destination", help="e.g. trade-press:construction-press")
+    ] = None,
+    reference: Annotated[
+        str | None, typer.Option("--reference", help="Which record, when the file holds several.")
+    ] = None,
 ) -> None:
     """Print exactly the bytes that would be sent to a channel, without sending anything."""
     target = destination or channel
@@ -124,15 +154,21 @@ def preview(
             fail("say which publication: --destination trade-press:<publication>", EXIT_INVALID)
         target = presses[0]
     if target not in plan.names():
-        err.print(f"note: {target} is not on this tender's route ({', '.join(plan.names()) or 'not advertised'})")
+        err.print(
+            f"note: {target} is not on this tender's route ({', '.join(plan.names()) or 'not advertised'})"
+        )
     now = utcnow()
     ted = None
     if "ted" in plan.names() and target != "ted":
         ted = TedReference(ted_notice_id(delivery_key(tender.buyer, tender.reference, 1, "ted")), now)
     context = RenderContext(
-        key=delivery_key(tender.buyer, tender.reference, 1, target), destination=target,
-        buyer=config.buyers.get(tender.buyer), review_body=config.buyers.review_body,
-        dispatched_at=now, ted=ted,
+        key=delivery_key(tender.buyer, tender.reference, 1, target),
+        destination=target,
+        buyer=config.buyers.get(tender.buyer),
+        review_body=config.buyers.review_body,
+        dispatched_at=now,
+        ted=ted,
+        vat_rate=config.policy.vat_rate,
     )
     adapter = build_channel(config, family(target))
     try:

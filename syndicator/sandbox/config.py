@@ -20,9 +20,10 @@ class SandboxConfig:
     smtp_port: int = 8925
     data_dir: Path | None = Path("var/sandbox")
     public_base: str = ""  # URL prefix of published notices; defaults to http://host:port
-    crystal_token: str = "sandbox-crystal-token"
+    # Published sandbox credentials, printed at start; not secrets (nothing real behind them).
+    crystal_token: str = "sandbox-crystal-token"  # noqa: S105
     bluelight_username: str = "emscu"
-    bluelight_password: str = "sandbox-bluelight-password"
+    bluelight_password: str = "sandbox-bluelight-password"  # noqa: S105
     sem_api_key: str = "sandbox-sem-key"
     ted_api_key: str = "sandbox-ted-key"
     publish_delay: dict[str, float] = field(default_factory=_default_delays)

@@ -46,7 +46,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _Server
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         """Quiet: the ledger and the files are the record."""
 
     def do_GET(self) -> None:
@@ -87,7 +87,7 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             request = SandboxRequest(
                 method=self.command,
-                path=path[len(simulator.prefix):] or "/",
+                path=path[len(simulator.prefix) :] or "/",
                 query=dict(parse_qsl(parts.query)),
                 headers={k.lower(): v for k, v in self.headers.items()},
                 body=self._body(),
@@ -156,7 +156,9 @@ class Sandbox:
             return SandboxResponse.json(503, {"error": "service unavailable (injected fault)"})
         if fault.mode == "rate-limit-429":
             return SandboxResponse.json(
-                429, {"error": "too many requests (injected fault)"}, **{"Retry-After": str(fault.retry_after)}
+                429,
+                {"error": "too many requests (injected fault)"},
+                **{"Retry-After": str(fault.retry_after)},
             )
         if fault.mode == "reject-422":
             return simulator.reject(request, "rejected by an injected fault")
@@ -224,7 +226,11 @@ class Sandbox:
         if entry is None:
             return SandboxResponse.json(404, {"error": f"no notice {remote_id!r} on {channel}"})
         kind = {"xml": "application/xml", "json": "application/json", "eml": "text/plain"}
-        return SandboxResponse(200, entry.body, kind.get(entry.extension, "application/octet-stream") + "; charset=utf-8")
+        return SandboxResponse(
+            200,
+            entry.body,
+            kind.get(entry.extension, "application/octet-stream") + "; charset=utf-8",
+        )
 
     def notice_url(self, channel: str, remote_id: str) -> str:
         """A generic public URL for a stored notice (used by the SMTP sink)."""
@@ -237,10 +243,19 @@ class Sandbox:
 
     def _index(self) -> str:
         rows = "".join(
-            "<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in (
-                e["channel"], e["tender_reference"], e["remote_id"], e["status"],
-                e["times_received"], e["copies"],
-            )) + (f'<td><a href="{html.escape(e["url"])}">open</a></td>' if e["url"] else "<td></td>")
+            "<tr>"
+            + "".join(
+                f"<td>{html.escape(str(v))}</td>"
+                for v in (
+                    e["channel"],
+                    e["tender_reference"],
+                    e["remote_id"],
+                    e["status"],
+                    e["times_received"],
+                    e["copies"],
+                )
+            )
+            + (f'<td><a href="{html.escape(e["url"])}">open</a></td>' if e["url"] else "<td></td>")
             + "</tr>"
             for e in (entry.summary() for entry in self.ledger.entries())
         )

@@ -36,11 +36,20 @@ class Engine:
     polled: list[list[int]] = field(default_factory=list)
 
     def submit(self, *records: dict) -> list[int]:
-        parsed, problems = read_bytes(json.dumps(list(records)).encode(), tender_context(self.config, date(2026, 11, 26)))
+        parsed, problems = read_bytes(
+            json.dumps(list(records)).encode(), tender_context(self.config, date(2026, 11, 26))
+        )
         assert not problems, problems
         queued: list[int] = []
-        submit(self.store.sessions, parsed, self.config.policy, self.config.thresholds, "tester",
-               self.clock(), lambda ids: queued.extend(ids))
+        submit(
+            self.store.sessions,
+            parsed,
+            self.config.policy,
+            self.config.thresholds,
+            "tester",
+            self.clock(),
+            lambda ids: queued.extend(ids),
+        )
         return queued
 
     def run(self, rounds: int = 20) -> None:
@@ -56,22 +65,43 @@ class Engine:
 
     def deliveries(self) -> dict[str, DeliveryRow]:
         with self.store.sessions() as session:
-            return {row.destination: row for row in session.scalars(select(DeliveryRow).order_by(DeliveryRow.id))}
+            return {
+                row.destination: row for row in session.scalars(select(DeliveryRow).order_by(DeliveryRow.id))
+            }
 
     def delivery(self, destination: str) -> DeliveryRow:
         return self.deliveries()[destination]
 
     def attempts(self, delivery_id: int) -> list[AttemptRow]:
         with self.store.sessions() as session:
-            return list(session.scalars(select(AttemptRow).where(AttemptRow.delivery_id == delivery_id).order_by(AttemptRow.id)))
+            return list(
+                session.scalars(
+                    select(AttemptRow).where(AttemptRow.delivery_id == delivery_id).order_by(AttemptRow.id)
+                )
+            )
 
 
-def make_engine(store: Store, config: Config, clock: FakeClock, channels: dict[str, ScriptedChannel], owner: str = "test:1") -> Engine:
+def make_engine(
+    store: Store,
+    config: Config,
+    clock: FakeClock,
+    channels: dict[str, ScriptedChannel],
+    owner: str = "test:1",
+) -> Engine:
     engine = Engine(store, config, clock, channels, None, None)  # type: ignore[arg-type]
-    engine.dispatcher = Dispatcher(store, config, channels, owner=owner, clock=clock,
-                                   enqueue=engine.sent.append, rng=random.Random(7))
+    engine.dispatcher = Dispatcher(
+        store,
+        config,
+        channels,
+        owner=owner,
+        clock=clock,
+        enqueue=engine.sent.append,
+        rng=random.Random(7),
+    )
     dedupe = {name for name, channel in channels.items() if channel.capabilities.deduplicates}
-    engine.sweeper = Sweeper(store, config, dedupe, send=engine.sent.append, poll=engine.polled.append, clock=clock)
+    engine.sweeper = Sweeper(
+        store, config, dedupe, send=engine.sent.append, poll=engine.polled.append, clock=clock
+    )
     return engine
 
 

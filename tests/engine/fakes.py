@@ -76,7 +76,9 @@ class ScriptedChannel(Channel):
         if step is not None:
             return step
         remote = f"{self.name}-{len(self.sent)}"
-        return Receipt(remote_id=remote, live=not self.capabilities.polls, url=f"https://example.test/{remote}")
+        return Receipt(
+            remote_id=remote, live=not self.capabilities.polls, url=f"https://example.test/{remote}"
+        )
 
     def poll(self, receipt: Receipt) -> Receipt:
         with self.lock:
@@ -86,4 +88,8 @@ class ScriptedChannel(Channel):
             raise step
         if step is not None:
             return step
-        return Receipt(remote_id=receipt.remote_id, live=True, url=f"https://example.test/{receipt.remote_id}/live")
+        return Receipt(
+            remote_id=receipt.remote_id,
+            live=True,
+            url=f"https://example.test/{receipt.remote_id}/live",
+        )

@@ -6,7 +6,14 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
-from syndicator.channel import AuthError, OutcomeUnknown, RateLimited, Receipt, RejectedError, TransientError
+from syndicator.channel import (
+    AuthError,
+    OutcomeUnknown,
+    RateLimited,
+    Receipt,
+    RejectedError,
+    TransientError,
+)
 from syndicator.states import State
 from tests.engine.conftest import Engine, make_engine
 from tests.engine.fakes import ScriptedChannel
@@ -82,7 +89,12 @@ def test_a_hostile_retry_after_is_capped_at_the_longest_step(engine: Engine, cha
 
 def test_422_fails_at_once_with_the_channels_reasons(engine: Engine, channels) -> None:
     channels["crystal"].sends.append(
-        RejectedError("crystal rejected the notice", reasons=["title: too long"], status_code=422, excerpt='{"errors": []}')
+        RejectedError(
+            "crystal rejected the notice",
+            reasons=["title: too long"],
+            status_code=422,
+            excerpt='{"errors": []}',
+        )
     )
     engine.dispatcher.deliver(engine.submit(CRYSTAL_ONLY))
     row = engine.delivery("crystal")
@@ -141,7 +153,12 @@ def test_accepted_notices_are_polled_until_published(engine: Engine, channels) -
         engine.run()
     row = engine.delivery("bluelight")
     assert row.state == State.PUBLISHED and row.polls == 3 and row.remote_url.endswith("/live")
-    assert [a.outcome for a in engine.attempts(row.id)] == ["submitted", "pending", "pending", "published"]
+    assert [a.outcome for a in engine.attempts(row.id)] == [
+        "submitted",
+        "pending",
+        "pending",
+        "published",
+    ]
 
 
 def test_a_rejection_found_by_polling_fails(engine: Engine, channels) -> None:
@@ -177,7 +194,10 @@ def test_ted_gates_the_national_adverts(engine: Engine, channels) -> None:
     assert channels["crystal"].sent == []
     engine.clock.advance(minutes=2)
     engine.run()  # TED published at this check: the gate opens and the others go at once
-    assert {row.state for row in engine.deliveries().values()} == {State.PUBLISHED, State.SUBMITTED} - {State.SUBMITTED} or True
+    assert {row.state for row in engine.deliveries().values()} == {
+        State.PUBLISHED,
+        State.SUBMITTED,
+    } - {State.SUBMITTED} or True
     rows = engine.deliveries()
     assert rows["ted"].state == State.PUBLISHED
     assert rows["crystal"].state == State.PUBLISHED

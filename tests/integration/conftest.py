@@ -30,8 +30,12 @@ def free_port() -> int:
 def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
     """A running sandbox with short publication delays and its files under tmp_path."""
     box = Sandbox(
-        SandboxConfig(port=0, smtp_port=free_port(), data_dir=tmp_path / "sandbox",
-                      publish_delay=dict(FAST_DELAYS))
+        SandboxConfig(
+            port=0,
+            smtp_port=free_port(),
+            data_dir=tmp_path / "sandbox",
+            publish_delay=dict(FAST_DELAYS),
+        )
     )
     box.start()
     yield box

@@ -37,11 +37,23 @@ def deliveries(store: Store) -> dict[str, DeliveryRow]:
 
 def test_a_tender_is_stored_with_one_delivery_per_destination(store: Store, config: Config) -> None:
     queued: list[list[int]] = []
-    [result] = submit(store.sessions, parse(config, valued("50000", cpv=["45000000-7"])),
-                      config.policy, config.thresholds, "alice", NOW, queued.append)
+    [result] = submit(
+        store.sessions,
+        parse(config, valued("50000", cpv=["45000000-7"])),
+        config.policy,
+        config.thresholds,
+        "alice",
+        NOW,
+        queued.append,
+    )
     assert result.outcome is Outcome.CREATED
     rows = deliveries(store)
-    assert sorted(rows) == ["bluelight", "crystal", "source-east-midlands", "trade-press:construction-press"]
+    assert sorted(rows) == [
+        "bluelight",
+        "crystal",
+        "source-east-midlands",
+        "trade-press:construction-press",
+    ]
     assert {row.state for row in rows.values()} == {State.PENDING}
     assert rows["crystal"].key == delivery_key("emscu", "TEST-2026-0001", 1, "crystal")
     assert all(row.next_attempt_at == NOW and row.attempts == 0 for row in rows.values())
@@ -50,11 +62,21 @@ def test_a_tender_is_stored_with_one_delivery_per_destination(store: Store, conf
 
 def test_ted_route_holds_the_others(store: Store, config: Config) -> None:
     queued: list[list[int]] = []
-    submit(store.sessions, parse(config, valued("500000")), config.policy, config.thresholds, "a", NOW, queued.append)
+    submit(
+        store.sessions,
+        parse(config, valued("500000")),
+        config.policy,
+        config.thresholds,
+        "a",
+        NOW,
+        queued.append,
+    )
     rows = deliveries(store)
     assert rows["ted"].state == State.PENDING
     held = [row for name, row in rows.items() if name != "ted"]
-    assert held and all(row.state == State.HELD and row.gate == "ted" and row.next_attempt_at is None for row in held)
+    assert held and all(
+        row.state == State.HELD and row.gate == "ted" and row.next_attempt_at is None for row in held
+    )
     assert queued == [[rows["ted"].id]]
 
 
@@ -63,41 +85,85 @@ def test_enqueue_happens_after_commit(store: Store, config: Config) -> None:
 
     def enqueue(ids: list[int]) -> None:
         with store.sessions() as other:  # another connection sees the committed rows
-            seen.append(other.scalar(select(func.count()).select_from(DeliveryRow).where(DeliveryRow.id.in_(ids))) or 0)
+            seen.append(
+                other.scalar(select(func.count()).select_from(DeliveryRow).where(DeliveryRow.id.in_(ids)))
+                or 0
+            )
 
-    submit(store.sessions, parse(config, valued("50000")), config.policy, config.thresholds, "a", NOW, enqueue)
+    submit(
+        store.sessions,
+        parse(config, valued("50000")),
+        config.policy,
+        config.thresholds,
+        "a",
+        NOW,
+        enqueue,
+    )
     assert seen == [4]
 
 
 def test_identical_resubmission_is_a_no_op(store: Store, config: Config) -> None:
     submit(store.sessions, parse(config, record()), config.policy, config.thresholds, "a", NOW)
     queued: list[list[int]] = []
-    [again] = submit(store.sessions, parse(config, record()), config.policy, config.thresholds, "b", NOW, queued.append)
+    [again] = submit(
+        store.sessions,
+        parse(config, record()),
+        config.policy,
+        config.thresholds,
+        "b",
+        NOW,
+        queued.append,
+    )
     assert again.outcome is Outcome.UNCHANGED and "already submitted" in again.message
     assert count(store, TenderRow) == 1 and queued == []
 
 
-def test_defaulted_publication_date_does_not_make_a_resubmission_different(store: Store, config: Config) -> None:
+def test_defaulted_publication_date_does_not_make_a_resubmission_different(
+    store: Store, config: Config
+) -> None:
     first = record(publication_date=..., submission_deadline="2027-03-01T12:00:00Z")
     submit(store.sessions, parse(config, first), config.policy, config.thresholds, "a", NOW)
-    [again] = submit(store.sessions, parse(config, first, today=date(2026, 11, 27)), config.policy, config.thresholds, "a", NOW)
+    [again] = submit(
+        store.sessions,
+        parse(config, first, today=date(2026, 11, 27)),
+        config.policy,
+        config.thresholds,
+        "a",
+        NOW,
+    )
     assert again.outcome is Outcome.UNCHANGED
 
 
 def test_a_changed_record_with_the_same_reference_is_refused(store: Store, config: Config) -> None:
     submit(store.sessions, parse(config, record()), config.policy, config.thresholds, "a", NOW)
-    [changed] = submit(store.sessions, parse(config, record(title="Another title")), config.policy, config.thresholds, "a", NOW)
+    [changed] = submit(
+        store.sessions,
+        parse(config, record(title="Another title")),
+        config.policy,
+        config.thresholds,
+        "a",
+        NOW,
+    )
     assert changed.outcome is Outcome.CONFLICT and "amendment" in changed.message
     assert count(store, TenderRow) == 1
 
 
 def test_the_same_reference_for_another_buyer_is_a_different_tender(store: Store, config: Config) -> None:
-    submit(store.sessions, parse(config, record(), record(buyer="derbyshire-constabulary")), config.policy, config.thresholds, "a", NOW)
+    submit(
+        store.sessions,
+        parse(config, record(), record(buyer="derbyshire-constabulary")),
+        config.policy,
+        config.thresholds,
+        "a",
+        NOW,
+    )
     assert count(store, TenderRow) == 2
 
 
 def test_a_tender_not_advertised_is_recorded_without_deliveries(store: Store, config: Config) -> None:
-    [result] = submit(store.sessions, parse(config, valued("9000")), config.policy, config.thresholds, "a", NOW)
+    [result] = submit(
+        store.sessions, parse(config, valued("9000")), config.policy, config.thresholds, "a", NOW
+    )
     assert result.outcome is Outcome.CREATED and result.destinations == []
     assert "not advertised" in result.message
     assert count(store, TenderRow) == 1 and count(store, DeliveryRow) == 0

@@ -17,6 +17,7 @@ BASE: dict[str, Any] = {
     "place_of_performance": {"town": "Nottingham", "postcode": "NG5 8PP", "country": "GB"},
     "publication_date": "2026-12-01",
     "submission_deadline": "2027-01-15T12:00:00Z",
+    "documents_url": "https://emscu.example.police.uk/tenders/TEST",
     "contact": {"name": "EMSCU", "email": "emscu@example.police.uk"},
 }
 

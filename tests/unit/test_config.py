@@ -39,16 +39,54 @@ def test_shipped_configuration_loads(folder: Path) -> None:
     [
         ("routing.toml", 'vat_rate = "0.20"', 'vat_rate = "twenty"', "vat_rate", "decimal"),
         ("routing.toml", 'above = "10000.00"', 'abov = "10000.00"', "rule[0].abov", "unknown key"),
-        ("routing.toml", 'at_least = "25000.00"\nexcluded', 'excluded', "rule[1]", "exactly one of"),
-        ("thresholds.toml", 'from = 2014-01-01', 'from = 2014-02-01', "period[1].from", "does not follow"),
-        ("thresholds.toml", 'basis = "net"', 'basis = "nett"', "period[0].basis", "'net' or 'gross'"),
+        (
+            "routing.toml",
+            'at_least = "25000.00"\nexcluded',
+            "excluded",
+            "rule[1]",
+            "exactly one of",
+        ),
+        (
+            "thresholds.toml",
+            "from = 2014-01-01",
+            "from = 2014-02-01",
+            "period[1].from",
+            "does not follow",
+        ),
+        (
+            "thresholds.toml",
+            'basis = "net"',
+            'basis = "nett"',
+            "period[0].basis",
+            "'net' or 'gross'",
+        ),
         ("buyers.toml", 'postcode = "NG5 8PP"', 'postcode = "X"', "emscu.postcode", "at least 5"),
-        ("channels.toml", 'lease = "3m"', 'lease = "three minutes"', "engine.lease", "not a duration"),
-        ("channels.toml", '[breaker.default]', '[breaker.normal]', "breaker", "needs a [default] section"),
-        ("channels.toml", 'profile = "sandbox"', 'profile = "staging"', "profiles.staging", "no such profile"),
+        (
+            "channels.toml",
+            'lease = "3m"',
+            'lease = "three minutes"',
+            "engine.lease",
+            "not a duration",
+        ),
+        (
+            "channels.toml",
+            "[breaker.default]",
+            "[breaker.normal]",
+            "breaker",
+            "needs a [default] section",
+        ),
+        (
+            "channels.toml",
+            'profile = "sandbox"',
+            'profile = "staging"',
+            "profiles.staging",
+            "no such profile",
+        ),
     ],
 )
-def test_bad_values_name_file_key_and_problem(folder: Path, file: str, old: str, new: str, key: str, problem: str) -> None:
+def test_bad_values_name_file_key_and_problem(
+    folder: Path, file: str, old: str, new: str, key: str, problem: str
+) -> None:
     edit(folder / file, old, new)
     with pytest.raises(ConfigError) as caught:
         load(folder)
@@ -65,7 +103,7 @@ def test_toml_syntax_errors_are_reported(folder: Path) -> None:
 
 def test_a_missing_file_is_reported(folder: Path) -> None:
     (folder / "buyers.toml").unlink()
-    with pytest.raises(ConfigError, match="buyers.toml: \\(file\\): not found"):
+    with pytest.raises(ConfigError, match=r"buyers.toml: \(file\): not found"):
         load(folder)
 
 
@@ -74,7 +112,8 @@ def test_profile_from_the_environment(folder: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "seconds"), [("250ms", 0.25), ("5s", 5), ("5m", 300), ("2h", 7200), ("7d", 604800), (30, 30)]
+    ("text", "seconds"),
+    [("250ms", 0.25), ("5s", 5), ("5m", 300), ("2h", 7200), ("7d", 604800), (30, 30)],
 )
 def test_durations(text: object, seconds: float) -> None:
     assert parse_duration(text).total_seconds() == seconds

@@ -50,7 +50,12 @@ def test_exactly_ten_thousand_says_why(config: Config) -> None:
 
 @pytest.mark.parametrize(
     ("gross", "expected"),
-    [("12000.00", []), ("12000.02", ["bluelight"]), ("29999.99", ["bluelight"]), ("30000.00", PUBLIC)],
+    [
+        ("12000.00", []),
+        ("12000.02", ["bluelight"]),
+        ("29999.99", ["bluelight"]),
+        ("30000.00", PUBLIC),
+    ],
 )
 def test_vat_inclusive_values_are_converted_to_net(config: Config, gross: str, expected: list[str]) -> None:
     assert names(config, valued(gross, vat_included=True, cpv=["39000000-2"])) == expected
@@ -71,12 +76,28 @@ PERIODS = [
 
 @pytest.mark.parametrize(("day", "basis", "supplies", "works"), PERIODS)
 @pytest.mark.parametrize("contract_type", ["supplies", "services", "works"])
-def test_each_dated_threshold(config: Config, day: str, basis: str, supplies: str, works: str, contract_type: str) -> None:
+def test_each_dated_threshold(
+    config: Config, day: str, basis: str, supplies: str, works: str, contract_type: str
+) -> None:
     limit = Decimal(works if contract_type == "works" else supplies)
     deadline = (date.fromisoformat(day) + timedelta(days=40)).isoformat() + "T12:00:00Z"
     vat_included = basis == "gross"  # give the value on the threshold's own basis
-    at = valued(str(limit), vat_included, publication_date=day, submission_deadline=deadline, contract_type=contract_type, cpv=["39000000-2"])
-    below = valued(str(limit - Decimal("0.01")), vat_included, publication_date=day, submission_deadline=deadline, contract_type=contract_type, cpv=["39000000-2"])
+    at = valued(
+        str(limit),
+        vat_included,
+        publication_date=day,
+        submission_deadline=deadline,
+        contract_type=contract_type,
+        cpv=["39000000-2"],
+    )
+    below = valued(
+        str(limit - Decimal("0.01")),
+        vat_included,
+        publication_date=day,
+        submission_deadline=deadline,
+        contract_type=contract_type,
+        cpv=["39000000-2"],
+    )
     assert "ted" in names(config, at)
     assert "ted" not in names(config, below)
 
@@ -88,7 +109,11 @@ def test_gross_thresholds_compare_net_values_with_vat_added(config: Config) -> N
 
 
 def test_net_thresholds_compare_net_values(config: Config) -> None:
-    day = {"publication_date": "2019-03-01", "submission_deadline": "2019-05-01T12:00:00Z", "cpv": ["39000000-2"]}
+    day = {
+        "publication_date": "2019-03-01",
+        "submission_deadline": "2019-05-01T12:00:00Z",
+        "cpv": ["39000000-2"],
+    }
     assert "ted" in names(config, valued("181302.00", **day))
     assert "ted" not in names(config, valued("181301.99", **day))
     # a VAT-inclusive figure is converted to net first: 217,562.40 / 1.2 = 181,302.00
@@ -138,7 +163,9 @@ def test_trade_press_matches_the_main_cpv(config: Config, cpv: str, publication:
 
 
 def test_trade_press_ignores_secondary_cpv_codes_and_small_values(config: Config) -> None:
-    assert not any(n.startswith("trade-press") for n in names(config, valued("50000", cpv=["39000000-2", "45000000-7"])))
+    assert not any(
+        n.startswith("trade-press") for n in names(config, valued("50000", cpv=["39000000-2", "45000000-7"]))
+    )
     assert not any(n.startswith("trade-press") for n in names(config, valued("24999.99", cpv=["45000000-7"])))
     assert not any(n.startswith("trade-press") for n in names(config, valued("50000", cpv=["79700000-1"])))
 
@@ -167,5 +194,19 @@ def test_shipped_examples_route_as_documented(config: Config, examples: dict) ->
     assert got["framework-call-off"] == ["crystal"]
     assert got["anpr-cameras"][0] == "ted"
     assert got["it-managed-service"][0] == "ted"
-    assert "ted" not in got["construction-works"] and "trade-press:construction-press" in got["construction-works"]
+    assert (
+        "ted" not in got["construction-works"]
+        and "trade-press:construction-press" in got["construction-works"]
+    )
     assert got["agency-staff"] == [*PUBLIC, "trade-press:recruitment-press"]
+
+
+def test_a_tender_for_ted_needs_a_documents_url(config: Config) -> None:
+    from syndicator.wiring import route_check
+
+    context = tender_context(config, date(2026, 11, 26))
+    above = valued("500000", documents_url=...)
+    _, problems = read_bytes(json.dumps(above).encode(), context, route_check(config))
+    assert [(p.field, "BT-15" in p.message) for p in problems] == [("documents_url", True)]
+    below = valued("50000", documents_url=...)
+    assert read_bytes(json.dumps(below).encode(), context, route_check(config))[1] == []

@@ -59,7 +59,10 @@ def test_the_base_record_is_valid() -> None:
         ({"cpv": ["12345678-12"]}, "cpv"),
         ({"cpv": ["35125300"] * 21}, "cpv"),
         ({"place_of_performance": {"postcode": "NG5 8PP"}}, "place_of_performance.town"),
-        ({"place_of_performance": {"town": "N", "postcode": "12345"}}, "place_of_performance.postcode"),
+        (
+            {"place_of_performance": {"town": "N", "postcode": "12345"}},
+            "place_of_performance.postcode",
+        ),
         ({"place_of_performance": {"town": "N", "country": "FR"}}, "place_of_performance.country"),
         ({"publication_date": "01/12/2026"}, "publication_date"),
         ({"publication_date": "2011-12-31"}, "publication_date"),
@@ -125,7 +128,10 @@ def test_framework_call_off_needs_no_deadline() -> None:
 
 
 def test_publication_date_defaults_to_today() -> None:
-    parsed, _ = read_bytes(json.dumps(record(publication_date=..., submission_deadline="2027-01-15T12:00:00Z")).encode(), CONTEXT)
+    parsed, _ = read_bytes(
+        json.dumps(record(publication_date=..., submission_deadline="2027-01-15T12:00:00Z")).encode(),
+        CONTEXT,
+    )
     assert parsed[0].tender.publication_date == CONTEXT.today
 
 
@@ -139,12 +145,21 @@ def test_lot_values_must_not_exceed_the_tender_value() -> None:
 
 
 def test_lot_values_are_compared_net_of_vat() -> None:
-    lots = [{"number": 1, "title": "A", "estimated_value": {"amount": "120000", "currency": "GBP", "vat_included": True}}]
+    lots = [
+        {
+            "number": 1,
+            "title": "A",
+            "estimated_value": {"amount": "120000", "currency": "GBP", "vat_included": True},
+        }
+    ]
     assert fields(record(lots=lots)) == []
 
 
 def test_postcode_is_normalised() -> None:
-    parsed, _ = read_bytes(json.dumps(record(place_of_performance={"town": "Derby", "postcode": "de53rs"})).encode(), CONTEXT)
+    parsed, _ = read_bytes(
+        json.dumps(record(place_of_performance={"town": "Derby", "postcode": "de53rs"})).encode(),
+        CONTEXT,
+    )
     assert parsed[0].tender.place_of_performance.postcode == "DE5 3RS"
 
 

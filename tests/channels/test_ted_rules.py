@@ -1,0 +1,109 @@
+"""TED's own business rules (the eForms SDK 1.15.1 Schematron that the Central Validation
+Service runs) applied to every notice the adapter renders: the shipped examples, and variants
+that reach the branches the examples do not (each procedure, lots without descriptions, no
+duration, a preferred publication date, markup). Only the LAWFULNESS warning that every UK
+buyer gets (BR-BT-00514-0310: GBR is not a lawful TED country) is expected.
+
+Needs ../shared/standards/eforms/rules (skipped when absent, never in CI) and the PyPI package
+saxonche, which `setup.sh` installs into a venv kept in the pytest cache.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from channels.ted import TedChannel, TedSettings
+from syndicator.channel import RenderError
+from syndicator.settings import Config
+from syndicator.tender import Tender
+from tests.conftest import render_context, shared_standards
+
+pytestmark = pytest.mark.slow
+
+EXPECTED_WARNING = "BR-BT-00514-0310"  # LAWFULNESS: a GBR organisation (FACTS.md section 0)
+DOCS = "https://emscu.example.police.uk/tenders/variant"
+
+
+@pytest.fixture(scope="session")
+def rules(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """(venv python, check.py), after running setup.sh once per session."""
+    folder = shared_standards() / "eforms" / "rules"
+    cache = getattr(request.config, "cache", None)
+    venv = (cache.mkdir("eforms-rules") if cache else tmp_path_factory.mktemp("eforms-rules")) / "venv"
+    env = {**os.environ, "EFORMS_RULES_VENV": str(venv), "PYTHON": sys.executable}
+    setup = subprocess.run(
+        ["bash", str(folder / "setup.sh")], env=env, capture_output=True, text=True, timeout=600
+    )
+    assert setup.returncode == 0, f"setup.sh failed:\n{setup.stdout}\n{setup.stderr}"
+    return venv / "bin" / "python", folder / "check.py"
+
+
+def _variant(tender: Tender, **changes: Any) -> Tender:
+    return Tender.model_validate({**tender.model_dump(mode="json"), **changes})
+
+
+def _notices(config: Config, examples: dict[str, Tender]) -> dict[str, Tender]:
+    """Every example TED can carry, and variants covering the other branches of the builder."""
+    notices = dict(examples)
+    notices.update(
+        {
+            "variant-negotiated-lots": _variant(examples["it-software"], documents_url=DOCS),
+            "variant-below-threshold": _variant(examples["below-threshold"], documents_url=DOCS),
+            "variant-dialogue": _variant(examples["agency-staff"], procedure="competitive-dialogue"),
+            "variant-restricted-lots": _variant(examples["it-managed-service"], procedure="restricted"),
+            "variant-no-duration": _variant(examples["construction-works"], duration_months=None),
+            "variant-markup": _variant(
+                examples["anpr-cameras"],
+                title='ANPR <b>cameras</b> & "poles" ]]> £5k — Zürich 東京',
+                description="Supply of <script>x</script> &amp; poles.\n\nCafé ]]> £1,000.",
+            ),
+        }
+    )
+    notices["variant-preferred-date"] = examples["anpr-cameras"].model_copy(
+        update={"publication_date": date(2026, 12, 14)}
+    )
+    return notices
+
+
+def test_every_rendered_notice_passes_teds_business_rules(
+    config: Config, examples: dict[str, Tender], rules: tuple[Path, Path], tmp_path: Path
+) -> None:
+    python, check = rules
+    channel = TedChannel(
+        TedSettings(base_url="https://enotices2.test", api_key="k", author_email="a@b.example")
+    )
+    files, refused = [], []
+    for name, tender in _notices(config, examples).items():
+        try:
+            rendered = channel.render(tender, render_context(config, tender, "ted"))
+        except RenderError:
+            refused.append(name)
+            continue
+        path = tmp_path / f"{name}.xml"
+        path.write_bytes(rendered.body)
+        files.append(path)
+    # The call-off never goes to TED; the two examples without documents_url cannot (BT-15).
+    assert sorted(refused) == ["below-threshold", "framework-call-off", "it-software"]
+    assert len(files) == 11  # 4 examples and 7 variants
+    # One call for every file: compiling the subtype's rules costs seconds, checking ms.
+    result = subprocess.run(
+        [str(python), str(check), "--warnings", *map(str, files)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    report = result.stdout + result.stderr
+    assert result.returncode == 0, report
+    assert not [line for line in report.splitlines() if line.startswith("ERRORS")], report
+    passed = [line for line in report.splitlines() if line.startswith("OK ")]
+    assert len(passed) == len(files), report
+    warnings = [line for line in report.splitlines() if line.strip().startswith("WARN")]
+    assert len(warnings) == len(files), report  # exactly the one LAWFULNESS warning each
+    assert all(EXPECTED_WARNING in line and "LAWFULNESS" in line for line in warnings), report

@@ -1,0 +1,240 @@
+"""The TED adapter against the running sandbox, over real HTTP: every routed example is
+submitted, polled until published and read back from its public URL; a repeat is looked up,
+not published twice; invalid notices are refused the way TED refuses them; every fault maps
+to its error class."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+import requests
+
+from channels.ted import TedChannel
+from syndicator.channel import (
+    AuthError,
+    OutcomeUnknown,
+    RateLimited,
+    Receipt,
+    RejectedError,
+    Rendered,
+    TransientError,
+)
+from syndicator.sandbox.server import Sandbox
+from syndicator.settings import Config
+from syndicator.tender import Tender
+from tests.conftest import render_context, routed_examples
+from tests.integration.conftest import adapter_for, inject, received, sandbox_url
+
+Examples = dict[str, Tender]
+API_KEY = "sandbox-ted-key"
+PUBLIC_URL = "{base_url}/notice/{publication_id}"  # the simulator serves published notices here
+
+
+def _adapter(config: Config, box: Sandbox, **overrides: Any) -> TedChannel:
+    channel = adapter_for(config, box, "ted", public_notice_url=PUBLIC_URL, **overrides)
+    assert isinstance(channel, TedChannel)
+    return channel
+
+
+def _rendered(channel: TedChannel, config: Config, tender: Tender, revision: int = 1) -> Rendered:
+    return channel.render(tender, render_context(config, tender, "ted", revision=revision))
+
+
+def _published(channel: TedChannel, receipt: Receipt, within: float = 10.0) -> Receipt:
+    """Poll as the sweeper would, until TED reports the notice published."""
+    deadline = time.monotonic() + within
+    while not receipt.live:
+        assert time.monotonic() < deadline, f"{receipt.remote_id} was not published in {within}s"
+        time.sleep(0.1)
+        receipt = channel.poll(receipt)
+    return receipt
+
+
+def _tampered(rendered: Rendered) -> Rendered:
+    """A notice the XSD refuses: an element the schema does not allow, where it does not belong."""
+    body = rendered.body.replace(b"<cbc:RegulatoryDomain>", b"<cbc:Bogus>x</cbc:Bogus><cbc:RegulatoryDomain>")
+    assert body != rendered.body
+    return Rendered(body, rendered.media_type)
+
+
+def test_every_routed_example_is_submitted_published_and_served(
+    config: Config, examples: Examples, sandbox: Sandbox
+) -> None:
+    channel = _adapter(config, sandbox)
+    routed = routed_examples(config, examples, "ted")
+    assert {name for name, _, _ in routed} == {"anpr-cameras", "it-managed-service"}
+    sent = {}
+    for _, tender, destination in routed:
+        context = render_context(config, tender, destination)
+        rendered = channel.render(tender, context)
+        receipt = channel.submit(rendered, context.key)
+        assert (receipt.live, receipt.status, receipt.status_code) == (False, "SUBMITTED", 201)
+        assert receipt.remote_id is not None and receipt.remote_id.endswith("-01")
+        public = _published(channel, receipt)
+        assert public.remote_id == receipt.remote_id and public.status == "PUBLISHED"
+        assert public.published_at is not None
+        assert public.url is not None and public.url.startswith(sandbox_url(sandbox) + "/ted/notice/")
+        served = requests.get(public.url, timeout=5)
+        assert served.status_code == 200
+        assert served.content == rendered.body
+        sent[receipt.remote_id] = (tender.reference, public.url)
+    notices = received(sandbox, "ted")
+    assert {n["remote_id"]: (n["tender_reference"], n["url"]) for n in notices} == sent
+    assert all(n["key"] == n["remote_id"] for n in notices)
+    assert all((n["status"], n["times_received"], n["copies"]) == ("published", 1, 1) for n in notices)
+
+
+def test_a_notice_is_not_public_before_it_is_published(
+    config: Config, examples: Examples, sandbox: Sandbox
+) -> None:
+    requests.post(sandbox_url(sandbox) + "/_sandbox/delays", json={"ted": 30}, timeout=5)
+    channel = _adapter(config, sandbox)
+    rendered = _rendered(channel, config, examples["anpr-cameras"])
+    receipt = channel.poll(channel.submit(rendered, "key"))
+    assert (receipt.live, receipt.status) == (False, "SUBMITTED")
+    (notice,) = received(sandbox, "ted")
+    assert notice["status"] == "received" and notice["url"] is None
+
+
+def test_the_same_notice_twice_is_one_notice(config: Config, examples: Examples, sandbox: Sandbox) -> None:
+    channel = _adapter(config, sandbox)
+    rendered = _rendered(channel, config, examples["it-managed-service"])
+    first = channel.submit(rendered, "key")
+    second = channel.submit(rendered, "key")  # TED answers 400 "already exists"; looked up
+    assert first.remote_id == second.remote_id
+    assert (second.status_code, second.status) == (400, "SUBMITTED")
+    (notice,) = received(sandbox, "ted")
+    assert (notice["times_received"], notice["copies"]) == (2, 1)
+
+
+def test_a_wrong_api_key_is_an_auth_error(config: Config, examples: Examples, sandbox: Sandbox) -> None:
+    channel = _adapter(config, sandbox, api_key="not-the-key")
+    rendered = _rendered(channel, config, examples["anpr-cameras"])
+    with pytest.raises(AuthError) as caught:
+        channel.submit(rendered, "key")
+    assert caught.value.status_code == 401
+    assert "not-the-key" not in f"{caught.value} {caught.value.excerpt}"
+    assert received(sandbox, "ted") == []
+
+
+def test_an_invalid_notice_is_validation_failed_and_spends_its_business_id(
+    config: Config, examples: Examples, sandbox: Sandbox
+) -> None:
+    channel = _adapter(config, sandbox)
+    tender = examples["anpr-cameras"]
+    broken = _tampered(_rendered(channel, config, tender, revision=2))
+    with pytest.raises(RejectedError) as caught:
+        channel.submit(broken, "key")
+    assert caught.value.status_code == 201
+    (reason,) = caught.value.reasons
+    report_url = reason.rsplit(" ", 1)[-1]
+    report = requests.get(report_url, headers={"Authorization": f"Bearer {API_KEY}"}, timeout=5)
+    assert report.status_code == 200 and b"failed-assert" in report.content and b"Bogus" in report.content
+    (notice,) = received(sandbox, "ted")
+    assert (notice["status"], notice["rejected"]) == ("rejected", "VALIDATION_FAILED")
+    with pytest.raises(RejectedError, match="VALIDATION_FAILED; send a new version"):
+        channel.submit(broken, "key")  # the businessId is spent, even by a failed notice
+    assert received(sandbox, "ted")[0]["times_received"] == 2
+    fixed = channel.submit(_rendered(channel, config, tender, revision=3), "key")
+    assert fixed.remote_id is not None and fixed.remote_id.endswith("-03") and fixed.status == "SUBMITTED"
+
+
+def test_business_checks_the_xsd_cannot_make(config: Config, examples: Examples, sandbox: Sandbox) -> None:
+    channel = _adapter(config, sandbox)
+    fifth = _rendered(channel, config, examples["anpr-cameras"], revision=5)
+    # XSD-valid (the same place in the sequence), but an open procedure without a deadline
+    no_deadline = fifth.body.replace(b"TenderSubmissionDeadlinePeriod", b"DocumentAvailabilityPeriod")
+    with pytest.raises(RejectedError, match="VALIDATION_FAILED") as refused:
+        channel.submit(Rendered(no_deadline, fifth.media_type), "key")
+    report_url = refused.value.reasons[0].rsplit(" ", 1)[-1]
+    report = requests.get(report_url, headers={"Authorization": f"Bearer {API_KEY}"}, timeout=5)
+    assert b"BT-131: an open procedure needs a tender deadline" in report.content
+    rendered = _rendered(channel, config, examples["anpr-cameras"])
+    older_sdk = rendered.body.replace(b"eforms-sdk-1.15", b"eforms-sdk-1.09")
+    with pytest.raises(RejectedError, match="No compatible SDK version") as caught:
+        channel.submit(Rendered(older_sdk, rendered.media_type), "key")
+    assert caught.value.status_code == 404
+    (notice,) = received(sandbox, "ted")  # the 404 stored nothing
+    assert notice["remote_id"].endswith("-05") and notice["rejected"] == "VALIDATION_FAILED"
+
+
+def test_the_simulator_requires_both_parts_and_the_author(config: Config, sandbox: Sandbox) -> None:
+    url = sandbox_url(sandbox) + "/ted/api/v2/notice/notices/submit"
+    auth = {"Authorization": f"Bearer {API_KEY}"}
+    only_notice = {"notice": ("n.xml", b"<x/>", "application/xml")}
+    answer = requests.post(url, files=only_notice, headers=auth, timeout=5)
+    assert (answer.status_code, answer.json()) == (
+        400,
+        {"message": "Required part 'metadata' is not present"},
+    )
+    no_author = {
+        **only_notice,
+        "metadata": (None, b'{"noticeAuthorLocale": "en"}', "application/json"),
+    }
+    answer = requests.post(url, files=no_author, headers=auth, timeout=5)
+    assert (answer.status_code, answer.json()) == (
+        400,
+        {"message": "metadata.noticeAuthorEmail is required"},
+    )
+    search = requests.get(sandbox_url(sandbox) + "/ted/api/v2/notice/notices/search-esentool", timeout=5)
+    assert search.status_code == 401
+
+
+def test_polling_a_notice_ted_does_not_hold_is_outcome_unknown(config: Config, sandbox: Sandbox) -> None:
+    channel = _adapter(config, sandbox)
+    with pytest.raises(OutcomeUnknown, match="does not list"):
+        channel.poll(Receipt(remote_id="16962097-473a-475d-894b-f26f731d54d5-01", live=False))
+
+
+@pytest.mark.parametrize(
+    ("mode", "error"),
+    [("error-503", TransientError), ("rate-limit-429", RateLimited), ("down", OutcomeUnknown)],
+)
+def test_faults_map_to_their_error_class(
+    config: Config, examples: Examples, sandbox: Sandbox, mode: str, error: type[Exception]
+) -> None:
+    channel = _adapter(config, sandbox, connect_retries=1)
+    rendered = _rendered(channel, config, examples["it-managed-service"])
+    inject(sandbox, "ted", mode, retry_after=7)
+    with pytest.raises(error) as caught:
+        channel.submit(rendered, "key")
+    if isinstance(caught.value, RateLimited):
+        assert caught.value.retry_after == 7
+    assert received(sandbox, "ted") == []
+    assert channel.submit(rendered, "key").status_code == 201  # the fault is spent
+
+
+def test_an_injected_rejection_is_teds_validation_failure(
+    config: Config, examples: Examples, sandbox: Sandbox
+) -> None:
+    channel = _adapter(config, sandbox)
+    rendered = _rendered(channel, config, examples["it-managed-service"])
+    inject(sandbox, "ted", "reject-422")
+    with pytest.raises(RejectedError, match="VALIDATION_FAILED") as caught:
+        channel.submit(rendered, "key")
+    assert caught.value.status_code == 201
+    (notice,) = received(sandbox, "ted")
+    assert notice["rejected"] == "VALIDATION_FAILED"
+    with pytest.raises(RejectedError, match="send a new version"):
+        channel.submit(rendered, "key")
+
+
+def test_a_time_out_is_outcome_unknown_and_the_retry_is_deduplicated(
+    config: Config, examples: Examples, sandbox: Sandbox
+) -> None:
+    channel = _adapter(config, sandbox, read_timeout=0.5)
+    rendered = _rendered(channel, config, examples["anpr-cameras"])
+    inject(sandbox, "ted", "timeout", delay=1.5)
+    with pytest.raises(OutcomeUnknown):
+        channel.submit(rendered, "key")
+    retry = channel.submit(rendered, "key")  # safe: TED accepts a businessId once
+    assert retry.status_code == 400 and retry.remote_id is not None
+    (notice,) = received(sandbox, "ted")
+    assert (notice["remote_id"], notice["times_received"], notice["copies"]) == (
+        retry.remote_id,
+        2,
+        1,
+    )
+    assert _published(channel, retry).live is True
