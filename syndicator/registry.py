@@ -11,11 +11,15 @@ from __future__ import annotations
 import importlib
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
 
 from syndicator.channel import Channel
 from syndicator.configfiles import ConfigError, validate
 from syndicator.settings import Config
+
+M = TypeVar("M", bound=BaseModel)
 
 ADAPTERS: Mapping[str, str] = {
     "crystal": "channels.crystal:CrystalChannel",
@@ -47,30 +51,37 @@ def env_name(channel: str, field: str) -> str:
     return f"SYNDICATOR_{channel}_{field}".upper().replace("-", "_")
 
 
-def _section(config: Config, channel: str, environ: Mapping[str, str]) -> dict[str, Any]:
+def section_settings(
+    config: Config, name: str, model: type[M], environ: Mapping[str, str] | None = None
+) -> M:
+    """The active profile's `[profiles.<profile>.<name>]` section validated as `model`, each
+    field overridable from SYNDICATOR_<NAME>_<FIELD> (how secrets arrive)."""
+    environ = os.environ if environ is None else environ
+    key = f"profiles.{config.profile}.{name}"
     sections = config.channels.profile_sections(config.profile)
-    values = dict(sections.get(channel, {}))
-    model = channel_class(channel).settings_model
+    if name not in sections:
+        raise ConfigError("channels.toml", key, "missing: the active profile needs this section")
+    values = dict(sections[name])
     for field_name in model.model_fields:
-        from_env = environ.get(env_name(channel, field_name))
+        from_env = environ.get(env_name(name, field_name))
         if from_env is not None:
             values[field_name] = from_env
-    return values
+    try:
+        return validate(model, values, "channels.toml", key)
+    except ConfigError as exc:
+        field_name = exc.key.rsplit(".", 1)[-1]
+        if field_name in model.model_fields and exc.problem == "is required":
+            hint = f"is required: set {env_name(name, field_name)} in the environment (or the profile)"
+            raise ConfigError(exc.file, exc.key, hint) from None
+        raise
 
 
 def build_channel(
     config: Config, channel: str, environ: Mapping[str, str] | None = None, **options: Any
 ) -> Channel:
     """One adapter configured from the active profile; a bad section raises ConfigError."""
-    environ = os.environ if environ is None else environ
     cls = channel_class(channel)
-    key = f"profiles.{config.profile}.{channel}"
-    if channel not in config.channels.profile_sections(config.profile):
-        raise ConfigError(
-            "channels.toml", key, "missing: every channel needs a section in the active profile"
-        )
-    settings = validate(cls.settings_model, _section(config, channel, environ), "channels.toml", key)
-    return cls(settings, **options)
+    return cls(section_settings(config, channel, cls.settings_model, environ), **options)
 
 
 def build_channels(

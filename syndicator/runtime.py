@@ -13,7 +13,8 @@ from syndicator.celeryapp import DELIVER, POLL
 from syndicator.channel import Channel
 from syndicator.dispatch import Dispatcher
 from syndicator.logs import configure_logging
-from syndicator.registry import build_channels
+from syndicator.alerts import AlertSettings
+from syndicator.registry import build_channels, section_settings
 from syndicator.settings import Config, Settings, load_config
 from syndicator.sweeper import Sweeper
 from syndicator.wiring import Store, open_store
@@ -65,8 +66,15 @@ def build_runtime(app: Celery) -> Runtime:
     send, poll = sender(app, DELIVER), sender(app, POLL)
     dispatcher = Dispatcher(store, config, channels, owner=owner, enqueue=send)
     deduplicating = {name for name, channel in channels.items() if channel.capabilities.deduplicates}
-    sweeper = Sweeper(store, config, deduplicating, send=send, poll=poll)
+    sweeper = Sweeper(store, config, deduplicating, send=send, poll=poll, alerts=alert_settings(config))
     return Runtime(settings, config, store, channels, dispatcher, sweeper)
+
+
+def alert_settings(config: Config) -> AlertSettings | None:
+    """The active profile's alert e-mail settings, if it has an `alerts` section."""
+    if "alerts" not in config.channels.profile_sections(config.profile):
+        return None
+    return section_settings(config, "alerts", AlertSettings)
 
 
 def _pool_options(settings: Settings, concurrency: int) -> dict[str, object]:

@@ -7,6 +7,7 @@ killed worker therefore delays a delivery by seconds, never loses it.
     3. `sending` rows whose lease expired: retried (channel de-duplicates) or needs_reconcile
     4. gates open: held deliveries go once TED published (or accepted long enough ago)
     5. due sends and due status checks without a live wake-up message are enqueued
+    6. alerts that have waited a group window go to ops as one e-mail
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 import structlog
 
 from syndicator import breaker, store
+from syndicator.alerts import AlertSettings, flush
 from syndicator.clock import Clock, utcnow
 from syndicator.models import AlertRow
 from syndicator.outcomes import Outcome
@@ -45,6 +47,7 @@ class SweepReport:
     gates_opened: int = 0
     enqueued: int = 0
     polls_enqueued: int = 0
+    alerts_sent: int = 0
 
     def busy(self) -> bool:
         """Whether the sweep found anything to do."""
@@ -57,6 +60,7 @@ class SweepReport:
                 self.gates_opened,
                 self.enqueued,
                 self.polls_enqueued,
+                self.alerts_sent,
             )
         )
 
@@ -77,7 +81,9 @@ class Sweeper:
         send: Enqueue,
         poll: Enqueue,
         clock: Clock = utcnow,
+        alerts: AlertSettings | None = None,
     ) -> None:
+        self.alerts = alerts
         self.store = store_
         self.deduplicating = deduplicating
         self.config = config
@@ -109,6 +115,8 @@ class Sweeper:
             polls = store.mark_enqueued(session, {State.SUBMITTED}, now, stale, SWEEP_LIMIT)
         report.enqueued = self._publish(self.send, sends)
         report.polls_enqueued = self._publish(self.poll, polls)
+        if self.alerts is not None:
+            report.alerts_sent = flush(self.store, self.alerts, now)
         if report.busy():
             log.info("sweep", **{k: v for k, v in report.__dict__.items() if v})
         return report

@@ -17,6 +17,7 @@ from syndicator.clock import utcnow
 from syndicator.keys import delivery_key, ted_notice_id
 from syndicator.registry import ADAPTERS, build_channel, build_channels, family
 from syndicator.routing import route
+from syndicator.runtime import alert_settings
 from syndicator.wiring import load, open_store, redacted_url
 
 
@@ -33,6 +34,7 @@ def worker(
 
     settings, config = load()
     build_channels(config)  # fail now, not on the first delivery, if a channel is misconfigured
+    alert_settings(config)
     open_store(settings, auto_upgrade="empty").dispose()
     app = create_app(settings)
     err.print(

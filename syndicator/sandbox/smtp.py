@@ -32,6 +32,7 @@ from syndicator.sandbox.faults import Fault, Faults
 from syndicator.sandbox.ledger import Entry, Ledger
 
 CHANNEL = "trade-press"
+ALERTS = "ops-alerts"  # the product's own alert e-mails to ops, kept apart from adverts
 MAX_MESSAGE = 10 * 1024 * 1024
 AT_DATA = ("timeout", "reject-422")  # faults that act once the message has been sent
 
@@ -91,6 +92,9 @@ class _Desk:
         content = envelope.original_content or b""
         parsed = BytesParser(policy=default).parsebytes(content)
         assert isinstance(parsed, EmailMessage)  # policy=default always builds one
+        if parsed.get("X-Syndicator-Alert"):
+            self._keep_alert(envelope, parsed, content)
+            return "250 2.0.0 Alert delivered to the ops mailbox"
         why = problem(parsed)
         if why is not None:
             return f"554 5.6.0 Not an advert: {why}"
@@ -98,6 +102,18 @@ class _Desk:
         if fault is not None:  # timeout: the advert is kept, the answer comes too late
             await asyncio.sleep(fault.delay)
         return "250 2.0.0 Advert received for the next edition"
+
+    def _keep_alert(self, envelope: Envelope, message: EmailMessage, content: bytes) -> None:
+        message_id = str(message.get("Message-ID") or f"<alert-{time.time_ns()}@sandbox>").strip()
+        now = time.time()
+        self.ledger.add(
+            Entry(
+                channel=ALERTS, key=message_id, remote_id=message_id, tender_reference=None,
+                body=content, extension="eml", first_received_at=now, publish_at=now,
+                url=f"{self.config.base_url()}/_sandbox/notices/{ALERTS}/{quote(message_id, safe='')}",
+                meta={"rcpt_tos": list(envelope.rcpt_tos), "subject": str(message.get("Subject") or "")},
+            )
+        )
 
     def _keep(self, envelope: Envelope, message: EmailMessage, content: bytes) -> None:
         message_id = str(message["Message-ID"]).strip()

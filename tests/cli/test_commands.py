@@ -1,0 +1,157 @@
+"""The `syndicator` command as a new user runs it: real processes, exit codes, output, and
+never a traceback."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import EXAMPLES, ROOT
+
+
+@pytest.fixture
+def run(tmp_path: Path):  # type: ignore[no-untyped-def]
+    env = {
+        **os.environ,
+        "SYNDICATOR_DATABASE_URL": f"sqlite:///{tmp_path}/syndicator.db",
+        "SYNDICATOR_DATA_DIR": str(tmp_path / "var"),
+        "SYNDICATOR_BROKER_URL": "filesystem://",
+        "SYNDICATOR_CONFIG_DIR": str(ROOT / "config"),
+        "COLUMNS": "200",
+    }
+
+    def invoke(*args: str, stdin: str | None = None, **extra: str) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            [sys.executable, "-m", "syndicator", *args], cwd=tmp_path, env={**env, **extra},
+            capture_output=True, text=True, input=stdin, timeout=120,
+        )
+        assert "Traceback" not in result.stdout + result.stderr, result.stderr
+        return result
+
+    return invoke
+
+
+def test_validate_accepts_every_shipped_example(run) -> None:  # type: ignore[no-untyped-def]
+    result = run("validate", *map(str, sorted(EXAMPLES.glob("*.json"))))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "7 records valid" in result.stdout
+
+
+def test_validate_prints_one_line_per_problem_and_exits_2(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    bad = json.loads((EXAMPLES / "anpr-cameras.json").read_text())
+    bad.update(buyer="nobody", title="")
+    bad["estimated_value"]["amount"] = "1.234"
+    (tmp_path / "bad.json").write_text(json.dumps([bad, {"reference": "X"}]))
+    result = run("validate", str(tmp_path / "bad.json"))
+    assert result.returncode == 2
+    lines = [line for line in result.stdout.splitlines() if line.startswith(str(tmp_path))]
+    assert f"{tmp_path}/bad.json: NOTTS-2026-0142: buyer: 'nobody' is not a known buyer" in result.stdout
+    assert any(": NOTTS-2026-0142: title: must not be empty" in line for line in lines)
+    assert any(": NOTTS-2026-0142: estimated_value.amount: has more than 2 decimal places" in line for line in lines)
+    assert any(": X: title: is required" in line for line in lines)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [(None, "no such file"), ("{", "malformed JSON"), ("[]", "the array is empty"), ('"x"', "must be a JSON object")],
+)
+def test_broken_files_get_a_line(run, tmp_path: Path, content: str | None, message: str) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "input.json"
+    if content is not None:
+        path.write_text(content)
+    result = run("validate", str(path))
+    assert result.returncode == 2 and message in result.stdout
+
+
+def test_route_json(run) -> None:  # type: ignore[no-untyped-def]
+    result = run("route", str(EXAMPLES / "anpr-cameras.json"), "--json")
+    assert result.returncode == 0
+    plan = json.loads(result.stdout)
+    assert plan["destinations"][0] == {"destination": "ted", "reasons": plan["destinations"][0]["reasons"], "after": None}
+    assert {d["after"] for d in plan["destinations"][1:]} == {"ted"}
+    assert plan["not_advertised"] is None
+
+
+def test_route_explains_in_sentences(run) -> None:  # type: ignore[no-untyped-def]
+    result = run("route", str(EXAMPLES / "below-threshold.json"))
+    assert "not advertised: net value £8,500.00 does not exceed £10,000.00" in result.stdout
+
+
+def test_submit_is_idempotent_and_status_shows_the_deliveries(run) -> None:  # type: ignore[no-untyped-def]
+    first = run("submit", str(EXAMPLES / "it-software.json"), "--as", "alice")
+    assert first.returncode == 0, first.stderr
+    assert "created" in first.stdout and "bluelight, crystal, source-east-midlands" in first.stdout
+    again = run("submit", str(EXAMPLES / "it-software.json"))
+    assert again.returncode == 0 and "unchanged" in again.stdout and "nothing to do" in again.stdout
+    status = run("status", "--json")
+    data = json.loads(status.stdout)
+    assert data["counts"] == {"pending": 4}
+    keys = {"tender_reference", "buyer", "destination", "state", "attempts", "last_error", "remote_id", "url"}
+    assert keys <= set(data["deliveries"][0])
+
+
+def test_submitting_a_changed_record_is_refused(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    run("submit", str(EXAMPLES / "it-software.json"))
+    changed = json.loads((EXAMPLES / "it-software.json").read_text()) | {"title": "Something else"}
+    (tmp_path / "changed.json").write_text(json.dumps(changed))
+    result = run("submit", str(tmp_path / "changed.json"))
+    assert result.returncode == 1 and "amendment" in result.stdout
+
+
+def test_preview_prints_exactly_what_would_be_sent(run) -> None:  # type: ignore[no-untyped-def]
+    result = run("preview", str(EXAMPLES / "it-managed-service.json"), "--channel", "ted")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("<?xml") and "<cbc:SubTypeCode listName=\"notice-subtype\">16" in result.stdout
+    assert "application/xml" in result.stderr
+    press = run("preview", str(EXAMPLES / "construction-works.json"), "--destination", "trade-press:construction-press")
+    assert "X-Tender-Reference: northamptonshire-opfcc/NORTHANTS-OPFCC-2026-0009" in press.stdout
+
+
+def test_preview_refuses_what_a_channel_cannot_carry(run) -> None:  # type: ignore[no-untyped-def]
+    result = run("preview", str(EXAMPLES / "framework-call-off.json"), "--channel", "ted")
+    assert result.returncode == 1 and "ted cannot carry this tender" in result.stderr
+
+
+def test_invalid_configuration_names_file_key_and_problem(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    config = tmp_path / "config"
+    shutil.copytree(ROOT / "config", config)
+    text = (config / "routing.toml").read_text().replace('vat_rate = "0.20"', 'vat_rate = "lots"')
+    (config / "routing.toml").write_text(text)
+    result = run("validate", str(EXAMPLES / "it-software.json"), SYNDICATOR_CONFIG_DIR=str(config))
+    assert result.returncode == 3
+    assert "configuration error:" in result.stderr and "routing.toml: vat_rate:" in result.stderr
+
+
+def test_missing_production_secret_is_reported_at_start_up(run) -> None:  # type: ignore[no-untyped-def]
+    result = run("preview", str(EXAMPLES / "framework-call-off.json"), "--channel", "crystal",
+                 SYNDICATOR_CHANNEL_PROFILE="production")
+    assert result.returncode == 3 and "profiles.production.crystal.token" in result.stderr
+
+
+def test_manual_actions_need_a_reason(run) -> None:  # type: ignore[no-untyped-def]
+    assert run("repush", "1").returncode == 2
+    assert "--reason is required" in run("repush", "1").stderr
+    assert run("cancel", "X").returncode == 2
+
+
+def test_repush_refuses_what_cannot_be_repushed(run) -> None:  # type: ignore[no-untyped-def]
+    run("submit", str(EXAMPLES / "framework-call-off.json"))
+    result = run("repush", "1", "--reason", "try")
+    assert result.returncode == 1 and "only failed or needs_reconcile" in result.stdout
+
+
+def test_cancel_and_audit(run) -> None:  # type: ignore[no-untyped-def]
+    run("submit", str(EXAMPLES / "framework-call-off.json"))
+    result = run("cancel", "EMSCU-FW-2026-0023", "--reason", "withdrawn by the buyer", "--yes", "--as", "bob")
+    assert result.returncode == 0 and "1 deliveries of EMSCU-FW-2026-0023 cancelled" in result.stdout
+    audit = json.loads(run("audit", "--json").stdout)["audit"]
+    assert audit[0]["actor"] == "bob" and audit[0]["action"] == "cancel"
+    assert audit[0]["reason"] == "withdrawn by the buyer"
+    shown = run("show", "EMSCU-FW-2026-0023")
+    assert "cancelled" in shown.stdout
