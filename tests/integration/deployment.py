@@ -8,7 +8,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -25,79 +24,24 @@ from syndicator.celeryapp import DELIVER, create_app
 from syndicator.intake import submit
 from syndicator.models import AttemptRow, DeliveryRow, TenderRow
 from syndicator.records import read_bytes
+from syndicator.sandbox.profile import Timings, write_config
 from syndicator.sandbox.server import Sandbox
-from syndicator.settings import REPO_CONFIG, Settings, load_config
+from syndicator.settings import Settings, load_config
 from syndicator.wiring import Store, open_store, tender_context
 
 ROOT = Path(__file__).resolve().parents[2]
 
-CHANNELS_TOML = """
-profile = "test"
-
-[engine]
-sweep_interval = "0.5s"
-lease = "6s"
-requeue_after = "2s"
-batch_size = 10
-concurrency = 8
-ted_gate_fallback = "48h"
-
-[retry.default]
-schedule = ["0.5s", "1s", "1s", "1s", "1s", "1s", "5s"]  # longest step caps Retry-After
-jitter = 0.1
-
-[breaker.default]
-failures = 3
-cooldown = "3s"
-
-[polling.default]
-schedule = ["0.3s", "0.5s"]
-give_up_after = "10m"
-
-[profiles.test.crystal]
-base_url = "{http}/crystal"
-token = "sandbox-crystal-token"
-read_timeout = 1.5
-
-[profiles.test.bluelight]
-base_url = "{http}/bluelight"
-username = "emscu"
-password = "sandbox-bluelight-password"
-read_timeout = 1.5
-
-[profiles.test.source-east-midlands]
-base_url = "{http}/sem"
-api_key = "sandbox-sem-key"
-ocid_prefix = "ocds-emsx01"
-read_timeout = 1.5
-
-[profiles.test.ted]
-base_url = "{http}/ted"
-api_key = "sandbox-ted-key"
-author_email = "emscu.tenders@example.police.uk"
-public_notice_url = "{base_url}/notice/{publication_id}"
-read_timeout = 1.5
-
-[profiles.test.trade-press]
-smtp_host = "127.0.0.1"
-smtp_port = {smtp}
-starttls = false
-sender = "EMSCU adverts <adverts@emscu.example.police.uk>"
-timeout = 1.5
-
-[profiles.test.trade-press.desks]
-construction-press = "tenders@construction-press.example"
-police-technology-press = "adverts@police-technology-press.example"
-recruitment-press = "classified@recruitment-press.example"
-
-[profiles.test.alerts]
-smtp_host = "127.0.0.1"
-smtp_port = {smtp}
-starttls = false
-sender = "tender-syndicator <syndicator@emscu.example.police.uk>"
-to = ["ops@emscu.example.police.uk"]
-group_window = "1s"
-"""
+TIMINGS = Timings(
+    sweep_interval="0.5s",
+    lease="6s",
+    requeue_after="2s",
+    batch_size=10,
+    retry=("0.5s", "1s", "1s", "1s", "1s", "1s", "5s"),  # the longest step caps Retry-After
+    breaker_failures=3,
+    breaker_cooldown="3s",
+    polling=("0.3s", "0.5s"),
+    read_timeout=1.5,
+)
 
 
 class Deployment:
@@ -106,13 +50,7 @@ class Deployment:
     def __init__(self, tmp: Path, database_url: str, redis_url: str, sandbox: Sandbox) -> None:
         self.tmp = tmp
         self.sandbox = sandbox
-        config_dir = tmp / "config"
-        shutil.copytree(REPO_CONFIG, config_dir)
-        (config_dir / "channels.toml").write_text(
-            CHANNELS_TOML.replace("{http}", sandbox.config.base_url()).replace(
-                "{smtp}", str(sandbox.config.smtp_port)
-            )
-        )
+        config_dir = write_config(tmp / "config", sandbox.config, TIMINGS, profile="test")
         self.env = {
             **os.environ,
             "SYNDICATOR_DATABASE_URL": database_url,

@@ -1,0 +1,1 @@
+"""`syndicator demo`: the whole product on its embedded defaults, in under two minutes."""
