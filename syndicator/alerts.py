@@ -86,7 +86,9 @@ def send(message: EmailMessage, settings: AlertSettings) -> None:
 
 
 def _due(session: Session, now: datetime, window: timedelta) -> list[AlertRow]:
-    oldest = session.scalar(select(AlertRow.at).where(AlertRow.sent_at.is_(None)).order_by(AlertRow.id).limit(1))
+    oldest = session.scalar(
+        select(AlertRow.at).where(AlertRow.sent_at.is_(None)).order_by(AlertRow.id).limit(1)
+    )
     if oldest is None or oldest > now - window:
         return []
     query = select(AlertRow).where(AlertRow.sent_at.is_(None)).order_by(AlertRow.id).limit(1000)

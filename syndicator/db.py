@@ -45,7 +45,9 @@ def make_engine(url: str, **options: Any) -> Engine:
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-    options.setdefault("pool_pre_ping", True)
+    # No pre-ping: it costs a round trip per transaction on the hot path. Connections are
+    # recycled instead, and one that died mid-task fails that task; the sweeper retries its rows.
+    options.setdefault("pool_recycle", 1800)
     options.setdefault("pool_size", 10)
     options.setdefault("max_overflow", 20)
     return create_engine(url, **options)

@@ -135,6 +135,7 @@ class Dispatcher:
                 error = exc
             except Exception as exc:
                 error = OutcomeUnknown(f"internal error while sending: {type(exc).__name__}: {exc}")
+        check = self._check_at_once(claimed, adapter, receipt)
         finished = self.clock()
         duration = int((time.monotonic() - clock_start) * 1000)
         with self.store.sessions.begin() as session:
@@ -149,7 +150,23 @@ class Dispatcher:
                 finished,
                 duration,
                 was_failing,
+                check,
             )
+            if check is not None:
+                store.add_attempt(
+                    session,
+                    **attempt_values(
+                        claimed.id,
+                        "poll",
+                        finished,
+                        finished,
+                        0,
+                        Outcome.PUBLISHED if check.live else Outcome.PENDING,
+                        check,
+                        None,
+                        adapter.secret_values(),
+                    ),
+                )
         bound.info(
             "delivery attempt",
             outcome=outcome,
@@ -157,6 +174,20 @@ class Dispatcher:
             error=error.message if error else None,
         )
         return outcome, opened
+
+    def _check_at_once(
+        self, claimed: store.Claimed, adapter: Channel, receipt: Receipt | None
+    ) -> Receipt | None:
+        """Where the destination's first status check is due at once (polling schedule starting
+        at 0), make it now, in this task: it saves a message, a claim and a transaction. Any
+        error is left to the regular status checks."""
+        if receipt is None or receipt.live or self._poll_wait(claimed.destination, 0).total_seconds() > 0:
+            return None
+        try:
+            return adapter.poll(receipt)
+        except Exception as exc:  # the regular status checks will ask again
+            log.debug("immediate status check failed", delivery_id=claimed.id, error=str(exc))
+            return None
 
     def _record_send(
         self,
@@ -170,6 +201,7 @@ class Dispatcher:
         finished: datetime,
         duration: int,
         was_failing: bool,
+        check: Receipt | None = None,
     ) -> tuple[str, list[int]]:
         secrets = adapter.secret_values()
         common: dict[str, object] = {
@@ -182,24 +214,26 @@ class Dispatcher:
         opened: list[int] = []
         if error is None and receipt is not None:
             outcome = Outcome.PUBLISHED if receipt.live else Outcome.SUBMITTED
+            final = check if check is not None and check.live else receipt  # live after the check
             values = {
                 **common,
                 "remote_id": receipt.remote_id,
-                "remote_url": receipt.url,
+                "remote_url": final.url or receipt.url,
                 "last_error": None,
                 "last_error_class": None,
                 "submitted_at": finished,
-                "published_at": (receipt.published_at or finished) if receipt.live else None,
+                "published_at": (final.published_at or finished) if final.live else None,
                 "next_attempt_at": None
-                if receipt.live
-                else finished + self._poll_wait(claimed.destination, 0),
+                if final.live
+                else finished + self._poll_wait(claimed.destination, 1 if check else 0),
                 "enqueued_at": None,
+                "polls": claimed.polls + (1 if check else 0),
             }
-            event = Event.LIVE if receipt.live else Event.ACCEPTED
+            event = Event.LIVE if final.live else Event.ACCEPTED
             moved = store.transition(session, claimed.id, event, finished, owner=self.owner, **values)
             if was_failing:
                 breaker.record_success(session, claimed.destination)
-            if moved and receipt.live and claimed.destination in self.gating:
+            if moved and final.live and claimed.destination in self.gating:
                 opened = store.open_gates(
                     session, finished, self.engine_config.ted_gate_fallback, [claimed.tender_id]
                 )

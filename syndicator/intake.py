@@ -13,8 +13,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -27,6 +28,8 @@ from syndicator.tender import Tender
 from syndicator.thresholds import Thresholds
 
 Enqueue = Callable[[list[int]], None]
+TENDERS = cast(Table, TenderRow.__table__)
+DELIVERIES = cast(Table, DeliveryRow.__table__)
 
 
 class Outcome(StrEnum):
@@ -69,17 +72,27 @@ def content_hash(tender: Tender) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def _existing(session: Session, tender: Tender) -> TenderRow | None:
+_EXISTING = (
+    TENDERS.c.id,
+    TENDERS.c.buyer,
+    TENDERS.c.reference,
+    TENDERS.c.content_hash,
+    TENDERS.c.route,
+    TENDERS.c.created_at,
+)
+
+
+def _existing(session: Session, tender: Tender) -> Any:
     query = (
-        select(TenderRow)
-        .where(TenderRow.buyer == tender.buyer, TenderRow.reference == tender.reference)
-        .order_by(TenderRow.version.desc())
+        select(*_EXISTING)
+        .where(TENDERS.c.buyer == tender.buyer, TENDERS.c.reference == tender.reference)
+        .order_by(TENDERS.c.version.desc())
         .limit(1)
     )
-    return session.scalars(query).first()
+    return session.execute(query).first()
 
 
-def _compare(row: TenderRow, digest: str) -> Submission:
+def _compare(row: Any, digest: str) -> Submission:
     destinations = [entry["destination"] for entry in row.route["destinations"]]
     if row.content_hash == digest:
         return Submission(
@@ -103,34 +116,52 @@ def _compare(row: TenderRow, digest: str) -> Submission:
     )
 
 
-def _rows(tender: Tender, plan: Route, digest: str, actor: str, now: datetime) -> TenderRow:
-    row = TenderRow(
-        buyer=tender.buyer,
-        reference=tender.reference,
-        version=1,
-        title=tender.title,
-        record=tender.model_dump(mode="json"),
-        content_hash=digest,
-        route=plan.as_dict(),
-        submitted_by=actor,
-        created_at=now,
-    )
+def _insert(
+    session: Session, tender: Tender, plan: Route, digest: str, actor: str, now: datetime
+) -> tuple[int, list[int]]:
+    """The tender and its deliveries in two statements (Core: this is every submission's cost);
+    returns the tender id and the ids of the deliveries due now."""
+    tender_id = session.execute(
+        insert(TENDERS)
+        .values(
+            buyer=tender.buyer,
+            reference=tender.reference,
+            version=1,
+            title=tender.title,
+            record=tender.model_dump(mode="json"),
+            content_hash=digest,
+            route=plan.as_dict(),
+            submitted_by=actor,
+            created_at=now,
+        )
+        .returning(TENDERS.c.id)
+    ).scalar_one()
+    if not plan.destinations:
+        return tender_id, []
+    rows = []
     for entry in plan.destinations:
         held = entry.after is not None
-        row.deliveries.append(
-            DeliveryRow(
-                buyer=tender.buyer,
-                destination=entry.destination,
-                state=(State.HELD if held else State.PENDING).value,
-                key=delivery_key(tender.buyer, tender.reference, 1, entry.destination),
-                gate=entry.after,
-                next_attempt_at=None if held else now,
-                enqueued_at=None if held else now,
-                created_at=now,
-                updated_at=now,
-            )
+        rows.append(
+            {
+                "tender_id": tender_id,
+                "buyer": tender.buyer,
+                "destination": entry.destination,
+                "state": (State.HELD if held else State.PENDING).value,
+                "key": delivery_key(tender.buyer, tender.reference, 1, entry.destination),
+                "revision": 1,
+                "attempts": 0,
+                "round_attempts": 0,
+                "polls": 0,
+                "gate": entry.after,
+                "next_attempt_at": None if held else now,
+                "enqueued_at": None if held else now,
+                "created_at": now,
+                "updated_at": now,
+            }
         )
-    return row
+    # executemany with RETURNING: one round trip ("insertmanyvalues") and a cached statement.
+    created = session.execute(insert(DELIVERIES).returning(DELIVERIES.c.id, DELIVERIES.c.state), rows)
+    return tender_id, [delivery_id for delivery_id, state in created if state == State.PENDING]
 
 
 def submit_one(
@@ -145,31 +176,27 @@ def submit_one(
     tender = parsed.tender
     digest = content_hash(tender)
     plan = route(tender, policy, thresholds)
-    with sessions.begin() as session:
-        existing = _existing(session, tender)
-        if existing is not None:
-            return _compare(existing, digest), []
-        row = _rows(tender, plan, digest, actor, now)
-        session.add(row)
-        try:
-            session.flush()
-        except IntegrityError:
-            session.rollback()
-            with sessions() as again:
-                raced = _existing(again, tender)
-            if raced is None:
-                raise
-            return _compare(raced, digest), []
-        due = [d.id for d in row.deliveries if d.state == State.PENDING]
-        result = Submission(
-            Outcome.CREATED,
-            row.id,
-            tender.reference,
-            tender.buyer,
-            plan.names(),
-            plan.not_advertised,
-            "submitted" if plan.destinations else f"recorded, not advertised: {plan.not_advertised}",
-        )
+    try:
+        with sessions.begin() as session:
+            existing = _existing(session, tender)
+            if existing is not None:
+                return _compare(existing, digest), []
+            tender_id, due = _insert(session, tender, plan, digest, actor, now)
+    except IntegrityError:  # another process submitted the same tender a moment ago
+        with sessions() as again:
+            raced = _existing(again, tender)
+        if raced is None:
+            raise
+        return _compare(raced, digest), []
+    result = Submission(
+        Outcome.CREATED,
+        tender_id,
+        tender.reference,
+        tender.buyer,
+        plan.names(),
+        plan.not_advertised,
+        "submitted" if plan.destinations else f"recorded, not advertised: {plan.not_advertised}",
+    )
     return result, due
 
 

@@ -189,3 +189,46 @@ class AlertRow(Base):
     delivery_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
     message: Mapped[str] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class ApiTokenRow(Base):
+    """An API token: a name (the actor in the audit log), a role, and only the token's hash."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    role: Mapped[str] = mapped_column(String(20))  # viewer | operator | admin
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 hex
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class WebSessionRow(Base):
+    """A browser signed in with a token: the cookie's hash, its CSRF token and its expiry."""
+
+    __tablename__ = "web_sessions"
+    __table_args__ = (Index("ix_web_sessions_expires", "expires_at"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 hex of the cookie value
+    token_id: Mapped[int] = mapped_column(ForeignKey("api_tokens.id", ondelete="CASCADE"))
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    flash: Mapped[str | None] = mapped_column(Text, nullable=True)  # shown once on the next page
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class IdempotencyRow(Base):
+    """The stored answer to an API request sent with an `Idempotency-Key`, for replays."""
+
+    __tablename__ = "api_idempotency"
+    __table_args__ = (UniqueConstraint("token_id", "key", name="uq_api_idempotency_token_key"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200))
+    token_id: Mapped[int] = mapped_column(ForeignKey("api_tokens.id", ondelete="CASCADE"))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(Integer)
+    response: Mapped[Any] = mapped_column(Json)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

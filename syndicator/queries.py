@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from syndicator.models import AttemptRow, AuditRow, ChannelStateRow, DeliveryRow, TenderRow
@@ -223,3 +223,130 @@ def audit(
     if since:
         query = query.where(AuditRow.at >= since)
     return list(session.scalars(query.order_by(AuditRow.id.desc()).limit(limit).offset(offset)))
+
+
+# -- views added for the web application ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Badge:
+    """One destination's state on a tender row."""
+
+    delivery_id: int
+    destination: str
+    state: str
+
+
+@dataclass
+class TenderSummary:
+    """One tender in the tenders list, with one badge per destination."""
+
+    id: int
+    reference: str
+    buyer: str
+    title: str
+    created_at: datetime
+    cancelled_at: datetime | None
+    badges: list[Badge] = field(default_factory=list)
+
+
+@dataclass
+class TenderPage:
+    """One page of the tenders list."""
+
+    items: list[TenderSummary]
+    total: int
+    page: int
+    size: int
+
+    @property
+    def pages(self) -> int:
+        """How many pages there are."""
+        return max(1, -(-self.total // self.size))
+
+
+def tenders(
+    session: Session,
+    *,
+    search: str | None = None,
+    buyer: str | None = None,
+    state: str | None = None,
+    page: int = 1,
+    size: int = 25,
+) -> TenderPage:
+    """A page of tenders, newest first; `state` keeps those with a delivery in that state."""
+    query = select(T)
+    if search:
+        pattern = f"%{search.lower()}%"
+        query = query.where(or_(func.lower(T.reference).like(pattern), func.lower(T.title).like(pattern)))
+    if buyer:
+        query = query.where(T.buyer == buyer)
+    if state:
+        query = query.where(select(D.id).where(D.tender_id == T.id, D.state == state).exists())
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    rows = session.scalars(query.order_by(T.id.desc()).limit(size).offset((max(page, 1) - 1) * size))
+    items = {
+        r.id: TenderSummary(r.id, r.reference, r.buyer, r.title, r.created_at, r.cancelled_at) for r in rows
+    }
+    if items:
+        badges = select(D.id, D.tender_id, D.destination, D.state).where(D.tender_id.in_(list(items)))
+        for delivery_id, tender_id, destination, delivery_state in session.execute(badges.order_by(D.id)):
+            items[tender_id].badges.append(Badge(delivery_id, destination, delivery_state))
+    return TenderPage(list(items.values()), total, page, size)
+
+
+def deliveries_in(
+    session: Session, filters: Filters, states: list[str], page: int = 1, size: int = 50
+) -> Page:
+    """Like `deliveries`, restricted to `states` (the failed list: failed and needs_reconcile)."""
+    base = select(*_COLUMNS).join(T, T.id == D.tender_id).where(D.state.in_(states))
+    rows = session.execute(
+        filters.apply(base).order_by(D.id.desc()).limit(size).offset((max(page, 1) - 1) * size)
+    )
+    counts = {s: n for s, n in count_by_state(session, filters).items() if s in states}
+    return Page([DeliveryView(**row._mapping) for row in rows], sum(counts.values()), counts, page, size)
+
+
+def attempts_by_outcome(session: Session) -> list[tuple[str, str, int]]:
+    """(destination, outcome, how many attempts) over the whole history."""
+    query = (
+        select(D.destination, AttemptRow.outcome, func.count())
+        .join(D, D.id == AttemptRow.delivery_id)
+        .group_by(D.destination, AttemptRow.outcome)
+    )
+    return [(destination, outcome, n) for destination, outcome, n in session.execute(query)]
+
+
+def _seconds_between(session: Session, start: Any, end: Any) -> Any:
+    """`end - start` in seconds, in the database's own date arithmetic."""
+    if session.get_bind().dialect.name == "sqlite":
+        return (func.julianday(end) - func.julianday(start)) * 86400.0
+    return func.extract("epoch", end - start)
+
+
+@dataclass
+class Histogram:
+    """Cumulative bucket counts (upper bound in seconds -> count), sum and count."""
+
+    buckets: dict[float, int]
+    total: float
+    count: int
+
+
+def publish_latency(session: Session, bounds: list[float]) -> dict[str, Histogram]:
+    """Per destination, the time from submission to publication of published deliveries."""
+    seconds = _seconds_between(session, D.created_at, D.published_at)
+    columns = [func.sum(case((seconds <= bound, 1), else_=0)) for bound in bounds]
+    query = (
+        select(D.destination, func.count(), func.sum(seconds), *columns)
+        .where(D.state == State.PUBLISHED.value, D.published_at.is_not(None))
+        .group_by(D.destination)
+    )
+    found = {}
+    for destination, count, total, *cumulative in session.execute(query):
+        found[destination] = Histogram(
+            {bound: int(n or 0) for bound, n in zip(bounds, cumulative, strict=True)},
+            float(total or 0),
+            int(count),
+        )
+    return found

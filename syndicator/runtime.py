@@ -9,11 +9,11 @@ from dataclasses import dataclass
 
 from celery import Celery
 
-from syndicator.celeryapp import DELIVER, POLL
+from syndicator.alerts import AlertSettings
+from syndicator.celeryapp import DELIVER, POLL, QUEUE
 from syndicator.channel import Channel
 from syndicator.dispatch import Dispatcher
 from syndicator.logs import configure_logging
-from syndicator.alerts import AlertSettings
 from syndicator.registry import build_channels, section_settings
 from syndicator.settings import Config, Settings, load_config
 from syndicator.sweeper import Sweeper
@@ -66,8 +66,22 @@ def build_runtime(app: Celery) -> Runtime:
     send, poll = sender(app, DELIVER), sender(app, POLL)
     dispatcher = Dispatcher(store, config, channels, owner=owner, enqueue=send)
     deduplicating = {name for name, channel in channels.items() if channel.capabilities.deduplicates}
-    sweeper = Sweeper(store, config, deduplicating, send=send, poll=poll, alerts=alert_settings(config))
+    sweeper = Sweeper(
+        store,
+        config,
+        deduplicating,
+        send=send,
+        poll=poll,
+        alerts=alert_settings(config),
+        backlog=lambda: queue_depth(app),
+    )
     return Runtime(settings, config, store, channels, dispatcher, sweeper)
+
+
+def queue_depth(app: Celery) -> int:
+    """Messages waiting in the syndicator queue (the broker's own count)."""
+    with app.connection_for_write() as connection:
+        return int(connection.default_channel.queue_declare(QUEUE, passive=True).message_count)
 
 
 def alert_settings(config: Config) -> AlertSettings | None:

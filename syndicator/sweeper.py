@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
@@ -82,8 +82,10 @@ class Sweeper:
         poll: Enqueue,
         clock: Clock = utcnow,
         alerts: AlertSettings | None = None,
+        backlog: Callable[[], int] | None = None,
     ) -> None:
         self.alerts = alerts
+        self.backlog = backlog
         self.store = store_
         self.deduplicating = deduplicating
         self.config = config
@@ -108,7 +110,7 @@ class Sweeper:
             report.gates_opened = len(
                 store.open_gates(session, now, self.engine.ted_gate_fallback, caller_enqueues=False)
             )
-        stale = now - self.engine.requeue_after
+        stale = now - self._requeue_after()
         with self.store.sessions.begin() as session:
             sends = store.mark_enqueued(session, DUE, now, stale, SWEEP_LIMIT, paused)
         with self.store.sessions.begin() as session:
@@ -120,6 +122,20 @@ class Sweeper:
         if report.busy():
             log.info("sweep", **{k: v for k, v in report.__dict__.items() if v})
         return report
+
+    def _requeue_after(self) -> timedelta:
+        """How long a due row may wait for its wake-up message before it is sent another.
+
+        While the broker still holds a backlog, the row's message is most likely in it: waiting
+        ten times longer keeps a large backlog from being flooded with duplicate wake-ups (they
+        would be harmless, the claim is guarded, but they slow everything down)."""
+        busy = False
+        if self.backlog is not None:
+            try:
+                busy = self.backlog() > 0
+            except Exception as exc:  # cannot tell: assume idle, at worst a duplicate wake-up
+                log.debug("broker queue depth unknown", error=str(exc))
+        return self.engine.requeue_after * (10 if busy else 1)
 
     def _recover_leases(self, session, now: datetime, report: SweepReport) -> None:
         for delivery_id, destination in store.expired_leases(session, now):

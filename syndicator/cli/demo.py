@@ -10,7 +10,9 @@ from syndicator.cli.common import out
 
 
 def demo(
-    keep: Annotated[bool, typer.Option("--keep", help="Keep everything running afterwards, until Ctrl-C.")] = False,
+    keep: Annotated[
+        bool, typer.Option("--keep", help="Keep everything running afterwards, until Ctrl-C.")
+    ] = False,
 ) -> None:
     """Run the whole product on this machine: sandbox, worker, sweeper, dashboard, example tenders."""
     from rich.console import Console

@@ -76,6 +76,9 @@ def sandbox(
     data: Annotated[Path, typer.Option("--data", help="Where received notices are kept.")] = Path(
         "var/sandbox"
     ),
+    files: Annotated[
+        bool, typer.Option("--files/--no-files", help="Keep a copy of every notice on disk.")
+    ] = True,
     delay: Annotated[
         list[str] | None, typer.Option("--delay", help="Publication delay, e.g. ted=5 (seconds).")
     ] = None,
@@ -84,7 +87,7 @@ def sandbox(
     from syndicator.sandbox.config import SandboxConfig
     from syndicator.sandbox.server import Sandbox
 
-    config = SandboxConfig(host=host, port=port, smtp_port=smtp_port, data_dir=data)
+    config = SandboxConfig(host=host, port=port, smtp_port=smtp_port, data_dir=data if files else None)
     for item in delay or []:
         name, _, seconds = item.partition("=")
         try:
@@ -97,10 +100,8 @@ def sandbox(
     except OSError as exc:
         fail(f"cannot listen on {host}:{port} / {smtp_port}: {exc.strerror or exc}", EXIT_FAILED)
     base = config.base_url()
-    out.print(
-        f"[bold]Channel sandbox[/] on {base} (SMTP {host}:{config.smtp_port}); notices kept in {data}/",
-        markup=True,
-    )
+    kept = f"notices kept in {data}/" if files else "notices kept in memory only"
+    out.print(f"[bold]Channel sandbox[/] on {base} (SMTP {host}:{config.smtp_port}); {kept}", markup=True)
     for prefix, name in (
         ("/crystal", "crystal"),
         ("/bluelight", "bluelight"),

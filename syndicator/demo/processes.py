@@ -46,7 +46,10 @@ class Child:
         self._handle = log.open("wb")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "syndicator", *args],
-            env=env, stdout=self._handle, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            env=env,
+            stdout=self._handle,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
             start_new_session=True,  # its own process group: Ctrl-C here does not reach it twice
         )
 
@@ -59,10 +62,8 @@ class Child:
         if self.alive():
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, signal.SIGTERM)
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 self.process.wait(timeout=grace)
-            except subprocess.TimeoutExpired:
-                pass
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)  # pool children that outlived the parent
         with contextlib.suppress(subprocess.TimeoutExpired):

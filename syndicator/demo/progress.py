@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Callable
 
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn
+from rich.progress import BarColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 from sqlalchemy import func, select
 
@@ -39,11 +39,15 @@ def settled(snapshot: dict[str, Counter[str]]) -> bool:
 
 
 def _summary(states: Counter[str]) -> str:
-    parts = [f"[{STATE_STYLE.get(s, 'white')}]{states[s]} {s.replace('_', ' ')}[/]" for s in ORDER if states[s]]
+    parts = [
+        f"[{STATE_STYLE.get(s, 'white')}]{states[s]} {s.replace('_', ' ')}[/]" for s in ORDER if states[s]
+    ]
     return "  ".join(parts)
 
 
-def watch(store: Store, console: Console, until: Callable[[dict[str, Counter[str]]], bool], timeout: float) -> bool:
+def watch(
+    store: Store, console: Console, until: Callable[[dict[str, Counter[str]]], bool], timeout: float
+) -> bool:
     """Live bars until `until(snapshot)` holds; False on time-out."""
     progress = Progress(
         TextColumn("{task.fields[name]:<38}"),
@@ -53,7 +57,7 @@ def watch(store: Store, console: Console, until: Callable[[dict[str, Counter[str
         console=console,
         transient=False,
     )
-    tasks: dict[str, int] = {}
+    tasks: dict[str, TaskID] = {}
     deadline = time.monotonic() + timeout
     with progress:
         while True:
@@ -62,8 +66,12 @@ def watch(store: Store, console: Console, until: Callable[[dict[str, Counter[str
                 states = snapshot[destination]
                 done = sum(n for s, n in states.items() if s in SETTLED)
                 if destination not in tasks:
-                    tasks[destination] = progress.add_task("", name=destination, summary="", total=sum(states.values()))
-                progress.update(tasks[destination], completed=done, total=sum(states.values()), summary=_summary(states))
+                    tasks[destination] = progress.add_task(
+                        "", name=destination, summary="", total=sum(states.values())
+                    )
+                progress.update(
+                    tasks[destination], completed=done, total=sum(states.values()), summary=_summary(states)
+                )
             if snapshot and until(snapshot):
                 return True
             if time.monotonic() > deadline:
@@ -88,5 +96,7 @@ def final_table(store: Store) -> Table:
         if delivery.state in (State.FAILED, State.NEEDS_RECONCILE):
             detail = one_line(delivery.last_error, 80)
         style = STATE_STYLE.get(delivery.state, "white")
-        table.add_row(reference, delivery.destination, f"[{style}]{delivery.state}[/]", str(delivery.attempts), detail)
+        table.add_row(
+            reference, delivery.destination, f"[{style}]{delivery.state}[/]", str(delivery.attempts), detail
+        )
     return table

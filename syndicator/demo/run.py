@@ -45,8 +45,15 @@ from syndicator.states import State
 from syndicator.wiring import Store, open_store, route_check, tender_context
 
 EXAMPLES = REPO_CONFIG.parent / "examples"
-TIMINGS = Timings(sweep_interval="1s", lease="30s", requeue_after="5s", retry=("2s", "3s", "5s", "10s", "20s"),
-                  polling=("1s", "1s", "2s"), breaker_failures=5, breaker_cooldown="10s")
+TIMINGS = Timings(
+    sweep_interval="1s",
+    lease="30s",
+    requeue_after="5s",
+    retry=("2s", "3s", "5s", "10s", "20s"),
+    polling=("1s", "1s", "2s"),
+    breaker_failures=5,
+    breaker_cooldown="10s",
+)
 DELAYS = {"bluelight": 2.0, "source-east-midlands": 2.0, "ted": 4.0}
 FAULTS = [
     {"channel": "crystal", "mode": "error-503", "count": 2},
@@ -77,17 +84,28 @@ class Demo:
 
     def start(self) -> tuple[Settings, dict[str, str]]:
         """Sandbox, configuration, store, worker and web application."""
-        box = SandboxConfig(port=free_port(8900), smtp_port=free_port(8925), data_dir=self.folder / "sandbox",
-                            publish_delay=dict(DELAYS))
+        box = SandboxConfig(
+            port=free_port(8900),
+            smtp_port=free_port(8925),
+            data_dir=self.folder / "sandbox",
+            publish_delay=dict(DELAYS),
+        )
         self.sandbox = Sandbox(box)
         self.sandbox.start()
         config_dir = write_config(self.folder / "config", box, TIMINGS, source=self.base.config_dir)
         database = os.environ.get("SYNDICATOR_DATABASE_URL", f"sqlite:///{self.folder / 'syndicator.db'}")
         broker = os.environ.get("SYNDICATOR_BROKER_URL", "filesystem://")
-        settings = Settings(database_url=database, broker_url=broker, config_dir=config_dir, data_dir=self.folder)
-        env = {**os.environ, "SYNDICATOR_DATABASE_URL": database, "SYNDICATOR_BROKER_URL": broker,
-               "SYNDICATOR_CONFIG_DIR": str(config_dir), "SYNDICATOR_DATA_DIR": str(self.folder),
-               "SYNDICATOR_LOG_FORMAT": "json"}
+        settings = Settings(
+            database_url=database, broker_url=broker, config_dir=config_dir, data_dir=self.folder
+        )
+        env = {
+            **os.environ,
+            "SYNDICATOR_DATABASE_URL": database,
+            "SYNDICATOR_BROKER_URL": broker,
+            "SYNDICATOR_CONFIG_DIR": str(config_dir),
+            "SYNDICATOR_DATA_DIR": str(self.folder),
+            "SYNDICATOR_LOG_FORMAT": "json",
+        }
         self.store = open_store(settings)
         self.children.append(Child("worker", ["worker", "-c", "2"], env, self.folder / "worker.log"))
         return settings, env
@@ -121,7 +139,9 @@ class Demo:
         settings, env = self.start()
         assert self.sandbox is not None and self.store is not None
         sandbox_url = self.sandbox.config.base_url()
-        where = "embedded SQLite + folder broker" if self.embedded else "SYNDICATOR_DATABASE_URL / _BROKER_URL"
+        where = (
+            "embedded SQLite + folder broker" if self.embedded else "SYNDICATOR_DATABASE_URL / _BROKER_URL"
+        )
         say(f"  store and broker: {where} (data in {self.folder}/)")
         say(f"  channel sandbox:  {sandbox_url} (SMTP {self.sandbox.config.smtp_port})")
         dashboard, token = self.start_web(env)
@@ -129,8 +149,10 @@ class Demo:
             say(f"  dashboard:        {dashboard}")
         for fault in FAULTS:
             requests.post(f"{sandbox_url}/_sandbox/faults", json=fault, timeout=5).raise_for_status()
-        say("  faults injected:  Crystal answers 503 twice, Bluelight rate-limits once (Retry-After 3 s), "
-            "Source East Midlands rejects one notice\n")
+        say(
+            "  faults injected:  Crystal answers 503 twice, Bluelight rate-limits once (Retry-After 3 s), "
+            "Source East Midlands rejects one notice\n"
+        )
         self._submit(settings)
         say("\n[bold]Deliveries[/] (TED first: the national adverts of above-threshold tenders wait for it)")
         if not watch(self.store, self.console, settled, SETTLE_TIMEOUT):
@@ -153,11 +175,22 @@ class Demo:
             for path in sorted(EXAMPLES.glob("*.json")):
                 parsed, problems = read_file(path, context, check)
                 if problems:
-                    raise SystemExit(f"the shipped example {path.name} is invalid: {problems[0].line(path.name)}")
-                [result] = submit(self.store.sessions, parsed, config.policy, config.thresholds, "demo", utcnow(),
-                                  lambda ids: app.send_task(DELIVER, args=[ids]))
+                    raise SystemExit(
+                        f"the shipped example {path.name} is invalid: {problems[0].line(path.name)}"
+                    )
+                [result] = submit(
+                    self.store.sessions,
+                    parsed,
+                    config.policy,
+                    config.thresholds,
+                    "demo",
+                    utcnow(),
+                    lambda ids: app.send_task(DELIVER, args=[ids]),
+                )
                 where = ", ".join(result.destinations) or f"not advertised ({result.not_advertised})"
-                self.console.print(f"  submitted {result.buyer}/{result.reference} [dim]{result.outcome.value}[/] -> {where}")
+                self.console.print(
+                    f"  submitted {result.buyer}/{result.reference} [dim]{result.outcome.value}[/] -> {where}"
+                )
         finally:
             app.close()
 
@@ -169,12 +202,20 @@ class Demo:
             self.console.print("[yellow]nothing was rejected this time, so there is nothing to re-push[/]")
             return None
         requests.delete(f"{self.sandbox.config.base_url()}/_sandbox/faults", timeout=5)
-        self.console.print(f"\n[bold]Re-push[/]: the sandbox fault is cleared; re-pushing delivery {failed.id} "
-                           f"({failed.destination}) as an operator would (`syndicator repush {failed.id} --reason ...`)")
+        self.console.print(
+            f"\n[bold]Re-push[/]: the sandbox fault is cleared; re-pushing delivery {failed.id} "
+            f"({failed.destination}) as an operator would (`syndicator repush {failed.id} --reason ...`)"
+        )
         app = create_app(settings)
         try:
-            ops.repush(self.store.sessions, failed.id, actor="demo", reason="fault cleared in the sandbox",
-                       now=utcnow(), enqueue=lambda ids: app.send_task(DELIVER, args=[ids]))
+            ops.repush(
+                self.store.sessions,
+                failed.id,
+                actor="demo",
+                reason="fault cleared in the sandbox",
+                now=utcnow(),
+                enqueue=lambda ids: app.send_task(DELIVER, args=[ids]),
+            )
         finally:
             app.close()
         done = watch(self.store, self.console, settled, 30)
@@ -182,13 +223,17 @@ class Demo:
             row = session.get(DeliveryRow, failed.id)
         state = row.state if row else "?"
         colour = "green" if state == State.PUBLISHED else "red"
-        self.console.print(f"delivery {failed.id} is now [{colour}]{state}[/]"
-                           + (f" at {row.remote_url}" if row and row.remote_url else ""))
+        self.console.print(
+            f"delivery {failed.id} is now [{colour}]{state}[/]"
+            + (f" at {row.remote_url}" if row and row.remote_url else "")
+        )
         return failed.id if done and state == State.PUBLISHED else None
 
     def _next_steps(self, dashboard: str | None, token: str | None, sandbox_url: str) -> None:
         say = self.console.print
-        database = f"sqlite:///{self.folder / 'syndicator.db'}" if self.embedded else "$SYNDICATOR_DATABASE_URL"
+        database = (
+            f"sqlite:///{self.folder / 'syndicator.db'}" if self.embedded else "$SYNDICATOR_DATABASE_URL"
+        )
         say("\n[bold]Where to look next[/]")
         if dashboard and token:
             say(f"  dashboard     {dashboard}  (sign in with the demo operator token: {token})")
@@ -211,8 +256,23 @@ class Demo:
 
 def _create_token(env: dict[str, str]) -> str | None:
     """A demo operator token, made the way an admin would (`syndicator tokens create`)."""
-    made = subprocess.run([sys.executable, "-m", "syndicator", "tokens", "create", "--name", f"demo-{int(time.time())}",
-                           "--role", "operator"], env=env, capture_output=True, text=True, timeout=60)
+    made = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "syndicator",
+            "tokens",
+            "create",
+            "--name",
+            f"demo-{int(time.time())}",
+            "--role",
+            "operator",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     lines = made.stdout.strip().splitlines()
     return lines[-1].strip() if made.returncode == 0 and lines else None
 

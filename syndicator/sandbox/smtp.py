@@ -108,8 +108,14 @@ class _Desk:
         now = time.time()
         self.ledger.add(
             Entry(
-                channel=ALERTS, key=message_id, remote_id=message_id, tender_reference=None,
-                body=content, extension="eml", first_received_at=now, publish_at=now,
+                channel=ALERTS,
+                key=message_id,
+                remote_id=message_id,
+                tender_reference=None,
+                body=content,
+                extension="eml",
+                first_received_at=now,
+                publish_at=now,
                 url=f"{self.config.base_url()}/_sandbox/notices/{ALERTS}/{quote(message_id, safe='')}",
                 meta={"rcpt_tos": list(envelope.rcpt_tos), "subject": str(message.get("Subject") or "")},
             )

@@ -50,9 +50,7 @@ def first_routed(config: Config, examples: dict[str, Tender], family: str) -> tu
 
 
 def test_every_channel_module_is_registered() -> None:
-    modules = {
-        info.name for info in pkgutil.iter_modules(channels.__path__) if not info.name.startswith("_")
-    }
+    modules = {info.name for info in pkgutil.iter_modules(channels.__path__) if not info.name.startswith("_")}
     registered = {target.split(":")[0].removeprefix("channels.") for target in ADAPTERS.values()}
     helpers = {name for name in modules if not _defines_channel(name)}
     assert modules - helpers == registered, "a channel module is missing from syndicator.registry.ADAPTERS"
@@ -135,8 +133,12 @@ def test_secrets_never_leak_through_errors_excerpts_or_logs(
     tender, destination = first_routed(config, examples, family)
     rendered = channel.render(tender, render_context(config, tender, destination))
     captured: list[Any] = []
-    structlog.configure(processors=[lambda _l, _m, event: captured.append(event) or event,
-                                    structlog.processors.KeyValueRenderer()])
+    structlog.configure(
+        processors=[
+            lambda _l, _m, event: captured.append(event) or event,
+            structlog.processors.KeyValueRenderer(),
+        ]
+    )
     try:
         with caplog.at_level(logging.DEBUG), pytest.raises(ChannelError) as raised:
             channel.submit(rendered, render_context(config, tender, destination).key)
@@ -145,7 +147,13 @@ def test_secrets_never_leak_through_errors_excerpts_or_logs(
     assert seen, "the adapter sent nothing"
     error = raised.value
     shown = " ".join(
-        [error.message, error.excerpt or "", " ".join(getattr(error, "reasons", [])), caplog.text, repr(captured)]
+        [
+            error.message,
+            error.excerpt or "",
+            " ".join(getattr(error, "reasons", [])),
+            caplog.text,
+            repr(captured),
+        ]
     )
     for name in secret_fields(type(channel)):
         assert SECRET.format(name) not in shown, f"{family} leaked {name} on HTTP {status}"
@@ -175,15 +183,19 @@ def test_trade_press_carries_the_key_in_its_message_id(config: Config, examples:
     assert f"Message-ID: <{context.key}@" in rendered
 
 
-@pytest.mark.parametrize("family", [f for f in FAMILIES if f != "trade-press"])  # adverts state the value as given
+@pytest.mark.parametrize(
+    "family", [f for f in FAMILIES if f != "trade-press"]
+)  # adverts state the value as given
 def test_a_different_vat_rate_changes_stated_net_values(config: Config, family: str) -> None:
     from dataclasses import replace
     from decimal import Decimal
 
     from tests.unit.records_factory import record
 
-    data = record(estimated_value={"amount": "600000.00", "currency": "GBP", "vat_included": True},
-                  procedure="framework-call-off" if family == "crystal" else "open")
+    data = record(
+        estimated_value={"amount": "600000.00", "currency": "GBP", "vat_included": True},
+        procedure="framework-call-off" if family == "crystal" else "open",
+    )
     tender = Tender.model_validate(data)
     channel = adapter(config, family)
     base = render_context(config, tender, family)

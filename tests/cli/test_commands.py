@@ -28,8 +28,13 @@ def run(tmp_path: Path):  # type: ignore[no-untyped-def]
 
     def invoke(*args: str, stdin: str | None = None, **extra: str) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
-            [sys.executable, "-m", "syndicator", *args], cwd=tmp_path, env={**env, **extra},
-            capture_output=True, text=True, input=stdin, timeout=120,
+            [sys.executable, "-m", "syndicator", *args],
+            cwd=tmp_path,
+            env={**env, **extra},
+            capture_output=True,
+            text=True,
+            input=stdin,
+            timeout=120,
         )
         assert "Traceback" not in result.stdout + result.stderr, result.stderr
         return result
@@ -53,13 +58,20 @@ def test_validate_prints_one_line_per_problem_and_exits_2(run, tmp_path: Path) -
     lines = [line for line in result.stdout.splitlines() if line.startswith(str(tmp_path))]
     assert f"{tmp_path}/bad.json: NOTTS-2026-0142: buyer: 'nobody' is not a known buyer" in result.stdout
     assert any(": NOTTS-2026-0142: title: must not be empty" in line for line in lines)
-    assert any(": NOTTS-2026-0142: estimated_value.amount: has more than 2 decimal places" in line for line in lines)
+    assert any(
+        ": NOTTS-2026-0142: estimated_value.amount: has more than 2 decimal places" in line for line in lines
+    )
     assert any(": X: title: is required" in line for line in lines)
 
 
 @pytest.mark.parametrize(
     ("content", "message"),
-    [(None, "no such file"), ("{", "malformed JSON"), ("[]", "the array is empty"), ('"x"', "must be a JSON object")],
+    [
+        (None, "no such file"),
+        ("{", "malformed JSON"),
+        ("[]", "the array is empty"),
+        ('"x"', "must be a JSON object"),
+    ],
 )
 def test_broken_files_get_a_line(run, tmp_path: Path, content: str | None, message: str) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "input.json"
@@ -73,7 +85,11 @@ def test_route_json(run) -> None:  # type: ignore[no-untyped-def]
     result = run("route", str(EXAMPLES / "anpr-cameras.json"), "--json")
     assert result.returncode == 0
     plan = json.loads(result.stdout)
-    assert plan["destinations"][0] == {"destination": "ted", "reasons": plan["destinations"][0]["reasons"], "after": None}
+    assert plan["destinations"][0] == {
+        "destination": "ted",
+        "reasons": plan["destinations"][0]["reasons"],
+        "after": None,
+    }
     assert {d["after"] for d in plan["destinations"][1:]} == {"ted"}
     assert plan["not_advertised"] is None
 
@@ -107,9 +123,16 @@ def test_submitting_a_changed_record_is_refused(run, tmp_path: Path) -> None:  #
 def test_preview_prints_exactly_what_would_be_sent(run) -> None:  # type: ignore[no-untyped-def]
     result = run("preview", str(EXAMPLES / "it-managed-service.json"), "--channel", "ted")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("<?xml") and "<cbc:SubTypeCode listName=\"notice-subtype\">16" in result.stdout
+    assert (
+        result.stdout.startswith("<?xml") and '<cbc:SubTypeCode listName="notice-subtype">16' in result.stdout
+    )
     assert "application/xml" in result.stderr
-    press = run("preview", str(EXAMPLES / "construction-works.json"), "--destination", "trade-press:construction-press")
+    press = run(
+        "preview",
+        str(EXAMPLES / "construction-works.json"),
+        "--destination",
+        "trade-press:construction-press",
+    )
     assert "X-Tender-Reference: northamptonshire-opfcc/NORTHANTS-OPFCC-2026-0009" in press.stdout
 
 
@@ -129,8 +152,13 @@ def test_invalid_configuration_names_file_key_and_problem(run, tmp_path: Path) -
 
 
 def test_missing_production_secret_is_reported_at_start_up(run) -> None:  # type: ignore[no-untyped-def]
-    result = run("preview", str(EXAMPLES / "framework-call-off.json"), "--channel", "crystal",
-                 SYNDICATOR_CHANNEL_PROFILE="production")
+    result = run(
+        "preview",
+        str(EXAMPLES / "framework-call-off.json"),
+        "--channel",
+        "crystal",
+        SYNDICATOR_CHANNEL_PROFILE="production",
+    )
     assert result.returncode == 3 and "profiles.production.crystal.token" in result.stderr
 
 

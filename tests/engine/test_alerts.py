@@ -32,15 +32,22 @@ def mailbox() -> Iterator[tuple[Ledger, int]]:
 
 
 def settings(port: int) -> AlertSettings:
-    return AlertSettings(smtp_host="127.0.0.1", smtp_port=port, sender="syndicator@example.test",
-                         to=["ops@example.test"], group_window=timedelta(minutes=5))
+    return AlertSettings(
+        smtp_host="127.0.0.1",
+        smtp_port=port,
+        sender="syndicator@example.test",
+        to=["ops@example.test"],
+        group_window=timedelta(minutes=5),
+    )
 
 
 def test_a_storm_of_failures_is_one_email(engine: Engine, channels, mailbox) -> None:
     ledger, port = mailbox
     channels["crystal"].sends.extend([RejectedError("crystal rejected the notice: title too long")] * 12)
-    calls = [valued("60000", procedure="framework-call-off", submission_deadline=..., reference=f"A-{n}")
-             for n in range(12)]
+    calls = [
+        valued("60000", procedure="framework-call-off", submission_deadline=..., reference=f"A-{n}")
+        for n in range(12)
+    ]
     engine.dispatcher.deliver(engine.submit(*calls))
     assert flush(engine.store, settings(port), engine.clock()) == 0  # the window is still open
     engine.clock.advance(minutes=6)
@@ -56,8 +63,10 @@ def test_a_storm_of_failures_is_one_email(engine: Engine, channels, mailbox) -> 
 def test_an_opened_breaker_is_alerted(engine: Engine, channels, mailbox) -> None:
     ledger, port = mailbox
     channels["crystal"].sends.extend([TransientError("connection refused")] * 5)
-    calls = [valued("60000", procedure="framework-call-off", submission_deadline=..., reference=f"B-{n}")
-             for n in range(5)]
+    calls = [
+        valued("60000", procedure="framework-call-off", submission_deadline=..., reference=f"B-{n}")
+        for n in range(5)
+    ]
     engine.dispatcher.deliver(engine.submit(*calls))
     engine.clock.advance(minutes=6)
     assert flush(engine.store, settings(port), engine.clock()) == 1
@@ -67,7 +76,9 @@ def test_an_opened_breaker_is_alerted(engine: Engine, channels, mailbox) -> None
 
 def test_an_unreachable_mail_server_keeps_the_alerts(engine: Engine, channels) -> None:
     channels["crystal"].sends.append(RejectedError("no"))
-    engine.dispatcher.deliver(engine.submit(valued("60000", procedure="framework-call-off", submission_deadline=...)))
+    engine.dispatcher.deliver(
+        engine.submit(valued("60000", procedure="framework-call-off", submission_deadline=...))
+    )
     engine.clock.advance(minutes=6)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

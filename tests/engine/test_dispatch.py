@@ -309,3 +309,26 @@ def _clock():  # type: ignore[no-untyped-def]
 
 def test_scripted_channel_is_a_channel() -> None:
     assert ScriptedChannel("x").capabilities.deduplicates
+
+
+def test_a_first_status_check_due_at_once_is_made_in_the_same_task(store, config, channels) -> None:
+    from dataclasses import replace
+    from datetime import timedelta as td
+
+    from syndicator.channelconfig import PollingConfig
+
+    polling = {"default": PollingConfig(schedule=[td(0), td(seconds=5)])}
+    quick = replace(config, channels=config.channels.model_copy(update={"polling": polling}))
+    engine = make_engine(store, quick, _clock(), channels)
+    engine.dispatcher.deliver(engine.submit(valued("20000")))
+    row = engine.delivery("bluelight")
+    assert row.state == State.PUBLISHED and row.polls == 1 and row.remote_url.endswith("/live")
+    assert [(a.kind, a.outcome) for a in engine.attempts(row.id)] == [
+        ("send", "submitted"),
+        ("poll", "published"),
+    ]
+    channels["bluelight"].polls.append(Receipt("x", live=False))  # not yet live: polled again later
+    engine.dispatcher.deliver(engine.submit(valued("20000", reference="LATER-1")))
+    later = next(r for r in _all(engine) if r.tender_id != row.tender_id)
+    assert later.state == State.SUBMITTED and later.next_attempt_at == engine.clock() + td(seconds=5)
+    engine.dispatcher.close()

@@ -54,3 +54,13 @@ def test_sweeping_twice_enqueues_once(engine: Engine) -> None:
     assert engine.sweeper.sweep().enqueued == 0
     assert sum(len(batch) for batch in engine.sent) == 30
     assert max(len(batch) for batch in engine.sent) == engine.config.channels.engine.batch_size
+
+
+def test_a_broker_backlog_is_not_flooded_with_duplicate_wake_ups(engine: Engine) -> None:
+    engine.sweeper.backlog = lambda: 500  # the broker still holds 500 messages
+    engine.submit(CRYSTAL_ONLY)
+    engine.clock.advance(seconds=31)
+    assert engine.sweeper.sweep().enqueued == 0  # its message is most likely still queued
+    engine.clock.advance(seconds=300)
+    assert engine.sweeper.sweep().enqueued == 1  # ten times the wait: it was lost after all
+    engine.sweeper.backlog = lambda: 0

@@ -30,10 +30,19 @@ def processes_in(folder: Path) -> list[int]:
 def test_make_demo_path_runs_end_to_end_on_embedded_defaults(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SYNDICATOR_")}
     # Point any accidental use of a server at a closed port: the demo must not need one.
-    env |= {"SYNDICATOR_TEST_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none", "REDIS_URL": "redis://127.0.0.1:1/0"}
+    env |= {
+        "SYNDICATOR_TEST_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none",
+        "REDIS_URL": "redis://127.0.0.1:1/0",
+    }
     started = time.monotonic()
-    result = subprocess.run([sys.executable, "-m", "syndicator", "demo"], cwd=tmp_path, env=env,
-                            capture_output=True, text=True, timeout=180)
+    result = subprocess.run(
+        [sys.executable, "-m", "syndicator", "demo"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     elapsed = time.monotonic() - started
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-5000:]

@@ -1,0 +1,201 @@
+"""`make bench`: measures the product against the bare baseline on this machine, with real
+PostgreSQL, Redis, Celery workers and the sandbox (publication delays zero), and reports a table,
+`bench/results.json` and `docs/PERFORMANCE.md`.
+
+    python bench/run.py [--tenders 300] [--rate 20] [--latency-seconds 15] [--ops-deliveries 100000]
+                        [--repush 10000] [--memory-deliveries 50000] [--recovery-deliveries 1000]
+                        [--concurrency 2] [--only throughput,baseline,...]
+
+Needs PostgreSQL (SYNDICATOR_BENCH_DATABASE_URL, default postgresql://postgres@127.0.0.1:5432/postgres;
+a fresh database is created and dropped) and Redis (SYNDICATOR_BENCH_REDIS_URL, default
+redis://127.0.0.1:6379/14, flushed). It never asserts a timing: it measures and reports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from rich.console import Console
+from rich.table import Table
+
+from bench import scenarios
+from bench.env import TIMINGS, Bench, database
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results.json"
+REPORT = HERE.parent / "docs" / "PERFORMANCE.md"
+STEPS = ["throughput", "baseline", "latency", "operations", "memory", "recovery"]
+
+
+def machine() -> dict[str, Any]:
+    """What the numbers were measured on."""
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        memory_kb = next(
+            int(line.split()[1])
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal")
+        )
+    except (OSError, StopIteration):
+        memory_kb = 0
+    postgres = subprocess.run(["psql", "--version"], capture_output=True, text=True).stdout.strip()
+    redis_version = subprocess.run(
+        ["redis-server", "--version"], capture_output=True, text=True
+    ).stdout.split(" ")[2:3]
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gb": round(memory_kb / 2**20, 1),
+        "python": platform.python_version(),
+        "os": platform.platform(),
+        "postgresql": postgres,
+        "redis": " ".join(redis_version),
+    }
+
+
+def arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--tenders", type=int, default=300, help="tenders for throughput (5 deliveries each)")
+    parser.add_argument("--rate", type=float, default=20.0, help="tenders per second for latency")
+    parser.add_argument("--latency-seconds", type=float, default=15.0)
+    parser.add_argument("--ops-deliveries", type=int, default=100_000)
+    parser.add_argument("--repush", type=int, default=10_000)
+    parser.add_argument("--memory-deliveries", type=int, default=50_000)
+    parser.add_argument("--recovery-deliveries", type=int, default=1000)
+    parser.add_argument("--concurrency", type=int, default=2, help="worker processes (product and baseline)")
+    parser.add_argument("--only", default=",".join(STEPS), help="comma-separated steps to run")
+    parser.add_argument("--no-report", action="store_true", help="do not rewrite docs/PERFORMANCE.md")
+    return parser.parse_args()
+
+
+def run(options: argparse.Namespace, console: Console) -> dict[str, Any]:
+    steps = [s for s in options.only.split(",") if s]
+    results: dict[str, Any] = {}
+    server = os.environ.get("SYNDICATOR_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+    redis_url = os.environ.get("SYNDICATOR_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+    with database(server) as url, tempfile.TemporaryDirectory(prefix="syndicator-bench-") as folder:
+        bench = Bench(url, redis_url, Path(folder), options.concurrency)
+        try:
+            plan = {
+                "throughput": lambda: scenarios.throughput(bench, options.tenders),
+                "baseline": lambda: scenarios.baseline(bench, options.tenders),
+                "latency": lambda: scenarios.latency(bench, options.rate, options.latency_seconds),
+                "operations": lambda: scenarios.operations(bench, options.ops_deliveries, options.repush),
+                "memory": lambda: scenarios.memory(bench, options.memory_deliveries),
+                "recovery": lambda: scenarios.recovery(bench, options.recovery_deliveries),
+            }
+            for step in steps:
+                console.print(f"[bold]{step}[/] ...")
+                started = time.monotonic()
+                results[step] = plan[step]()
+                console.print(
+                    f"  {json.dumps(results[step], default=str)}  ({time.monotonic() - started:.0f} s)"
+                )
+                bench.clear_sandbox()
+        finally:
+            bench.close()
+    return results
+
+
+def summary(results: dict[str, Any]) -> dict[str, Any]:
+    """The headline numbers (the keys the issue asks for)."""
+    get = lambda step, key: results.get(step, {}).get(key)  # noqa: E731
+    product, bare = get("throughput", "deliveries_per_s"), get("baseline", "deliveries_per_s")
+    return {
+        "throughput_ratio": round(product / bare, 3) if product and bare else None,
+        "deliveries_per_s": _round(product),
+        "baseline_deliveries_per_s": _round(bare),
+        "latency_p50_ms": _round(get("latency", "p50_ms")),
+        "latency_p95_ms": _round(get("latency", "p95_ms")),
+        "latency_p99_ms": _round(get("latency", "p99_ms")),
+        "status_list_ms": _round(get("operations", "status_list_ms")),
+        "overview_ms": _round(get("operations", "overview_ms")),
+        "repush_10k_s": _round(get("operations", "repush_s")),
+        "memory_growth_pct": _round(get("memory", "growth_pct")),
+        "recovery_s": _round(get("recovery", "recovery_s")),
+    }
+
+
+def _round(value: Any) -> Any:
+    return round(value, 2) if isinstance(value, float) else value
+
+
+TARGETS = {
+    "throughput_ratio": (">=", 1.0),
+    "latency_p99_ms": ("<=", 500),
+    "status_list_ms": ("<=", 200),
+    "overview_ms": ("<=", 200),
+    "repush_10k_s": ("<=", 10),
+    "memory_growth_pct": ("<=", 10),
+    "recovery_s": ("<=", 20),  # lease (10 s) + 10 s
+}
+
+
+def verdict(key: str, value: Any) -> str:
+    if key not in TARGETS or value is None:
+        return ""
+    op, limit = TARGETS[key]
+    met = value >= limit if op == ">=" else value <= limit
+    return f"{'met' if met else 'MISSED'} ({op} {limit})"
+
+
+def table(headline: dict[str, Any]) -> Table:
+    out = Table(title="tender-syndicator benchmark", header_style="bold")
+    for column in ("measure", "value", "target"):
+        out.add_column(column)
+    for key, value in headline.items():
+        out.add_row(key, "" if value is None else str(value), verdict(key, value))
+    return out
+
+
+def main() -> int:
+    options = arguments()
+    console = Console()
+    started = datetime.now(UTC)
+    results = run(options, console)
+    headline = summary(results)
+    console.print(table(headline))
+    document = {
+        **headline,
+        "details": results,
+        "machine": machine(),
+        "started": started.isoformat(),
+        "command": "python bench/run.py " + " ".join(sys.argv[1:]),
+        "parameters": {k: v for k, v in vars(options).items() if k != "no_report"},
+        "timings": {k: v for k, v in TIMINGS.__dict__.items() if k != "extra"},
+    }
+    previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    if set(options.only.split(",")) != set(STEPS):  # a partial run updates what it measured
+        merged_details = {**previous.get("details", {}), **results}
+        document = {
+            **previous,
+            **{k: v for k, v in headline.items() if v is not None},
+            "details": merged_details,
+            "machine": document["machine"],
+            "started": document["started"],
+        }
+    RESULTS.write_text(json.dumps(document, indent=2, default=str) + "\n")
+    console.print(f"wrote {RESULTS}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

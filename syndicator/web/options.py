@@ -1,0 +1,19 @@
+"""The web application's own settings, from the environment like `syndicator.settings.Settings`
+(prefix `SYNDICATOR_`): kept here so that processes without a web server never read them."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class WebOptions(BaseSettings):
+    """What only `syndicator serve` reads."""
+
+    model_config = SettingsConfigDict(env_prefix="SYNDICATOR_", extra="ignore")
+
+    # /metrics is open to the scraper by default; false asks for a viewer token like the API.
+    metrics_public: bool = True
+    # Mark the session cookie Secure (also done for any request that arrived over https).
+    cookie_secure: bool = False
+    session_hours: float = Field(default=12, gt=0, le=24 * 30)
