@@ -166,6 +166,41 @@ def table(headline: dict[str, Any]) -> Table:
     return out
 
 
+START, END = "<!-- results:start -->", "<!-- results:end -->"
+
+
+def report(document: dict[str, Any]) -> None:
+    """Rewrite the generated part of docs/PERFORMANCE.md (the analysis around it is written by hand)."""
+    m = document["machine"]
+    lines = [
+        START,
+        f"Measured {document['started'][:16].replace('T', ' ')} UTC on {m['cores']} cores ({m['cpu']}), "
+        f"{m['memory_gb']} GB, Python {m['python']}, {m['postgresql']}, Redis {m['redis']}.",
+        f"Command: `{document['command']}`.",
+        "",
+        "| measure | value | target |",
+        "|---|---|---|",
+    ]
+    for key in TARGETS | {
+        "deliveries_per_s": None,
+        "baseline_deliveries_per_s": None,
+        "latency_p50_ms": None,
+        "latency_p95_ms": None,
+    }:
+        if key in document:
+            lines.append(f"| `{key}` | {document[key]} | {verdict(key, document[key])} |")
+    details = document.get("details", {})
+    for step in ("throughput", "baseline"):
+        if "cpu_ms_per_delivery" in details.get(step, {}):
+            parts = ", ".join(f"{k} {v}" for k, v in details[step]["cpu_ms_per_delivery"].items())
+            lines.append(f"\nCPU ms per delivery, {step}: {parts}.")
+    lines.append(END)
+    text = REPORT.read_text() if REPORT.exists() else f"# Performance\n\n{START}\n{END}\n"
+    head, _, rest = text.partition(START)
+    _, _, tail = rest.partition(END)
+    REPORT.write_text(head + "\n".join(lines) + tail)
+
+
 def main() -> int:
     options = arguments()
     console = Console()
@@ -178,7 +213,7 @@ def main() -> int:
         "details": results,
         "machine": machine(),
         "started": started.isoformat(),
-        "command": "python bench/run.py " + " ".join(sys.argv[1:]),
+        "command": " ".join(["python bench/run.py", *sys.argv[1:]]),
         "parameters": {k: v for k, v in vars(options).items() if k != "no_report"},
         "timings": {k: v for k, v in TIMINGS.__dict__.items() if k != "extra"},
     }
@@ -194,6 +229,9 @@ def main() -> int:
         }
     RESULTS.write_text(json.dumps(document, indent=2, default=str) + "\n")
     console.print(f"wrote {RESULTS}")
+    if not options.no_report:
+        report(document)
+        console.print(f"updated {REPORT}")
     return 0
 
 

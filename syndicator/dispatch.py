@@ -222,7 +222,8 @@ class Dispatcher:
                 "last_error": None,
                 "last_error_class": None,
                 "submitted_at": finished,
-                "published_at": (final.published_at or finished) if final.live else None,
+                # Our own clock: when we saw it live (the channel's date may be day-only).
+                "published_at": finished if final.live else None,
                 "next_attempt_at": None
                 if final.live
                 else finished + self._poll_wait(claimed.destination, 1 if check else 0),
@@ -358,7 +359,7 @@ class Dispatcher:
                 now,
                 lease_owner=None,
                 lease_expires_at=None,
-                published_at=receipt.published_at or now,
+                published_at=now,
                 remote_url=receipt.url or claimed.remote_url,
                 next_attempt_at=None,
                 last_error=None,
@@ -437,8 +438,10 @@ class Dispatcher:
 
     def _wake(self, ids: list[int]) -> None:
         if ids and self.enqueue is not None:
+            size = self.engine_config.batch_size  # several messages: every worker process can help
             try:
-                self.enqueue(ids)
+                for start in range(0, len(ids), size):
+                    self.enqueue(ids[start : start + size])
             except Exception as exc:  # the sweeper re-enqueues whatever this missed
                 log.warning("could not enqueue opened gates; the sweeper will", error=str(exc))
 

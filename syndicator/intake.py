@@ -208,12 +208,20 @@ def submit(
     actor: str,
     now: datetime,
     enqueue: Enqueue | None = None,
+    batch_size: int = 20,
 ) -> list[Submission]:
-    """Submit validated records; each is committed, then its due deliveries are enqueued."""
+    """Submit validated records; each is committed on its own, and due deliveries are enqueued
+    (after their commits) in messages of up to `batch_size`, so a file of many tenders becomes
+    a few messages whose deliveries a worker sends in parallel."""
     results = []
+    waiting: list[int] = []
     for parsed in records:
         result, due = submit_one(sessions, parsed, policy, thresholds, actor, now)
-        if due and enqueue is not None:
-            enqueue(due)
+        waiting += due
+        if enqueue is not None and len(waiting) >= batch_size:
+            enqueue(waiting)
+            waiting = []
         results.append(result)
+    if enqueue is not None and waiting:
+        enqueue(waiting)
     return results

@@ -130,12 +130,10 @@ def claim(
         D.next_attempt_at <= now,
         D.destination.not_in(list(paused)),
     )
-    chosen = list(session.scalars(_lockable(session, candidates)))
-    if not chosen:
-        return []
+    # One statement: the guarded UPDATE over the rows a locking sub-select could take.
     statement = (
         update(TABLE)
-        .where(D.id.in_(chosen), D.state.in_(_states(allowed_from(Event.CLAIM))))
+        .where(D.id.in_(_lockable(session, candidates)), D.state.in_(_states(allowed_from(Event.CLAIM))))
         .values(
             state=target(Event.CLAIM).value,
             lease_owner=owner,
@@ -159,12 +157,9 @@ def claim_polls(
     candidates = select(D.id).where(
         D.id.in_(ids), D.state == State.SUBMITTED.value, D.next_attempt_at <= now, free
     )
-    chosen = list(session.scalars(_lockable(session, candidates)))
-    if not chosen:
-        return []
     statement = (
         update(TABLE)
-        .where(D.id.in_(chosen), D.state == State.SUBMITTED.value, free)
+        .where(D.id.in_(_lockable(session, candidates)), D.state == State.SUBMITTED.value, free)
         .values(lease_owner=owner, lease_expires_at=now + lease, polls=D.polls + 1, updated_at=now)
         .returning(*_CLAIMED_COLUMNS)
     )

@@ -24,11 +24,11 @@ DISPATCHED_AT = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
 
 def shared_standards() -> Path:
-    """`../shared/standards`, or skip (never in CI, where it must exist)."""
-    folder = SHARED / "standards"
-    if not folder.is_dir():
-        import os
+    """`../shared/standards` (or $SYNDICATOR_SHARED_DIR/standards), or skip (never in CI)."""
+    import os
 
+    folder = Path(os.environ.get("SYNDICATOR_SHARED_DIR", SHARED)) / "standards"
+    if not folder.is_dir():
         if os.environ.get("CI") == "true":
             pytest.fail(f"{folder} is missing in CI")
         pytest.skip(f"{folder} is not on this machine (reference standards live beside the project)")

@@ -103,6 +103,7 @@ def submit_command(
             actor(as_name),
             utcnow(),
             enqueue,
+            batch_size=config.channels.engine.batch_size,
         )
     if as_json:
         print_json([result.as_dict() for result in results])

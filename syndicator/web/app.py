@@ -21,7 +21,6 @@ from urllib.parse import urlencode
 import structlog
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
@@ -42,6 +41,7 @@ from syndicator.web.pages import router as pages_router
 from syndicator.web.rendering import HERE, render, templates
 from syndicator.web.sessions import COOKIE
 from syndicator.web.tokens import Role
+from syndicator.web.apidocs import api_reference
 from syndicator.wiring import Store, open_store
 
 log = structlog.get_logger(__name__)
@@ -182,7 +182,9 @@ def _install_service_routes(api: FastAPI) -> None:
 
     @api.get("/docs", include_in_schema=False, dependencies=[Depends(reader)])
     def docs() -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url="/openapi.json", title="Tender syndicator API")
+        # Rendered here from the OpenAPI description: the usual Swagger page loads its script
+        # from a public CDN, which a machine without internet access cannot reach.
+        return HTMLResponse(api_reference(api.openapi()))
 
 
 def create_app(
