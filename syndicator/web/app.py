@@ -33,6 +33,7 @@ from syndicator.settings import Config, Settings, load_config
 from syndicator.web import metrics, sessions
 from syndicator.web.admin import router as admin_router
 from syndicator.web.api import router as api_router
+from syndicator.web.apidocs import api_reference
 from syndicator.web.auth import SignInRequired, api_principal, api_role, bearer
 from syndicator.web.context import Enqueue, Web, web
 from syndicator.web.forms import router as forms_router
@@ -41,7 +42,6 @@ from syndicator.web.pages import router as pages_router
 from syndicator.web.rendering import HERE, render, templates
 from syndicator.web.sessions import COOKIE
 from syndicator.web.tokens import Role
-from syndicator.web.apidocs import api_reference
 from syndicator.wiring import Store, open_store
 
 log = structlog.get_logger(__name__)
