@@ -11,6 +11,8 @@ import typer
 from rich.console import Console
 
 out = Console(highlight=False, soft_wrap=True)
+if not out.is_terminal:  # piped or captured: don't squeeze tables into 80 columns
+    out = Console(highlight=False, soft_wrap=True, width=160)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 EXIT_INVALID = 2  # bad input or usage

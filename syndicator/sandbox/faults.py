@@ -60,6 +60,16 @@ class Faults:
                 self._queues.pop(channel, None)
 
     def pending(self) -> dict[str, list[dict[str, Any]]]:
-        """What is still queued."""
+        """What is still queued, as runs of the same fault with their counts."""
         with self._lock:
-            return {c: [f.as_dict() for f in q] for c, q in self._queues.items() if q}
+            summary: dict[str, list[dict[str, Any]]] = {}
+            for channel, queue in self._queues.items():
+                runs: list[dict[str, Any]] = []
+                for fault in queue:
+                    if runs and runs[-1]["fault"] == fault:
+                        runs[-1]["count"] += 1
+                    else:
+                        runs.append({"fault": fault, "count": 1})
+                if runs:
+                    summary[channel] = [{**run["fault"].as_dict(), "count": run["count"]} for run in runs]
+            return summary
