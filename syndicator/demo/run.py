@@ -239,8 +239,9 @@ class Demo:
             say(f"  dashboard     {dashboard}  (sign in with the demo operator token: {token})")
         say(f"  sandbox       {sandbox_url}/  and  {sandbox_url}/_sandbox/received (what each channel got)")
         say(f"  files         {self.folder / 'sandbox'}/<channel>/ (every notice as received)")
-        say(f"  status        SYNDICATOR_DATABASE_URL={database} syndicator status")
-        say(f"  one tender    SYNDICATOR_DATABASE_URL={database} syndicator show NOTTS-2026-0142")
+        command = _command()
+        say(f"  status        SYNDICATOR_DATABASE_URL={database} {command} status")
+        say(f"  one tender    SYNDICATOR_DATABASE_URL={database} {command} show NOTTS-2026-0142")
         if not self.keep:
             say("  (run `syndicator demo --keep` to keep everything running for the browser)")
 
@@ -252,6 +253,15 @@ class Demo:
         assert self.store is not None
         self.console.print(json.dumps({d: dict(c) for d, c in counts(self.store).items()}, indent=1))
         return 1
+
+
+def _command() -> str:
+    """How to run `syndicator` from here: the virtual environment's script when it is not on PATH."""
+    script = Path(sys.executable).parent / "syndicator"
+    if shutil.which("syndicator") == str(script) or not script.exists():
+        return "syndicator"
+    relative = os.path.relpath(script)
+    return relative if not relative.startswith("..") else str(script)
 
 
 def _create_token(env: dict[str, str]) -> str | None:
