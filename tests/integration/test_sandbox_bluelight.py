@@ -14,9 +14,6 @@ from channels.bluelight import NOTICE_NS
 from syndicator.channel import (
     AuthError,
     Channel,
-    ChannelError,
-    OutcomeUnknown,
-    RateLimited,
     Receipt,
     RejectedError,
     Rendered,
@@ -110,46 +107,6 @@ def test_sending_twice_publishes_once(sandbox: Sandbox, config: Config, examples
     second = adapter.submit(rendered, "unused")
     assert second.remote_id == first.remote_id and second.status_code == 200
     (notice,) = received(sandbox, CHANNEL)
-    assert (notice["times_received"], notice["copies"]) == (2, 1)
-
-
-@pytest.mark.parametrize(
-    ("mode", "error"),
-    [
-        ("error-503", TransientError),
-        ("rate-limit-429", RateLimited),
-        ("reject-422", RejectedError),
-        ("down", OutcomeUnknown),
-    ],
-)
-def test_each_fault_maps_to_its_error(
-    sandbox: Sandbox, config: Config, examples: Examples, mode: str, error: type[ChannelError]
-) -> None:
-    adapter = adapter_for(config, sandbox, CHANNEL)
-    rendered = _rendered(adapter, config, examples["anpr-cameras"])
-    inject(sandbox, CHANNEL, mode, retry_after=4)
-    with pytest.raises(error) as caught:
-        adapter.submit(rendered, "unused")
-    assert type(caught.value) is error
-    if isinstance(caught.value, RateLimited):
-        assert caught.value.retry_after == 4
-    if isinstance(caught.value, RejectedError):
-        assert caught.value.reasons == ["rejected by an injected fault"]
-    assert received(sandbox, CHANNEL) == []
-    assert adapter.submit(rendered, "unused").status == "Received"  # the fault was used up
-
-
-def test_a_timeout_is_an_unknown_outcome_and_the_retry_is_deduplicated(
-    sandbox: Sandbox, config: Config, examples: Examples
-) -> None:
-    adapter = adapter_for(config, sandbox, CHANNEL, read_timeout=0.5)
-    rendered = _rendered(adapter, config, examples["construction-works"])
-    inject(sandbox, CHANNEL, "timeout", delay=1.5)
-    with pytest.raises(OutcomeUnknown):
-        adapter.submit(rendered, "unused")
-    retried = adapter.submit(rendered, "unused")  # 409 -> the notice the portal already holds
-    (notice,) = received(sandbox, CHANNEL)
-    assert retried.remote_id == notice["remote_id"]
     assert (notice["times_received"], notice["copies"]) == (2, 1)
 
 

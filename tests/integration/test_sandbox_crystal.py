@@ -11,17 +11,14 @@ import requests
 from syndicator.channel import (
     AuthError,
     Channel,
-    OutcomeUnknown,
-    RateLimited,
     RejectedError,
     Rendered,
-    TransientError,
 )
 from syndicator.sandbox.server import Sandbox
 from syndicator.settings import Config
 from syndicator.tender import Tender
 from tests.conftest import render_context, routed_examples
-from tests.integration.conftest import adapter_for, inject, received, sandbox_url
+from tests.integration.conftest import adapter_for, received, sandbox_url
 
 Examples = dict[str, Tender]
 pytestmark = pytest.mark.timeout(60)  # a hung socket fails the test, not the run
@@ -103,43 +100,3 @@ def test_the_simulator_insists_on_an_idempotency_key(config: Config, sandbox: Sa
     )
     assert answer.status_code == 400
     assert answer.json()["errors"][0]["field"] == "Idempotency-Key"
-
-
-@pytest.mark.parametrize(
-    ("mode", "error"),
-    [
-        ("error-503", TransientError),
-        ("rate-limit-429", RateLimited),
-        ("reject-422", RejectedError),
-        ("down", OutcomeUnknown),
-    ],
-)
-def test_faults_map_to_their_error_class(
-    config: Config, examples: Examples, sandbox: Sandbox, mode: str, error: type[Exception]
-) -> None:
-    channel = adapter_for(config, sandbox, "crystal", connect_retries=1)
-    rendered, key = _rendered(channel, config, examples["construction-works"])
-    inject(sandbox, "crystal", mode, retry_after=7)
-    with pytest.raises(error) as caught:
-        channel.submit(rendered, key)
-    if isinstance(caught.value, RateLimited):
-        assert caught.value.retry_after == 7
-    if isinstance(caught.value, RejectedError):
-        assert caught.value.reasons == ["(body): rejected by an injected fault"]
-    assert received(sandbox, "crystal") == []
-    assert channel.submit(rendered, key).status_code == 201  # the fault is spent
-
-
-def test_a_time_out_is_outcome_unknown_and_the_retry_is_deduplicated(
-    config: Config, examples: Examples, sandbox: Sandbox
-) -> None:
-    channel = adapter_for(config, sandbox, "crystal", read_timeout=0.5)
-    rendered, key = _rendered(channel, config, examples["construction-works"])
-    inject(sandbox, "crystal", "timeout", delay=1.5)
-    with pytest.raises(OutcomeUnknown):
-        channel.submit(rendered, key)
-    retry = channel.submit(rendered, key)  # safe: Crystal de-duplicates by Idempotency-Key
-    assert retry.status_code == 200 and retry.live is True
-    (notice,) = received(sandbox, "crystal")
-    assert notice["remote_id"] == retry.remote_id
-    assert (notice["times_received"], notice["copies"]) == (2, 1)

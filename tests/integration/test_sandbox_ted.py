@@ -15,11 +15,9 @@ from channels.ted import TedChannel
 from syndicator.channel import (
     AuthError,
     OutcomeUnknown,
-    RateLimited,
     Receipt,
     RejectedError,
     Rendered,
-    TransientError,
 )
 from syndicator.sandbox.server import Sandbox
 from syndicator.settings import Config
@@ -188,24 +186,6 @@ def test_polling_a_notice_ted_does_not_hold_is_outcome_unknown(config: Config, s
         channel.poll(Receipt(remote_id="16962097-473a-475d-894b-f26f731d54d5-01", live=False))
 
 
-@pytest.mark.parametrize(
-    ("mode", "error"),
-    [("error-503", TransientError), ("rate-limit-429", RateLimited), ("down", OutcomeUnknown)],
-)
-def test_faults_map_to_their_error_class(
-    config: Config, examples: Examples, sandbox: Sandbox, mode: str, error: type[Exception]
-) -> None:
-    channel = _adapter(config, sandbox, connect_retries=1)
-    rendered = _rendered(channel, config, examples["it-managed-service"])
-    inject(sandbox, "ted", mode, retry_after=7)
-    with pytest.raises(error) as caught:
-        channel.submit(rendered, "key")
-    if isinstance(caught.value, RateLimited):
-        assert caught.value.retry_after == 7
-    assert received(sandbox, "ted") == []
-    assert channel.submit(rendered, "key").status_code == 201  # the fault is spent
-
-
 def test_an_injected_rejection_is_teds_validation_failure(
     config: Config, examples: Examples, sandbox: Sandbox
 ) -> None:
@@ -219,22 +199,3 @@ def test_an_injected_rejection_is_teds_validation_failure(
     assert notice["rejected"] == "VALIDATION_FAILED"
     with pytest.raises(RejectedError, match="send a new version"):
         channel.submit(rendered, "key")
-
-
-def test_a_time_out_is_outcome_unknown_and_the_retry_is_deduplicated(
-    config: Config, examples: Examples, sandbox: Sandbox
-) -> None:
-    channel = _adapter(config, sandbox, read_timeout=0.5)
-    rendered = _rendered(channel, config, examples["anpr-cameras"])
-    inject(sandbox, "ted", "timeout", delay=1.5)
-    with pytest.raises(OutcomeUnknown):
-        channel.submit(rendered, "key")
-    retry = channel.submit(rendered, "key")  # safe: TED accepts a businessId once
-    assert retry.status_code == 400 and retry.remote_id is not None
-    (notice,) = received(sandbox, "ted")
-    assert (notice["remote_id"], notice["times_received"], notice["copies"]) == (
-        retry.remote_id,
-        2,
-        1,
-    )
-    assert _published(channel, retry).live is True
