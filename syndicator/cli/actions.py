@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from syndicator import ops
@@ -87,7 +88,7 @@ def repush(
                     str(row.tender_id),
                     row.destination,
                     row.state,
-                    one_line(row.last_error, 60),
+                    escape(one_line(row.last_error, 60)),
                 )
             if not as_json:
                 out.print(table)
@@ -125,7 +126,7 @@ def repush(
                 _report(result, as_json)
             except ops.OpsError as exc:
                 problems += 1
-                out.print(f"[red]refused:[/] {exc}", markup=True)
+                out.print(f"[red]refused:[/] {escape(str(exc))}", markup=True)
     if problems:
         raise typer.Exit(EXIT_FAILED)
 

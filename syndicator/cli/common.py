@@ -9,6 +9,7 @@ from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 out = Console(highlight=False, soft_wrap=True)
 if not out.is_terminal:  # piped or captured: don't squeeze tables into 80 columns
@@ -22,7 +23,7 @@ EXIT_ENVIRONMENT = 3  # configuration, database or broker problem
 
 def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
     """Print a one-line error and exit."""
-    err.print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
+    err.print(f"[bold red]error:[/] {escape(message)}", markup=True, highlight=False)
     raise typer.Exit(code)
 
 

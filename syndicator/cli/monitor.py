@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from syndicator.cli.common import EXIT_FAILED, fail, out, print_json
@@ -101,7 +103,7 @@ def status(
             styled(d.state),
             str(d.attempts),
             age(d.created_at, now),
-            detail,
+            escape(detail),
         )
     out.print(table if result.items else "no deliveries match")
     summary = ", ".join(f"{styled(s)} {n}" for s, n in sorted(result.counts.items()))
@@ -171,9 +173,9 @@ def show(
         )
         return
     value = tender.record["estimated_value"]
-    out.print(f"[bold]{tender.reference}[/] — {tender.title}", markup=True)
+    out.print(f"[bold]{tender.reference}[/] — {escape(tender.title)}", markup=True)
     out.print(
-        f"tender {tender.id}, buyer {tender.buyer}, £{value['amount']} "
+        f"tender {tender.id}, buyer {tender.buyer}, £{Decimal(value['amount']):,.2f} "
         f"{'incl.' if value.get('vat_included') else 'excl.'} VAT, {tender.record['contract_type']}, "
         f"{tender.record['procedure']}; submitted {stamp(tender.created_at)} by {tender.submitted_by}"
         + (f"; [red]cancelled {stamp(tender.cancelled_at)}[/]" if tender.cancelled_at else ""),
@@ -194,7 +196,7 @@ def show(
         if row.state == State.RETRY_WAIT:
             out.print(f"  next attempt {until(row.next_attempt_at, now)} ({stamp(row.next_attempt_at)})")
         if row.last_error and row.state != State.PUBLISHED:
-            out.print(f"  [red]last error:[/] {row.last_error}", markup=True)
+            out.print(f"  [red]last error:[/] {escape(row.last_error)}", markup=True)
         table = Table(box=None, show_header=bool(timeline[row.id]), pad_edge=False, padding=(0, 2, 0, 2))
         for column in ("when (UTC)", "what", "by", "outcome", "code", "detail"):
             table.add_column(column, overflow="fold")
@@ -206,7 +208,8 @@ def show(
                 who or "",
                 a.outcome,
                 str(a.status_code or ""),
-                one_line(a.message, 60) + (f"\n{one_line(a.excerpt, 60)}" if a.excerpt else ""),
+                escape(one_line(a.message, 60))
+                + (f"\n[dim]{escape(one_line(' '.join(a.excerpt.split()), 60))}[/]" if a.excerpt else ""),
             )
         if timeline[row.id]:
             out.print(table)
@@ -245,7 +248,9 @@ def channels(as_json: AsJson = False) -> None:
             str(h.counts.get("failed", 0)),
             str(h.counts.get("needs_reconcile", 0)),
             age(h.last_success, now) + (" ago" if h.last_success else ""),
-            (age(h.last_failure, now) + " ago: " + one_line(h.last_error, 40)) if h.last_failure else "",
+            (age(h.last_failure, now) + " ago: " + escape(one_line(h.last_error, 40)))
+            if h.last_failure
+            else "",
         )
     out.print(table)
 

@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Callable
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 from sqlalchemy import func, select
@@ -95,6 +96,7 @@ def final_table(store: Store) -> Table:
         detail = delivery.remote_url or delivery.remote_id or ""
         if delivery.state in (State.FAILED, State.NEEDS_RECONCILE):
             detail = one_line(delivery.last_error, 80)
+        detail = escape(detail)
         style = STATE_STYLE.get(delivery.state, "white")
         table.add_row(
             reference, delivery.destination, f"[{style}]{delivery.state}[/]", str(delivery.attempts), detail

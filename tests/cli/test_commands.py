@@ -183,3 +183,13 @@ def test_cancel_and_audit(run) -> None:  # type: ignore[no-untyped-def]
     assert audit[0]["reason"] == "withdrawn by the buyer"
     shown = run("show", "EMSCU-FW-2026-0023")
     assert "cancelled" in shown.stdout
+
+
+def test_text_that_looks_like_markup_is_shown_as_it_is(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    record = json.loads((EXAMPLES / "framework-call-off.json").read_text()) | {
+        "title": "[red]Urgent[/red] call-off"
+    }
+    (tmp_path / "markup.json").write_text(json.dumps(record))
+    run("submit", str(tmp_path / "markup.json"))
+    shown = run("show", "EMSCU-FW-2026-0023")
+    assert "[red]Urgent[/red] call-off" in shown.stdout
