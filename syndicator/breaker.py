@@ -12,15 +12,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
 
 from syndicator.channel import ChannelError, RejectedError, RenderError
 from syndicator.channelconfig import BreakerConfig
 from syndicator.models import ChannelStateRow
+from syndicator.store import Executor
 
 
 @dataclass(frozen=True)
@@ -36,26 +37,32 @@ class BreakerView:
         return self.open_until is not None and self.open_until > now
 
 
+def _dialect(bind: Any) -> str:
+    """The database's name, from an ORM session or a Core connection."""
+    return str((bind.get_bind() if hasattr(bind, "get_bind") else bind).dialect.name)
+
+
 def counts_against_channel(error: ChannelError) -> bool:
     """Whether an error is the channel's fault rather than the notice's."""
     return not isinstance(error, RejectedError | RenderError)
 
 
-def snapshot(session: Session) -> dict[str, BreakerView]:
+def snapshot(session: Executor) -> dict[str, BreakerView]:
     """Every destination's breaker."""
-    rows = session.scalars(select(ChannelStateRow))
-    return {r.destination: BreakerView(r.destination, r.consecutive_failures, r.open_until) for r in rows}
+    table = ChannelStateRow
+    rows = session.execute(select(table.destination, table.consecutive_failures, table.open_until))
+    return {row.destination: BreakerView(*row) for row in rows}
 
 
-def _ensure_row(session: Session, destination: str) -> None:
-    dialect = session.get_bind().dialect.name
+def _ensure_row(session: Executor, destination: str) -> None:
+    dialect = _dialect(session)
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     statement = insert(ChannelStateRow).values(destination=destination, consecutive_failures=0)
     session.execute(statement.on_conflict_do_nothing(index_elements=["destination"]))
 
 
 def record_failure(
-    session: Session, destination: str, config: BreakerConfig, now: datetime, error: str
+    session: Executor, destination: str, config: BreakerConfig, now: datetime, error: str
 ) -> bool:
     """Count a failure; opens the breaker at the threshold. Returns True when it opened."""
     _ensure_row(session, destination)
@@ -81,7 +88,7 @@ def record_failure(
     return int(getattr(opened, "rowcount", 0) or 0) > 0
 
 
-def record_success(session: Session, destination: str) -> None:
+def record_success(session: Executor, destination: str) -> None:
     """Close the breaker after a success."""
     table = ChannelStateRow
     session.execute(
@@ -92,7 +99,7 @@ def record_success(session: Session, destination: str) -> None:
 
 
 def half_open_expired(
-    session: Session, config_for: Callable[[str], BreakerConfig], now: datetime
+    session: Executor, config_for: Callable[[str], BreakerConfig], now: datetime
 ) -> list[str]:
     """After the cool-down, let traffic through again; one more failure re-opens at once."""
     table = ChannelStateRow

@@ -19,7 +19,6 @@ from datetime import datetime
 
 import structlog
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from syndicator import breaker, store
 from syndicator.channel import (
@@ -31,13 +30,14 @@ from syndicator.channel import (
     RenderError,
 )
 from syndicator.clock import Clock, utcnow
-from syndicator.models import AlertRow, DeliveryRow, TenderRow
+from syndicator.models import DeliveryRow, TenderRow
 from syndicator.outcomes import Outcome, attempt_values
 from syndicator.registry import family
 from syndicator.render import ContextBuilder
 from syndicator.retry import RetryPolicy
 from syndicator.settings import Config
 from syndicator.states import Event, State
+from syndicator.store import Executor
 from syndicator.wiring import Store
 
 log = structlog.get_logger(__name__)
@@ -94,7 +94,7 @@ class Dispatcher:
         """Send every due delivery among `ids`."""
         report = BatchReport()
         now = self.clock()
-        with self.store.sessions.begin() as session:
+        with self.store.engine.begin() as session:
             breakers = breaker.snapshot(session)
             paused = [name for name, view in breakers.items() if view.is_open(now)]
             claimed = store.claim(session, ids, self.owner, now, self.engine_config.lease, paused)
@@ -138,7 +138,7 @@ class Dispatcher:
         check = self._check_at_once(claimed, adapter, receipt)
         finished = self.clock()
         duration = int((time.monotonic() - clock_start) * 1000)
-        with self.store.sessions.begin() as session:
+        with self.store.engine.begin() as session:
             outcome, opened = self._record_send(
                 session,
                 claimed,
@@ -191,7 +191,7 @@ class Dispatcher:
 
     def _record_send(
         self,
-        session: Session,
+        session: Executor,
         claimed: store.Claimed,
         adapter: Channel,
         rendered: Rendered | None,
@@ -265,14 +265,13 @@ class Dispatcher:
             if breaker.counts_against_channel(error):
                 config = self.config.channels.breaker_for(claimed.destination)
                 if breaker.record_failure(session, claimed.destination, config, finished, error.message):
-                    session.add(
-                        AlertRow(
-                            at=finished,
-                            kind="breaker_open",
-                            destination=claimed.destination,
-                            message=f"{claimed.destination} paused for {config.cooldown} after "
-                            f"{config.failures} consecutive failures; last: {error.message}",
-                        )
+                    store.add_alert(
+                        session,
+                        at=finished,
+                        kind="breaker_open",
+                        destination=claimed.destination,
+                        message=f"{claimed.destination} paused for {config.cooldown} after "
+                        f"{config.failures} consecutive failures; last: {error.message}",
                     )
         store.add_attempt(
             session,
@@ -300,7 +299,7 @@ class Dispatcher:
         """Check the status of every submitted delivery among `ids` whose check is due."""
         report = BatchReport()
         now = self.clock()
-        with self.store.sessions.begin() as session:
+        with self.store.engine.begin() as session:
             claimed = store.claim_polls(session, ids, self.owner, now, self.engine_config.lease)
         report.claimed = len(claimed)
         for outcome, opened in self.pool.map(self._poll_one, claimed):
@@ -321,7 +320,7 @@ class Dispatcher:
             error = OutcomeUnknown(f"internal error while polling: {type(exc).__name__}: {exc}")
         finished = self.clock()
         duration = int((time.monotonic() - clock_start) * 1000)
-        with self.store.sessions.begin() as session:
+        with self.store.engine.begin() as session:
             outcome, opened = self._record_poll(session, claimed, receipt, error, finished)
             store.add_attempt(
                 session,
@@ -341,7 +340,7 @@ class Dispatcher:
 
     def _record_poll(
         self,
-        session: Session,
+        session: Executor,
         claimed: store.Claimed,
         receipt: Receipt | None,
         error: ChannelError | None,
@@ -423,17 +422,16 @@ class Dispatcher:
     # -- helpers ---------------------------------------------------------------------------
 
     def _alert(
-        self, session: Session, now: datetime, claimed: store.Claimed, event: Event, message: str
+        self, session: Executor, now: datetime, claimed: store.Claimed, event: Event, message: str
     ) -> None:
         kind = "needs_reconcile" if event in (Event.UNKNOWN, Event.POLL_UNKNOWN) else "failed"
-        session.add(
-            AlertRow(
-                at=now,
-                kind=kind,
-                destination=claimed.destination,
-                delivery_id=claimed.id,
-                message=message[:4000],
-            )
+        store.add_alert(
+            session,
+            at=now,
+            kind=kind,
+            destination=claimed.destination,
+            delivery_id=claimed.id,
+            message=message[:4000],
         )
 
     def _wake(self, ids: list[int]) -> None:
@@ -446,7 +444,7 @@ class Dispatcher:
                 log.warning("could not enqueue opened gates; the sweeper will", error=str(exc))
 
 
-def _tenders(session: Session, ids: set[int]):
+def _tenders(session: Executor, ids: set[int]):
     from syndicator.tender import Tender
 
     if not ids:
@@ -455,7 +453,7 @@ def _tenders(session: Session, ids: set[int]):
     return {row.id: Tender.model_validate(row.record) for row in rows}
 
 
-def held_by(session: Session, tender_id: int) -> list[int]:
+def held_by(session: Executor, tender_id: int) -> list[int]:
     """Deliveries of a tender still waiting for a gate (for tests and ops)."""
     return list(
         session.scalars(

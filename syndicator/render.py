@@ -7,13 +7,12 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from syndicator.channel import RenderContext, TedReference
 from syndicator.keys import ted_notice_id
 from syndicator.models import DeliveryRow
 from syndicator.settings import Config
-from syndicator.store import Claimed
+from syndicator.store import Claimed, Executor
 from syndicator.tender import Tender
 
 
@@ -24,7 +23,7 @@ class ContextBuilder:
         self.config = config
         self.ted = config.policy.ted.destination
 
-    def ted_references(self, session: Session, tender_ids: set[int]) -> dict[int, TedReference]:
+    def ted_references(self, session: Executor, tender_ids: set[int]) -> dict[int, TedReference]:
         """The TED delivery of each tender that has one."""
         if not tender_ids:
             return {}
@@ -56,7 +55,7 @@ class ContextBuilder:
 
     def for_claims(
         self,
-        session: Session,
+        session: Executor,
         claimed: Sequence[Claimed],
         tenders: dict[int, Tender],
         now: datetime,

@@ -16,16 +16,22 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Table, and_, exists, insert, or_, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from syndicator.models import AttemptRow, DeliveryRow
+from syndicator.models import AlertRow, AttemptRow, DeliveryRow
 from syndicator.states import DUE, Event, State, allowed_from, target
+
+# What runs the statements: an ORM session (ops, sweeper) or a bare connection (the dispatcher's
+# hot path, which needs none of the ORM's unit of work).
+Executor = Session | Connection
 
 # Core table and columns, not the ORM class: these statements are the hot path, and Core skips
 # the ORM's bulk-update bookkeeping (a third of a delivery's CPU time when measured).
 TABLE = cast(Table, DeliveryRow.__table__)
 D = TABLE.c
 ATTEMPTS = cast(Table, AttemptRow.__table__)
+ALERTS = cast(Table, AlertRow.__table__)
 
 
 @dataclass(frozen=True)
@@ -64,6 +70,11 @@ _CLAIMED_COLUMNS = (
 )
 
 
+def _dialect(bind: Any) -> str:
+    """The database's name, from an ORM session or a Core connection."""
+    return str((bind.get_bind() if hasattr(bind, "get_bind") else bind).dialect.name)
+
+
 def _rowcount(result: Any) -> int:
     """Rows an UPDATE matched (every DBAPI used here reports it for single statements)."""
     return int(getattr(result, "rowcount", 0) or 0)
@@ -74,7 +85,7 @@ def _states(states: Iterable[State]) -> list[str]:
 
 
 def transition(
-    session: Session,
+    session: Executor,
     delivery_id: int,
     event: Event,
     now: datetime,
@@ -93,7 +104,7 @@ def transition(
 
 
 def transition_many(
-    session: Session, ids: Sequence[int], event: Event, now: datetime, **values: Any
+    session: Executor, ids: Sequence[int], event: Event, now: datetime, **values: Any
 ) -> list[int]:
     """Apply `event` to every listed delivery whose state allows; returns those moved."""
     if not ids:
@@ -107,14 +118,14 @@ def transition_many(
     return list(session.scalars(statement))
 
 
-def _lockable(session: Session, query: Any) -> Any:
-    if session.get_bind().dialect.name == "postgresql":
+def _lockable(session: Executor, query: Any) -> Any:
+    if _dialect(session) == "postgresql":
         return query.with_for_update(skip_locked=True)
     return query
 
 
 def claim(
-    session: Session,
+    session: Executor,
     ids: Sequence[int],
     owner: str,
     now: datetime,
@@ -148,7 +159,7 @@ def claim(
 
 
 def claim_polls(
-    session: Session, ids: Sequence[int], owner: str, now: datetime, lease: timedelta
+    session: Executor, ids: Sequence[int], owner: str, now: datetime, lease: timedelta
 ) -> list[Claimed]:
     """Take the submitted ones among `ids` whose status check is due (state stays submitted)."""
     if not ids:
@@ -166,7 +177,7 @@ def claim_polls(
     return [Claimed(**row._mapping) for row in session.execute(statement)]
 
 
-def release_poll(session: Session, delivery_id: int, owner: str, now: datetime, **values: Any) -> bool:
+def release_poll(session: Executor, delivery_id: int, owner: str, now: datetime, **values: Any) -> bool:
     """Finish a status check that left the delivery submitted."""
     result = session.execute(
         update(TABLE)
@@ -176,13 +187,18 @@ def release_poll(session: Session, delivery_id: int, owner: str, now: datetime, 
     return _rowcount(result) > 0
 
 
-def add_attempt(session: Session, **values: Any) -> None:
+def add_alert(session: Executor, **values: Any) -> None:
+    """Queue an alert for the ops e-mail (sent grouped by the sweeper)."""
+    session.execute(insert(ALERTS).values(**values))
+
+
+def add_attempt(session: Executor, **values: Any) -> None:
     """Append one row to the attempts ledger."""
     session.execute(insert(ATTEMPTS).values(**values))
 
 
 def mark_enqueued(
-    session: Session,
+    session: Executor,
     states: Iterable[State],
     now: datetime,
     stale_before: datetime,
@@ -208,7 +224,7 @@ def mark_enqueued(
     return [(row[0], row[1]) for row in session.execute(statement)]
 
 
-def expired_leases(session: Session, now: datetime, limit: int = 1000) -> list[tuple[int, str]]:
+def expired_leases(session: Executor, now: datetime, limit: int = 1000) -> list[tuple[int, str]]:
     """Deliveries left in `sending` by a worker that died: (id, destination)."""
     query = (
         select(D.id, D.destination)
@@ -218,7 +234,7 @@ def expired_leases(session: Session, now: datetime, limit: int = 1000) -> list[t
     return [(row[0], row[1]) for row in session.execute(_lockable(session, query))]
 
 
-def pause(session: Session, destination: str, until: datetime, now: datetime) -> int:
+def pause(session: Executor, destination: str, until: datetime, now: datetime) -> int:
     """Push a paused channel's due deliveries to the end of its cool-down (no attempt spent)."""
     result = session.execute(
         update(TABLE)
@@ -233,7 +249,7 @@ def pause(session: Session, destination: str, until: datetime, now: datetime) ->
 
 
 def open_gates(
-    session: Session,
+    session: Executor,
     now: datetime,
     fallback: timedelta | None,
     tender_ids: Sequence[int] | None = None,

@@ -22,7 +22,6 @@ import structlog
 from syndicator import breaker, store
 from syndicator.alerts import AlertSettings, flush
 from syndicator.clock import Clock, utcnow
-from syndicator.models import AlertRow
 from syndicator.outcomes import Outcome
 from syndicator.registry import family
 from syndicator.settings import Config
@@ -178,15 +177,14 @@ class Sweeper:
                 report.recovered += 1
             else:
                 report.reconcile += 1
-                session.add(
-                    AlertRow(
-                        at=now,
-                        kind="needs_reconcile",
-                        destination=destination,
-                        delivery_id=delivery_id,
-                        message=f"{LOST}; {destination} does not de-duplicate, so it may have it: "
-                        "check and reconcile",
-                    )
+                store.add_alert(
+                    session,
+                    at=now,
+                    kind="needs_reconcile",
+                    destination=destination,
+                    delivery_id=delivery_id,
+                    message=f"{LOST}; {destination} does not de-duplicate, so it may have it: "
+                    "check and reconcile",
                 )
 
     def _publish(self, enqueue: Enqueue, rows: list[tuple[int, int]]) -> int:
