@@ -47,16 +47,6 @@ def parse_duration(value: Any) -> timedelta:
     return timedelta(seconds=seconds)
 
 
-def format_duration(delta: timedelta) -> str:
-    """timedelta -> the shortest exact form ('5m', '2h', '1.5s')."""
-    seconds = delta.total_seconds()
-    for unit in ("d", "h", "m", "s"):
-        size = _UNITS[unit]
-        if seconds >= size and seconds % size == 0:
-            return f"{int(seconds // size)}{unit}"
-    return f"{seconds:g}s"
-
-
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 
 

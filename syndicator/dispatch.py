@@ -30,13 +30,13 @@ from syndicator.channel import (
     RenderError,
 )
 from syndicator.clock import Clock, utcnow
-from syndicator.models import DeliveryRow, TenderRow
+from syndicator.models import TenderRow
 from syndicator.outcomes import Outcome, attempt_values
 from syndicator.registry import family
 from syndicator.render import ContextBuilder
 from syndicator.retry import RetryPolicy
 from syndicator.settings import Config
-from syndicator.states import Event, State
+from syndicator.states import Event
 from syndicator.store import Executor
 from syndicator.wiring import Store
 
@@ -451,14 +451,3 @@ def _tenders(session: Executor, ids: set[int]):
         return {}
     rows = session.execute(select(TenderRow.id, TenderRow.record).where(TenderRow.id.in_(ids)))
     return {row.id: Tender.model_validate(row.record) for row in rows}
-
-
-def held_by(session: Executor, tender_id: int) -> list[int]:
-    """Deliveries of a tender still waiting for a gate (for tests and ops)."""
-    return list(
-        session.scalars(
-            select(DeliveryRow.id).where(
-                DeliveryRow.tender_id == tender_id, DeliveryRow.state == State.HELD.value
-            )
-        )
-    )

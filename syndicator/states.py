@@ -84,7 +84,6 @@ TRANSITIONS: dict[Event, tuple[frozenset[State], State]] = {
     Event.RECONCILE_PUBLISHED: (frozenset({S.NEEDS_RECONCILE, S.FAILED}), S.PUBLISHED),
 }
 
-TERMINAL = frozenset({S.PUBLISHED, S.CANCELLED})
 DUE = frozenset({S.PENDING, S.RETRY_WAIT})
 ATTENTION = frozenset({S.FAILED, S.NEEDS_RECONCILE})
 

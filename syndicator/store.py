@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from syndicator.models import AlertRow, AttemptRow, DeliveryRow
-from syndicator.states import DUE, Event, State, allowed_from, target
+from syndicator.states import Event, State, allowed_from, target
 
 # What runs the statements: an ORM session (ops, sweeper) or a bare connection (the dispatcher's
 # hot path, which needs none of the ORM's unit of work).
@@ -282,8 +282,3 @@ def open_gates(
         .returning(D.id)
     )
     return list(session.scalars(statement))
-
-
-def due_states() -> frozenset[State]:
-    """States the sweeper re-enqueues for sending when due."""
-    return DUE
