@@ -4,6 +4,7 @@ answers with a redirect (post/redirect/get) carrying a one-time message."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Annotated
 from urllib.parse import urlencode
@@ -33,6 +34,14 @@ ATTENTION_STATES = [State.FAILED.value, State.NEEDS_RECONCILE.value]
 
 def _back(target: str | None, default: str = "/failed") -> RedirectResponse:
     return RedirectResponse(local_path(target, default), status_code=303)
+
+
+def _act(app: Web, who: BrowserSession, action: Callable[[], ops.ActionResult]) -> None:
+    """Run a manual action; its outcome, or why it was refused, becomes the one-time message."""
+    try:
+        flash(app, who, "ok", action().message)
+    except ops.OpsError as exc:
+        flash(app, who, "error", str(exc))
 
 
 def _signin_form(
@@ -106,18 +115,18 @@ def repush(
 ) -> Response:
     """Re-push one failed or needs-reconcile delivery."""
     require_csrf(who, csrf_token)
-    try:
-        result = ops.repush(
+    _act(
+        app,
+        who,
+        lambda: ops.repush(
             app.store.sessions,
             delivery_id,
             actor=who.principal.name,
             reason=reason,
             now=app.clock(),
             enqueue=app.enqueue,
-        )
-        flash(app, who, "ok", result.message)
-    except ops.OpsError as exc:
-        flash(app, who, "error", str(exc))
+        ),
+    )
     return _back(next)
 
 
@@ -135,8 +144,10 @@ def reconcile(
 ) -> Response:
     """Settle an outcome-unknown delivery: published under a remote id, or resend."""
     require_csrf(who, csrf_token)
-    try:
-        result = ops.reconcile(
+    _act(
+        app,
+        who,
+        lambda: ops.reconcile(
             app.store.sessions,
             delivery_id,
             actor=who.principal.name,
@@ -146,10 +157,8 @@ def reconcile(
             url=url.strip() or None,
             resend=mode == "resend",
             enqueue=app.enqueue,
-        )
-        flash(app, who, "ok", result.message)
-    except ops.OpsError as exc:
-        flash(app, who, "error", str(exc))
+        ),
+    )
     return _back(next)
 
 
@@ -159,13 +168,13 @@ def cancel(
 ) -> Response:
     """Cancel a tender's deliveries that have not reached a channel."""
     require_csrf(who, csrf_token)
-    try:
-        result = ops.cancel(
+    _act(
+        app,
+        who,
+        lambda: ops.cancel(
             app.store.sessions, str(tender_id), actor=who.principal.name, reason=reason, now=app.clock()
-        )
-        flash(app, who, "ok", result.message)
-    except ops.OpsError as exc:
-        flash(app, who, "error", str(exc))
+        ),
+    )
     return _back(next, f"/tenders/{tender_id}")
 
 
@@ -212,8 +221,11 @@ def repush_matching(
             chosen=chosen,
             back=back,
         )
-    result = ops.repush_matching(
-        app.store.sessions, filters, actor=who.principal.name, reason=reason, now=now, enqueue=app.enqueue
+    _act(
+        app,
+        who,
+        lambda: ops.repush_matching(
+            app.store.sessions, filters, actor=who.principal.name, reason=reason, now=now, enqueue=app.enqueue
+        ),
     )
-    flash(app, who, "ok", result.message)
     return _back(back)

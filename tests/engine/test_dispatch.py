@@ -307,10 +307,6 @@ def _clock():  # type: ignore[no-untyped-def]
     return FakeClock()
 
 
-def test_scripted_channel_is_a_channel() -> None:
-    assert ScriptedChannel("x").capabilities.deduplicates
-
-
 def test_a_first_status_check_due_at_once_is_made_in_the_same_task(store, config, channels) -> None:
     from dataclasses import replace
     from datetime import timedelta as td
