@@ -16,7 +16,6 @@ from syndicator.channel import (
 )
 from syndicator.states import State
 from tests.engine.conftest import Engine, make_engine
-from tests.engine.fakes import ScriptedChannel
 from tests.unit.records_factory import record, valued
 
 CRYSTAL_ONLY = valued("60000", procedure="framework-call-off", submission_deadline=...)
