@@ -20,11 +20,11 @@ import requests
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from syndicator.config.settings import Settings
 from syndicator.demo.processes import free_port, wait_for_port
+from syndicator.runtime.wiring import Store, open_store
 from syndicator.sandbox.config import SandboxConfig
 from syndicator.sandbox.profile import Timings, write_config
-from syndicator.settings import Settings
-from syndicator.wiring import Store, open_store
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMINGS = Timings(

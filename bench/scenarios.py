@@ -17,22 +17,22 @@ from sqlalchemy import func, insert, select, update
 
 from bench.baseline import DONE_KEY, QUEUE
 from bench.env import Bench
-from syndicator import ops
-from syndicator.celeryapp import DELIVER, create_app
-from syndicator.clock import utcnow
-from syndicator.httpchannel import Response, function_session
-from syndicator.intake import submit
-from syndicator.keys import delivery_key
-from syndicator.models import DeliveryRow, TenderRow
-from syndicator.queries import Filters, channel_health, deliveries
-from syndicator.records import Parsed, read_bytes
-from syndicator.registry import build_channel, family
-from syndicator.render import ContextBuilder
-from syndicator.routing import route
-from syndicator.settings import load_config
-from syndicator.states import State
-from syndicator.store import Claimed
-from syndicator.wiring import route_check, tender_context
+from syndicator.channel.http import Response, function_session
+from syndicator.channel.registry import build_channel, family
+from syndicator.config.settings import load_config
+from syndicator.domain.clock import utcnow
+from syndicator.domain.keys import delivery_key
+from syndicator.domain.states import State
+from syndicator.intake.records import Parsed, read_bytes
+from syndicator.intake.submit import submit
+from syndicator.notices.context import ContextBuilder
+from syndicator.ops import actions as ops
+from syndicator.ops.queries import Filters, channel_health, deliveries
+from syndicator.routing.policy import route
+from syndicator.runtime.celeryapp import DELIVER, create_app
+from syndicator.runtime.wiring import route_check, tender_context
+from syndicator.store.models import DeliveryRow, TenderRow
+from syndicator.store.transitions import Claimed
 
 FIVE = ["ted", "bluelight", "crystal", "source-east-midlands", "trade-press:police-technology-press"]
 

@@ -29,8 +29,7 @@ import requests
 from lxml import etree
 from pydantic import Field, SecretStr
 
-from syndicator.buyers import Organisation
-from syndicator.channel import (
+from syndicator.channel.base import (
     Capabilities,
     OutcomeUnknown,
     Receipt,
@@ -39,9 +38,10 @@ from syndicator.channel import (
     Rendered,
     RenderError,
 )
-from syndicator.httpchannel import HttpChannel, HttpSettings, Response
-from syndicator.tender import Contact, Money, Tender
-from syndicator.xmlsafe import UnsafeXml, load_schema, parse
+from syndicator.channel.http import HttpChannel, HttpSettings, Response
+from syndicator.channel.xmlsafe import UnsafeXml, load_schema, parse
+from syndicator.config.buyers import Organisation
+from syndicator.domain.tender import Contact, Money, Tender
 
 SCHEMAS = Path(__file__).resolve().parent / "schemas" / "bluelight"
 NOTICE_XSD = SCHEMAS / "ctm-notice-1.xsd"

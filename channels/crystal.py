@@ -26,15 +26,15 @@ from typing import Any, ClassVar
 
 from pydantic import SecretStr
 
-from syndicator.channel import (
+from syndicator.channel.base import (
     Capabilities,
     OutcomeUnknown,
     Receipt,
     RenderContext,
     Rendered,
 )
-from syndicator.httpchannel import HttpChannel, HttpSettings, Response
-from syndicator.tender import Money, Tender
+from syndicator.channel.http import HttpChannel, HttpSettings, Response
+from syndicator.domain.tender import Money, Tender
 
 MEDIA_TYPE = "application/json; charset=utf-8"
 OPPORTUNITIES = "api/v1/opportunities"

@@ -26,8 +26,7 @@ from urllib.parse import quote
 import requests
 from pydantic import Field, SecretStr
 
-from syndicator.buyers import Organisation
-from syndicator.channel import (
+from syndicator.channel.base import (
     Capabilities,
     OutcomeUnknown,
     Receipt,
@@ -36,9 +35,10 @@ from syndicator.channel import (
     Rendered,
     RenderError,
 )
-from syndicator.httpchannel import HttpChannel, HttpSettings, Response
-from syndicator.keys import uuid4_shaped
-from syndicator.tender import ContractType, Lot, Procedure, Tender
+from syndicator.channel.http import HttpChannel, HttpSettings, Response
+from syndicator.config.buyers import Organisation
+from syndicator.domain.keys import uuid4_shaped
+from syndicator.domain.tender import ContractType, Lot, Procedure, Tender
 
 MEDIA_TYPE = "application/json"
 CENT = Decimal("0.01")

@@ -34,7 +34,7 @@ from lxml import etree
 from pydantic import SecretStr, field_validator
 
 from channels.ted_notice import XPATH_NS, build_notice
-from syndicator.channel import (
+from syndicator.channel.base import (
     Capabilities,
     OutcomeUnknown,
     Receipt,
@@ -45,9 +45,9 @@ from syndicator.channel import (
     TransientError,
     scrub,
 )
-from syndicator.httpchannel import HttpChannel, HttpSettings, Response
-from syndicator.tender import Tender
-from syndicator.xmlsafe import UnsafeXml, load_schema, parse
+from syndicator.channel.http import HttpChannel, HttpSettings, Response
+from syndicator.channel.xmlsafe import UnsafeXml, load_schema, parse
+from syndicator.domain.tender import Tender
 
 SCHEMA_DIR = Path(__file__).parent / "schemas" / "eforms-1.15.1"
 CONTRACT_NOTICE_XSD = SCHEMA_DIR / "maindoc" / "UBL-ContractNotice-2.3.xsd"

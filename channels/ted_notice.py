@@ -27,10 +27,10 @@ from decimal import Decimal
 from lxml import etree
 from lxml.builder import ElementMaker
 
-from syndicator.buyers import Organisation
-from syndicator.channel import RenderContext, RenderError
-from syndicator.keys import procedure_id, ted_notice_id
-from syndicator.tender import Lot, Procedure, Tender
+from syndicator.channel.base import RenderContext, RenderError
+from syndicator.config.buyers import Organisation
+from syndicator.domain.keys import procedure_id, ted_notice_id
+from syndicator.domain.tender import Lot, Procedure, Tender
 
 CUSTOMIZATION_ID = "eforms-sdk-1.15"  # OPT-002: the SDK major.minor the notice is written to
 SUBTYPE = "16"  # OPP-070: contract notice, general directive, standard regime

@@ -33,7 +33,7 @@ from typing import Any, ClassVar
 
 from pydantic import SecretStr, field_validator
 
-from syndicator.channel import (
+from syndicator.channel.base import (
     AuthError,
     Capabilities,
     Channel,
@@ -48,7 +48,7 @@ from syndicator.channel import (
     TransientError,
     scrub,
 )
-from syndicator.tender import Lot, Money, Procedure, Tender
+from syndicator.domain.tender import Lot, Money, Procedure, Tender
 
 MEDIA_TYPE = "message/rfc822"
 MESSAGE_ID_DOMAIN = "tender-syndicator.emscu"

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from syndicator.channel import RenderContext, TedReference
-from syndicator.keys import delivery_key, ted_notice_id
-from syndicator.records import read_file
-from syndicator.routing import route
-from syndicator.settings import REPO_CONFIG, Config, Settings, load_config
-from syndicator.tender import Tender
-from syndicator.wiring import tender_context
+from syndicator.channel.base import RenderContext, TedReference
+from syndicator.config.settings import REPO_CONFIG, Config, Settings, load_config
+from syndicator.domain.keys import delivery_key, ted_notice_id
+from syndicator.domain.tender import Tender
+from syndicator.intake.records import read_file
+from syndicator.routing.policy import route
+from syndicator.runtime.wiring import tender_context
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -94,7 +94,7 @@ def routed_examples(
 
 from collections.abc import Iterator  # noqa: E402
 
-from syndicator.wiring import Store  # noqa: E402
+from syndicator.runtime.wiring import Store  # noqa: E402
 from tests.services import empty_tables, fresh_postgres_database, migrated_store  # noqa: E402
 
 

@@ -15,9 +15,9 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from syndicator.db import make_engine, upgrade
-from syndicator.models import Base
-from syndicator.wiring import Store
+from syndicator.runtime.wiring import Store
+from syndicator.store.db import make_engine, upgrade
+from syndicator.store.models import Base
 
 IN_CI = os.environ.get("CI") == "true"
 
@@ -84,7 +84,7 @@ def empty_tables(store: Store) -> None:
 
 def migrated_store(url: str) -> Store:
     """A store on `url` with the schema at head."""
-    from syndicator.db import session_factory
+    from syndicator.store.db import session_factory
 
     engine = make_engine(url)
     upgrade(engine)

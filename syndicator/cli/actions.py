@@ -8,7 +8,6 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from syndicator import ops
 from syndicator.cli.common import EXIT_FAILED, EXIT_INVALID, actor, fail, out, print_json
 from syndicator.cli.format import one_line
 from syndicator.cli.monitor import (
@@ -20,9 +19,10 @@ from syndicator.cli.monitor import (
     filters_from,
     opened,
 )
-from syndicator.clock import utcnow
-from syndicator.enqueue import broker_enqueuer
-from syndicator.queries import find_tender
+from syndicator.domain.clock import utcnow
+from syndicator.ops import actions as ops
+from syndicator.ops.queries import find_tender
+from syndicator.runtime.enqueue import broker_enqueuer
 
 AsOpt = Annotated[str | None, typer.Option("--as", help="Who is acting (default: your OS user).")]
 ReasonOpt = Annotated[str | None, typer.Option("--reason", help="Why (required; goes to the audit log).")]

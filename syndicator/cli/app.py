@@ -11,8 +11,8 @@ from sqlalchemy.exc import OperationalError
 
 from syndicator.cli import actions, demo, intake, monitor, services, web
 from syndicator.cli.common import EXIT_ENVIRONMENT, err
-from syndicator.configfiles import ConfigError
-from syndicator.wiring import SchemaOutOfDate
+from syndicator.config.files import ConfigError
+from syndicator.runtime.wiring import SchemaOutOfDate
 
 app = typer.Typer(
     name="syndicator",
@@ -36,9 +36,9 @@ demo.register(app)
 def db_upgrade() -> None:
     """Create or upgrade the database schema to this version of the code."""
     from syndicator.cli.common import out
-    from syndicator.db import make_engine, upgrade
-    from syndicator.settings import Settings
-    from syndicator.wiring import redacted_url
+    from syndicator.config.settings import Settings
+    from syndicator.runtime.wiring import redacted_url
+    from syndicator.store.db import make_engine, upgrade
 
     settings = Settings()
     engine = make_engine(settings.database_url)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from syndicator.configfiles import parse_duration
+from syndicator.config.files import parse_duration
 
 STATE_STYLE = {
     "published": "green",

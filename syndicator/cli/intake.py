@@ -8,12 +8,12 @@ from typing import Annotated
 import typer
 
 from syndicator.cli.common import EXIT_FAILED, EXIT_INVALID, actor, out, print_json
-from syndicator.clock import utcnow
-from syndicator.intake import Outcome, submit
-from syndicator.records import Parsed, read_file
-from syndicator.routing import Route, route
-from syndicator.settings import Config
-from syndicator.wiring import load, open_store, route_check, tender_context
+from syndicator.config.settings import Config
+from syndicator.domain.clock import utcnow
+from syndicator.intake.records import Parsed, read_file
+from syndicator.intake.submit import Outcome, submit
+from syndicator.routing.policy import Route, route
+from syndicator.runtime.wiring import load, open_store, route_check, tender_context
 
 Files = Annotated[list[Path], typer.Argument(help="JSON files of one tender or an array of them.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
@@ -86,7 +86,7 @@ def submit_command(
     as_name: Annotated[str | None, typer.Option("--as", help="Who is submitting.")] = None,
 ) -> None:
     """Validate, route and store tenders, then queue their deliveries."""
-    from syndicator.enqueue import broker_enqueuer
+    from syndicator.runtime.enqueue import broker_enqueuer
 
     settings, config = load()
     parsed, lines = read_all(files, config)

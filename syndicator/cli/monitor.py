@@ -11,11 +11,11 @@ from rich.table import Table
 
 from syndicator.cli.common import EXIT_FAILED, fail, out, print_json
 from syndicator.cli.format import age, one_line, parse_since, stamp, styled, until
-from syndicator.clock import utcnow
-from syndicator.queries import Filters, attempts_of, audit, channel_health, deliveries, find_tender
-from syndicator.settings import Config, Settings
-from syndicator.states import State
-from syndicator.wiring import Store, load, open_store
+from syndicator.config.settings import Config, Settings
+from syndicator.domain.clock import utcnow
+from syndicator.domain.states import State
+from syndicator.ops.queries import Filters, attempts_of, audit, channel_health, deliveries, find_tender
+from syndicator.runtime.wiring import Store, load, open_store
 
 StateOpt = Annotated[str | None, typer.Option("--state", help="Only this state (e.g. failed).")]
 DestOpt = Annotated[

@@ -10,15 +10,15 @@ from typing import Annotated
 
 import typer
 
-from syndicator.channel import ChannelError, RenderContext, TedReference
+from syndicator.channel.base import ChannelError, RenderContext, TedReference
+from syndicator.channel.registry import ADAPTERS, build_channel, build_channels, family
 from syndicator.cli.common import EXIT_FAILED, EXIT_INVALID, err, fail, out
 from syndicator.cli.intake import read_all
-from syndicator.clock import utcnow
-from syndicator.keys import delivery_key, ted_notice_id
-from syndicator.registry import ADAPTERS, build_channel, build_channels, family
-from syndicator.routing import route
-from syndicator.runtime import alert_settings
-from syndicator.wiring import load, open_store, redacted_url
+from syndicator.domain.clock import utcnow
+from syndicator.domain.keys import delivery_key, ted_notice_id
+from syndicator.routing.policy import route
+from syndicator.runtime.wiring import load, open_store, redacted_url
+from syndicator.runtime.worker import alert_settings
 
 
 def worker(
@@ -30,7 +30,7 @@ def worker(
     loglevel: Annotated[str, typer.Option(help="Celery log level.")] = "INFO",
 ) -> None:
     """Run a Celery worker (and, by default, the beat that runs the sweeper)."""
-    from syndicator.celeryapp import QUEUE, create_app, describe_broker
+    from syndicator.runtime.celeryapp import QUEUE, create_app, describe_broker
 
     settings, config = load()
     build_channels(config)  # fail now, not on the first delivery, if a channel is misconfigured
@@ -59,7 +59,7 @@ def worker(
 
 def beat(loglevel: Annotated[str, typer.Option(help="Celery log level.")] = "INFO") -> None:
     """Run only the beat (the sweeper's schedule): exactly one per deployment."""
-    from syndicator.celeryapp import create_app
+    from syndicator.runtime.celeryapp import create_app
 
     settings, _ = load()
     app = create_app(settings)

@@ -11,8 +11,8 @@ from rich.table import Table
 
 from syndicator.cli.common import EXIT_FAILED, EXIT_INVALID, err, fail, out
 from syndicator.cli.format import stamp
-from syndicator.clock import utcnow
-from syndicator.wiring import load, open_store, redacted_url
+from syndicator.domain.clock import utcnow
+from syndicator.runtime.wiring import load, open_store, redacted_url
 
 tokens_app = typer.Typer(help="API tokens for the JSON API and the dashboard.", no_args_is_help=True)
 
@@ -41,7 +41,7 @@ def serve(
     """Run the dashboard and JSON API (uvicorn) until Ctrl-C."""
     import uvicorn
 
-    from syndicator.logs import configure_logging
+    from syndicator.runtime.logs import configure_logging
     from syndicator.web.app import create_app
 
     settings, config = load()

@@ -14,9 +14,9 @@ from rich.table import Table
 from sqlalchemy import func, select
 
 from syndicator.cli.format import STATE_STYLE, one_line
-from syndicator.models import DeliveryRow, TenderRow
-from syndicator.states import State
-from syndicator.wiring import Store
+from syndicator.domain.states import State
+from syndicator.runtime.wiring import Store
+from syndicator.store.models import DeliveryRow, TenderRow
 
 SETTLED = {State.PUBLISHED, State.FAILED, State.NEEDS_RECONCILE, State.CANCELLED}
 ORDER = ["published", "submitted", "sending", "pending", "retry_wait", "held", "failed", "needs_reconcile"]

@@ -29,20 +29,20 @@ import requests
 from rich.console import Console
 from sqlalchemy import select
 
-from syndicator import ops
-from syndicator.celeryapp import DELIVER, create_app
-from syndicator.clock import utcnow
+from syndicator.config.settings import REPO_CONFIG, Settings, load_config
 from syndicator.demo.processes import Child, free_port, wait_for_port
 from syndicator.demo.progress import counts, final_table, settled, watch
-from syndicator.intake import submit
-from syndicator.models import DeliveryRow
-from syndicator.records import read_file
+from syndicator.domain.clock import utcnow
+from syndicator.domain.states import State
+from syndicator.intake.records import read_file
+from syndicator.intake.submit import submit
+from syndicator.ops import actions as ops
+from syndicator.runtime.celeryapp import DELIVER, create_app
+from syndicator.runtime.wiring import Store, open_store, route_check, tender_context
 from syndicator.sandbox.config import SandboxConfig
 from syndicator.sandbox.profile import Timings, write_config
 from syndicator.sandbox.server import Sandbox
-from syndicator.settings import REPO_CONFIG, Settings, load_config
-from syndicator.states import State
-from syndicator.wiring import Store, open_store, route_check, tender_context
+from syndicator.store.models import DeliveryRow
 
 EXAMPLES = REPO_CONFIG.parent / "examples"
 TIMINGS = Timings(

@@ -25,10 +25,10 @@ from urllib.parse import quote, unquote
 
 from lxml import etree
 
+from syndicator.channel.xmlsafe import UnsafeXml, load_schema, parse
 from syndicator.sandbox.base import SandboxRequest, SandboxResponse, Simulator
 from syndicator.sandbox.config import SandboxConfig
 from syndicator.sandbox.ledger import PUBLISHED, REJECTED, Entry, Ledger
-from syndicator.xmlsafe import UnsafeXml, load_schema, parse
 
 SCHEMA = Path(__file__).resolve().parents[2] / "channels/schemas/bluelight/ctm-notice-1.xsd"
 NOTICE_NS = "urn:emscu:syndicator:bluelight:ctm-notice:1"

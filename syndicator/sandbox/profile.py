@@ -7,8 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from syndicator.config.settings import REPO_CONFIG
 from syndicator.sandbox.config import SandboxConfig
-from syndicator.settings import REPO_CONFIG
 
 
 @dataclass(frozen=True)

@@ -36,10 +36,10 @@ from typing import Any
 from lxml import etree
 from lxml.builder import ElementMaker
 
+from syndicator.channel.xmlsafe import UnsafeXml, load_schema, parse
 from syndicator.sandbox.base import SandboxRequest, SandboxResponse, Simulator
 from syndicator.sandbox.config import SandboxConfig
 from syndicator.sandbox.ledger import Entry, Ledger
-from syndicator.xmlsafe import UnsafeXml, load_schema, parse
 
 SCHEMA_PATH = (
     Path(__file__).resolve().parents[2]

@@ -1,5 +1,5 @@
 """The JSON API under `/api` (reads for viewers, actions for operators). Every action goes
-through `syndicator.ops` with the token's name as the actor, like the CLI's `--as`."""
+through `syndicator.ops.actions` with the token's name as the actor, like the CLI's `--as`."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from starlette.status import HTTP_404_NOT_FOUND, HTTP_409_CONFLICT
 
-from syndicator import ops
-from syndicator.models import AuditRow, DeliveryRow, TenderRow
-from syndicator.queries import audit, channel_health, deliveries, find_tender, tenders
-from syndicator.states import ATTENTION
+from syndicator.domain.states import ATTENTION
+from syndicator.ops import actions as ops
+from syndicator.ops.queries import audit, channel_health, deliveries, find_tender, tenders
+from syndicator.store.models import AuditRow, DeliveryRow, TenderRow
 from syndicator.web.auth import api_principal, api_role
 from syndicator.web.context import Web, web
 from syndicator.web.intake_api import router as intake_router

@@ -27,9 +27,10 @@ from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.status import HTTP_401_UNAUTHORIZED
 
-from syndicator.clock import Clock, utcnow
-from syndicator.enqueue import broker_enqueuer
-from syndicator.settings import Config, Settings, load_config
+from syndicator.config.settings import Config, Settings, load_config
+from syndicator.domain.clock import Clock, utcnow
+from syndicator.runtime.enqueue import broker_enqueuer
+from syndicator.runtime.wiring import Store, open_store
 from syndicator.web import metrics, sessions
 from syndicator.web.admin import router as admin_router
 from syndicator.web.api import router as api_router
@@ -42,7 +43,6 @@ from syndicator.web.pages import router as pages_router
 from syndicator.web.rendering import HERE, render, templates
 from syndicator.web.sessions import COOKIE
 from syndicator.web.tokens import Role
-from syndicator.wiring import Store, open_store
 
 log = structlog.get_logger(__name__)
 

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
-from syndicator.clock import Clock
-from syndicator.settings import Config, Settings
+from syndicator.config.settings import Config, Settings
+from syndicator.domain.clock import Clock
+from syndicator.runtime.wiring import Store
 from syndicator.web.options import WebOptions
-from syndicator.wiring import Store
 
 Enqueue = Callable[[list[int]], None]
 

@@ -1,4 +1,4 @@
-"""The dashboard's form posts: sign in and out, and the manual actions (through `syndicator.ops`,
+"""The dashboard's form posts: sign in and out, and the manual actions (through `syndicator.ops.actions`,
 with the signed-in token's name as the actor). Every post checks the session's CSRF token, then
 answers with a redirect (post/redirect/get) carrying a one-time message."""
 
@@ -12,9 +12,9 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from syndicator import ops
-from syndicator.models import DeliveryRow
-from syndicator.states import State
+from syndicator.domain.states import State
+from syndicator.ops import actions as ops
+from syndicator.store.models import DeliveryRow
 from syndicator.web import sessions
 from syndicator.web.auth import page_role, require_csrf, secure_cookies, set_session_cookie
 from syndicator.web.context import Web, web

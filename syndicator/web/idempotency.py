@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from syndicator.models import IdempotencyRow
+from syndicator.store.models import IdempotencyRow
 
 MAX_KEY = 200
 

@@ -12,13 +12,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse
 
-from syndicator.intake import Outcome, submit
-from syndicator.records import MAX_FILE_BYTES, read_bytes
+from syndicator.intake.records import MAX_FILE_BYTES, read_bytes
+from syndicator.intake.submit import Outcome, submit
+from syndicator.runtime.wiring import route_check, tender_context
 from syndicator.web import idempotency
 from syndicator.web.auth import api_role
 from syndicator.web.context import Web, web
 from syndicator.web.tokens import Principal, Role
-from syndicator.wiring import route_check, tender_context
 
 router = APIRouter()
 

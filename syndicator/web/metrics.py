@@ -17,8 +17,8 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from syndicator.queries import attempts_by_outcome, channel_health, publish_latency
-from syndicator.states import State
+from syndicator.domain.states import State
+from syndicator.ops.queries import attempts_by_outcome, channel_health, publish_latency
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 # Seconds: most channels publish within a minute, TED within a day or two, gated ones after it.

@@ -1,4 +1,4 @@
-"""The web application's own settings, from the environment like `syndicator.settings.Settings`
+"""The web application's own settings, from the environment like `syndicator.config.settings.Settings`
 (prefix `SYNDICATOR_`): kept here so that processes without a web server never read them."""
 
 from __future__ import annotations

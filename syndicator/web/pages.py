@@ -1,5 +1,5 @@
 """The dashboard's pages (GET): overview, tenders, one tender, failed deliveries, audit log.
-Every list is paged in the database through the indexed filters of `syndicator.queries`."""
+Every list is paged in the database through the indexed filters of `syndicator.ops.queries`."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from starlette.status import HTTP_404_NOT_FOUND
 
-from syndicator.queries import audit, channel_health, deliveries_in, find_tender, tenders
-from syndicator.states import ATTENTION, State
+from syndicator.domain.states import ATTENTION, State
+from syndicator.ops.queries import audit, channel_health, deliveries_in, find_tender, tenders
 from syndicator.web.auth import page_role
 from syndicator.web.context import Web, web
 from syndicator.web.rendering import render

@@ -14,8 +14,8 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from syndicator.queries import Filters, count_by_state
-from syndicator.states import State
+from syndicator.domain.states import State
+from syndicator.ops.queries import Filters, count_by_state
 from syndicator.web import sessions
 from syndicator.web.context import Web
 from syndicator.web.sessions import BrowserSession

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from syndicator.models import ApiTokenRow, WebSessionRow
+from syndicator.store.models import ApiTokenRow, WebSessionRow
 from syndicator.web.tokens import Principal, Role
 
 COOKIE = "syndicator_session"

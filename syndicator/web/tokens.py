@@ -19,7 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from syndicator.models import ApiTokenRow
+from syndicator.store.models import ApiTokenRow
 
 PREFIX = "syn_"  # makes a leaked token recognisable to secret scanners
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._@-]{0,99}")

@@ -13,11 +13,11 @@ from lxml import etree
 from sqlalchemy.orm import Session
 from starlette.status import HTTP_422_UNPROCESSABLE_CONTENT
 
+from syndicator.channel.xmlsafe import UnsafeXml, parse
 from syndicator.cli.format import age, parse_since
-from syndicator.models import AttemptRow, DeliveryRow, TenderRow
-from syndicator.queries import Filters, attempts_of
-from syndicator.states import State
-from syndicator.xmlsafe import UnsafeXml, parse
+from syndicator.domain.states import State
+from syndicator.ops.queries import Filters, attempts_of
+from syndicator.store.models import AttemptRow, DeliveryRow, TenderRow
 
 MAX_SIZE = 200
 NOTICE_LIMIT = 256 * 1024  # show at most this much of a notice; the rest is in the database

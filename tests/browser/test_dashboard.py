@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from syndicator.channel import RejectedError
-from syndicator.settings import Config
+from syndicator.channel.base import RejectedError
+from syndicator.config.settings import Config
 from tests.services import migrated_store
 from tests.web.conftest import Site, build_site, crystal_only
 

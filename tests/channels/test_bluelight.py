@@ -20,7 +20,7 @@ from channels.bluelight import (
     BluelightChannel,
     BluelightSettings,
 )
-from syndicator.channel import (
+from syndicator.channel.base import (
     AuthError,
     OutcomeUnknown,
     RateLimited,
@@ -30,11 +30,11 @@ from syndicator.channel import (
     RenderError,
     TransientError,
 )
-from syndicator.httpchannel import Response, function_session
-from syndicator.registry import channel_class
-from syndicator.settings import Config
-from syndicator.tender import Tender
-from syndicator.xmlsafe import canonical, load_schema, parse
+from syndicator.channel.http import Response, function_session
+from syndicator.channel.registry import channel_class
+from syndicator.channel.xmlsafe import canonical, load_schema, parse
+from syndicator.config.settings import Config
+from syndicator.domain.tender import Tender
 from tests.conftest import render_context, routed_examples
 
 GOLDEN = Path(__file__).parent / "golden" / "bluelight"

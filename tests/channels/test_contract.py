@@ -14,13 +14,13 @@ import requests
 import structlog
 
 import channels
-from syndicator.channel import Channel, ChannelError
-from syndicator.httpchannel import HttpChannel, Response, function_session
-from syndicator.keys import ted_notice_id
-from syndicator.registry import ADAPTERS, build_channel, channel_class, env_name
-from syndicator.routing import route
-from syndicator.settings import Config
-from syndicator.tender import Tender
+from syndicator.channel.base import Channel, ChannelError
+from syndicator.channel.http import HttpChannel, Response, function_session
+from syndicator.channel.registry import ADAPTERS, build_channel, channel_class, env_name
+from syndicator.config.settings import Config
+from syndicator.domain.keys import ted_notice_id
+from syndicator.domain.tender import Tender
+from syndicator.routing.policy import route
 from tests.conftest import render_context
 
 FAMILIES = sorted(ADAPTERS)
@@ -53,7 +53,7 @@ def test_every_channel_module_is_registered() -> None:
     modules = {info.name for info in pkgutil.iter_modules(channels.__path__) if not info.name.startswith("_")}
     registered = {target.split(":")[0].removeprefix("channels.") for target in ADAPTERS.values()}
     helpers = {name for name in modules if not _defines_channel(name)}
-    assert modules - helpers == registered, "a channel module is missing from syndicator.registry.ADAPTERS"
+    assert modules - helpers == registered, "a channel module is missing from syndicator.channel.registry.ADAPTERS"
 
 
 def _defines_channel(module_name: str) -> bool:

@@ -15,7 +15,7 @@ import requests
 from jsonschema import Draft202012Validator
 
 from channels.crystal import SCHEMA, CrystalChannel, CrystalSettings
-from syndicator.channel import (
+from syndicator.channel.base import (
     AuthError,
     OutcomeUnknown,
     RateLimited,
@@ -24,11 +24,11 @@ from syndicator.channel import (
     Rendered,
     TransientError,
 )
-from syndicator.configfiles import ConfigError
-from syndicator.httpchannel import Response, function_session
-from syndicator.registry import build_channel, channel_class
-from syndicator.settings import Config
-from syndicator.tender import Tender
+from syndicator.channel.http import Response, function_session
+from syndicator.channel.registry import build_channel, channel_class
+from syndicator.config.files import ConfigError
+from syndicator.config.settings import Config
+from syndicator.domain.tender import Tender
 from tests.conftest import render_context, routed_examples
 
 GOLDEN = Path(__file__).parent / "golden" / "crystal"

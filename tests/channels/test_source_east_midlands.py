@@ -22,7 +22,7 @@ from channels.source_east_midlands import (
     SourceEastMidlandsSettings,
     ocid,
 )
-from syndicator.channel import (
+from syndicator.channel.base import (
     AuthError,
     OutcomeUnknown,
     RateLimited,
@@ -31,11 +31,11 @@ from syndicator.channel import (
     Rendered,
     TransientError,
 )
-from syndicator.httpchannel import Response, function_session
-from syndicator.registry import channel_class
+from syndicator.channel.http import Response, function_session
+from syndicator.channel.registry import channel_class
+from syndicator.config.settings import Config
+from syndicator.domain.tender import Procedure, Tender
 from syndicator.sandbox.sem import package_validator, schema_errors
-from syndicator.settings import Config
-from syndicator.tender import Procedure, Tender
 from tests.conftest import render_context, routed_examples, shared_standards
 
 GOLDEN = Path(__file__).parent / "golden" / "source-east-midlands"

@@ -20,7 +20,7 @@ import requests
 
 from channels.ted import TedChannel, TedSettings, contract_notice_schema, notice_identity
 from channels.ted_notice import XPATH_NS
-from syndicator.channel import (
+from syndicator.channel.base import (
     AuthError,
     OutcomeUnknown,
     RateLimited,
@@ -30,12 +30,12 @@ from syndicator.channel import (
     RenderError,
     TransientError,
 )
-from syndicator.httpchannel import Response, function_session
-from syndicator.keys import procedure_id, ted_notice_id
-from syndicator.registry import build_channel, channel_class
-from syndicator.settings import Config
-from syndicator.tender import Procedure, Tender
-from syndicator.xmlsafe import canonical, parse
+from syndicator.channel.http import Response, function_session
+from syndicator.channel.registry import build_channel, channel_class
+from syndicator.channel.xmlsafe import canonical, parse
+from syndicator.config.settings import Config
+from syndicator.domain.keys import procedure_id, ted_notice_id
+from syndicator.domain.tender import Procedure, Tender
 from tests.conftest import render_context, routed_examples
 
 GOLDEN = Path(__file__).parent / "golden" / "ted"

@@ -20,9 +20,9 @@ from typing import Any
 import pytest
 
 from channels.ted import TedChannel, TedSettings
-from syndicator.channel import RenderError
-from syndicator.settings import Config
-from syndicator.tender import Tender
+from syndicator.channel.base import RenderError
+from syndicator.config.settings import Config
+from syndicator.domain.tender import Tender
 from tests.conftest import render_context, shared_standards
 
 pytestmark = pytest.mark.slow

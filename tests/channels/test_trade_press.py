@@ -20,7 +20,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, Session
 
 from channels.trade_press import TradePressChannel, TradePressSettings, _dot_stuffed, message_id
-from syndicator.channel import (
+from syndicator.channel.base import (
     AuthError,
     OutcomeUnknown,
     RateLimited,
@@ -29,9 +29,9 @@ from syndicator.channel import (
     RenderError,
     TransientError,
 )
-from syndicator.registry import build_channel
-from syndicator.settings import Config
-from syndicator.tender import Tender
+from syndicator.channel.registry import build_channel
+from syndicator.config.settings import Config
+from syndicator.domain.tender import Tender
 from tests.conftest import render_context, routed_examples
 
 GOLDEN = Path(__file__).parent / "golden" / "trade-press"

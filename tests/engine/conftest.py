@@ -12,13 +12,13 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from syndicator.dispatch import Dispatcher
-from syndicator.intake import submit
-from syndicator.models import AttemptRow, DeliveryRow
-from syndicator.records import read_bytes
-from syndicator.settings import Config
-from syndicator.sweeper import Sweeper
-from syndicator.wiring import Store, tender_context
+from syndicator.config.settings import Config
+from syndicator.engine.dispatch import Dispatcher
+from syndicator.engine.sweeper import Sweeper
+from syndicator.intake.records import read_bytes
+from syndicator.intake.submit import submit
+from syndicator.runtime.wiring import Store, tender_context
+from syndicator.store.models import AttemptRow, DeliveryRow
 from tests.engine.fakes import FakeClock, ScriptedChannel
 
 NAMES = ["crystal", "bluelight", "source-east-midlands", "ted", "trade-press"]

@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 
 from pydantic import SecretStr
 
-from syndicator.channel import (
+from syndicator.channel.base import (
     Capabilities,
     Channel,
     ChannelSettings,
@@ -19,7 +19,7 @@ from syndicator.channel import (
     RenderContext,
     Rendered,
 )
-from syndicator.tender import Tender
+from syndicator.domain.tender import Tender
 
 
 class FakeClock:

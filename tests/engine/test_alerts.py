@@ -9,8 +9,8 @@ from email import message_from_bytes
 
 import pytest
 
-from syndicator.alerts import AlertSettings, flush
-from syndicator.channel import RejectedError, TransientError
+from syndicator.channel.base import RejectedError, TransientError
+from syndicator.engine.alerts import AlertSettings, flush
 from syndicator.sandbox.config import SandboxConfig
 from syndicator.sandbox.faults import Faults
 from syndicator.sandbox.ledger import Ledger

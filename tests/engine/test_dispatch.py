@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
-from syndicator.channel import (
+from syndicator.channel.base import (
     AuthError,
     OutcomeUnknown,
     RateLimited,
@@ -14,7 +14,7 @@ from syndicator.channel import (
     RejectedError,
     TransientError,
 )
-from syndicator.states import State
+from syndicator.domain.states import State
 from tests.engine.conftest import Engine, make_engine
 from tests.unit.records_factory import record, valued
 
@@ -294,7 +294,7 @@ def test_secrets_never_reach_the_ledger(engine: Engine, channels) -> None:
 def _all(engine: Engine):  # type: ignore[no-untyped-def]
     from sqlalchemy import select
 
-    from syndicator.models import DeliveryRow
+    from syndicator.store.models import DeliveryRow
 
     with engine.store.sessions() as session:
         return list(session.scalars(select(DeliveryRow).order_by(DeliveryRow.id)))
@@ -310,7 +310,7 @@ def test_a_first_status_check_due_at_once_is_made_in_the_same_task(store, config
     from dataclasses import replace
     from datetime import timedelta as td
 
-    from syndicator.channelconfig import PollingConfig
+    from syndicator.config.channels import PollingConfig
 
     polling = {"default": PollingConfig(schedule=[td(0), td(seconds=5)])}
     quick = replace(config, channels=config.channels.model_copy(update={"polling": polling}))

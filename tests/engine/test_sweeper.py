@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from syndicator import store as store_ops
-from syndicator.states import State
+from syndicator.domain.states import State
+from syndicator.store import transitions as store_ops
 from tests.engine.conftest import Engine
 from tests.unit.records_factory import valued
 

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 import requests
 
-from syndicator.channel import Channel
-from syndicator.registry import channel_class
+from syndicator.channel.base import Channel
+from syndicator.channel.registry import channel_class
+from syndicator.config.settings import Config
 from syndicator.sandbox.config import SandboxConfig
 from syndicator.sandbox.server import Sandbox
-from syndicator.settings import Config
 
 FAST_DELAYS = {"bluelight": 0.3, "source-east-midlands": 0.3, "ted": 0.5}
 

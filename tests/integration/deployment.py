@@ -20,14 +20,14 @@ from typing import Any
 import redis
 from sqlalchemy import select
 
-from syndicator.celeryapp import DELIVER, create_app
-from syndicator.intake import submit
-from syndicator.models import AttemptRow, DeliveryRow, TenderRow
-from syndicator.records import read_bytes
+from syndicator.config.settings import Settings, load_config
+from syndicator.intake.records import read_bytes
+from syndicator.intake.submit import submit
+from syndicator.runtime.celeryapp import DELIVER, create_app
+from syndicator.runtime.wiring import Store, open_store, tender_context
 from syndicator.sandbox.profile import Timings, write_config
 from syndicator.sandbox.server import Sandbox
-from syndicator.settings import Settings, load_config
-from syndicator.wiring import Store, open_store, tender_context
+from syndicator.store.models import AttemptRow, DeliveryRow, TenderRow
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -130,7 +130,7 @@ class Deployment:
         )
         assert not problems, problems
         send = (lambda ids: self.app.send_task(DELIVER, args=[ids])) if enqueue else None
-        from syndicator.clock import utcnow
+        from syndicator.domain.clock import utcnow
 
         results = submit(
             self.store.sessions,

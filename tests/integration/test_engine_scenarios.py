@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from syndicator import ops
-from syndicator.clock import utcnow
-from syndicator.queries import audit
+from syndicator.domain.clock import utcnow
+from syndicator.ops import actions as ops
+from syndicator.ops.queries import audit
 from syndicator.sandbox.server import Sandbox
 from tests.integration.conftest import inject, received
 from tests.integration.deployment import Deployment
@@ -99,11 +99,11 @@ def test_submitter_killed_between_commit_and_enqueue(deployment: Deployment, san
     script = textwrap.dedent(f"""
         import json, os, signal, sys
         from datetime import date
-        from syndicator.clock import utcnow
-        from syndicator.intake import submit
-        from syndicator.records import read_bytes
-        from syndicator.settings import Settings, load_config
-        from syndicator.wiring import open_store, tender_context
+        from syndicator.domain.clock import utcnow
+        from syndicator.intake.submit import submit
+        from syndicator.intake.records import read_bytes
+        from syndicator.config.settings import Settings, load_config
+        from syndicator.runtime.wiring import open_store, tender_context
         settings = Settings(); config = load_config(settings); store = open_store(settings)
         record = json.dumps({call_off("CRASH-1")!r}).encode()
         parsed, _ = read_bytes(record, tender_context(config, date.today()))
@@ -189,7 +189,7 @@ def test_a_channel_down_for_long_opens_its_breaker_and_spares_the_others(
 
     def breaker_open() -> bool:
         with deployment.store.sessions() as session:
-            from syndicator.queries import channel_health
+            from syndicator.ops.queries import channel_health
 
             return any(
                 h.destination == "bluelight" and h.breaker == "open"

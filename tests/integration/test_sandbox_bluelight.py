@@ -11,7 +11,7 @@ import requests
 from lxml import etree
 
 from channels.bluelight import NOTICE_NS
-from syndicator.channel import (
+from syndicator.channel.base import (
     AuthError,
     Channel,
     Receipt,
@@ -19,10 +19,10 @@ from syndicator.channel import (
     Rendered,
     TransientError,
 )
+from syndicator.channel.xmlsafe import parse
+from syndicator.config.settings import Config
+from syndicator.domain.tender import Tender
 from syndicator.sandbox.server import Sandbox
-from syndicator.settings import Config
-from syndicator.tender import Tender
-from syndicator.xmlsafe import parse
 from tests.conftest import render_context, routed_examples
 from tests.integration.conftest import adapter_for, inject, received, sandbox_url
 

@@ -8,15 +8,15 @@ import json
 import pytest
 import requests
 
-from syndicator.channel import (
+from syndicator.channel.base import (
     AuthError,
     Channel,
     RejectedError,
     Rendered,
 )
+from syndicator.config.settings import Config
+from syndicator.domain.tender import Tender
 from syndicator.sandbox.server import Sandbox
-from syndicator.settings import Config
-from syndicator.tender import Tender
 from tests.conftest import render_context, routed_examples
 from tests.integration.conftest import adapter_for, received, sandbox_url
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from syndicator.channel import (
+from syndicator.channel.base import (
     Channel,
     ChannelError,
     OutcomeUnknown,
@@ -16,9 +16,9 @@ from syndicator.channel import (
     Rendered,
     TransientError,
 )
+from syndicator.config.settings import Config
+from syndicator.domain.tender import Tender
 from syndicator.sandbox.server import Sandbox
-from syndicator.settings import Config
-from syndicator.tender import Tender
 from tests.conftest import render_context, routed_examples
 from tests.integration.conftest import adapter_for, inject, received
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import requests
 
-from syndicator.channel import (
+from syndicator.channel.base import (
     AuthError,
     Channel,
     RateLimited,
@@ -19,9 +19,9 @@ from syndicator.channel import (
     RejectedError,
     Rendered,
 )
+from syndicator.config.settings import Config
+from syndicator.domain.tender import Tender
 from syndicator.sandbox.server import Sandbox
-from syndicator.settings import Config
-from syndicator.tender import Tender
 from tests.conftest import render_context, routed_examples
 from tests.integration.conftest import adapter_for, inject, received, sandbox_url
 

@@ -11,7 +11,7 @@ from email.policy import SMTP
 import pytest
 import requests
 
-from syndicator.channel import (
+from syndicator.channel.base import (
     Channel,
     OutcomeUnknown,
     RateLimited,
@@ -19,13 +19,13 @@ from syndicator.channel import (
     Rendered,
     TransientError,
 )
+from syndicator.config.settings import Config
+from syndicator.domain.tender import Tender
 from syndicator.sandbox.config import SandboxConfig
 from syndicator.sandbox.faults import Fault, Faults
 from syndicator.sandbox.ledger import Ledger
 from syndicator.sandbox.server import Sandbox
 from syndicator.sandbox.smtp import SmtpSink
-from syndicator.settings import Config
-from syndicator.tender import Tender
 from tests.conftest import render_context, routed_examples
 from tests.integration.conftest import adapter_for, free_port, inject, received
 

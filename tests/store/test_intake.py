@@ -7,13 +7,13 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import func, select
 
-from syndicator.intake import Outcome, submit
-from syndicator.keys import delivery_key
-from syndicator.models import DeliveryRow, TenderRow
-from syndicator.records import Parsed, read_bytes
-from syndicator.settings import Config
-from syndicator.states import State
-from syndicator.wiring import Store, tender_context
+from syndicator.config.settings import Config
+from syndicator.domain.keys import delivery_key
+from syndicator.domain.states import State
+from syndicator.intake.records import Parsed, read_bytes
+from syndicator.intake.submit import Outcome, submit
+from syndicator.runtime.wiring import Store, tender_context
+from syndicator.store.models import DeliveryRow, TenderRow
 from tests.unit.records_factory import record, valued
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from syndicator.configfiles import ConfigError, parse_duration
-from syndicator.settings import REPO_CONFIG, Settings, load_config
+from syndicator.config.files import ConfigError, parse_duration
+from syndicator.config.settings import REPO_CONFIG, Settings, load_config
 
 
 @pytest.fixture

@@ -8,10 +8,10 @@ from decimal import Decimal
 
 import pytest
 
-from syndicator.records import read_bytes
-from syndicator.routing import Route, route
-from syndicator.settings import Config
-from syndicator.wiring import tender_context
+from syndicator.config.settings import Config
+from syndicator.intake.records import read_bytes
+from syndicator.routing.policy import Route, route
+from syndicator.runtime.wiring import tender_context
 from tests.unit.records_factory import valued
 
 PUBLIC = ["bluelight", "crystal", "source-east-midlands"]
@@ -202,7 +202,7 @@ def test_shipped_examples_route_as_documented(config: Config, examples: dict) ->
 
 
 def test_a_tender_for_ted_needs_a_documents_url(config: Config) -> None:
-    from syndicator.wiring import route_check
+    from syndicator.runtime.wiring import route_check
 
     context = tender_context(config, date(2026, 11, 26))
     above = valued("500000", documents_url=...)

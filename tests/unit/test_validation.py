@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from syndicator.records import read_bytes, read_file
-from syndicator.tender import TenderContext
+from syndicator.domain.tender import TenderContext
+from syndicator.intake.records import read_bytes, read_file
 from tests.unit.records_factory import BASE, record
 
 CONTEXT = TenderContext(

@@ -8,7 +8,7 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from syndicator.records import read_bytes
+from syndicator.intake.records import read_bytes
 from tests.unit.records_factory import BASE
 from tests.unit.test_validation import CONTEXT
 

@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 import pytest
 from fastapi.testclient import TestClient
 
-from syndicator.channel import OutcomeUnknown, RejectedError
-from syndicator.settings import Config, Settings
+from syndicator.channel.base import OutcomeUnknown, RejectedError
+from syndicator.config.settings import Config, Settings
+from syndicator.runtime.wiring import Store
 from syndicator.web.app import create_app
 from syndicator.web.options import WebOptions
 from syndicator.web.tokens import create_token
-from syndicator.wiring import Store
 from tests.engine.conftest import Engine, make_engine
 from tests.engine.fakes import FakeClock, ScriptedChannel
 from tests.unit.records_factory import valued

@@ -6,8 +6,8 @@ import json
 
 from sqlalchemy import select
 
-from syndicator.models import AuditRow, DeliveryRow
-from syndicator.states import State
+from syndicator.domain.states import State
+from syndicator.store.models import AuditRow, DeliveryRow
 from tests.unit.records_factory import record, valued
 from tests.web.conftest import Site, crystal_only
 
@@ -80,8 +80,8 @@ def test_invalid_records_answer_422_with_the_problems_validate_prints(site: Site
     assert {p["field"] for p in problems} >= {"contact"} and all(p["record"] == "BAD-1" for p in problems)
     assert any(p["field"].startswith("cpv") for p in problems)
     # the very lines `syndicator validate` prints, from the same function
-    from syndicator.records import read_bytes
-    from syndicator.wiring import route_check, tender_context
+    from syndicator.intake.records import read_bytes
+    from syndicator.runtime.wiring import route_check, tender_context
 
     _, expected = read_bytes(
         json.dumps([bad]).encode(), tender_context(site.config, site.clock().date()), route_check(site.config)

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from syndicator.models import ApiTokenRow, AuditRow, WebSessionRow
+from syndicator.store.models import ApiTokenRow, AuditRow, WebSessionRow
 from syndicator.web.tokens import hash_token, revoke_token
 from tests.web.conftest import Site, build_site, form_value
 

@@ -8,8 +8,8 @@ import pytest
 from typer.testing import CliRunner
 
 from syndicator.cli.app import app
+from syndicator.runtime.wiring import Store
 from syndicator.web.tokens import authenticate
-from syndicator.wiring import Store
 
 runner = CliRunner()
 

@@ -62,7 +62,7 @@ def test_latency_buckets_and_oldest_due_age(site: Site) -> None:
 
 
 def test_an_open_breaker_shows(site: Site) -> None:
-    from syndicator.channel import TransientError
+    from syndicator.channel.base import TransientError
 
     site.channels["crystal"].sends.extend([TransientError("503", status_code=503)] * 10)
     from tests.web.conftest import crystal_only

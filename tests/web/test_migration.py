@@ -8,7 +8,7 @@ import pytest
 from alembic import command
 from sqlalchemy import inspect
 
-from syndicator.db import _alembic_config, current_revision, make_engine, upgrade
+from syndicator.store.db import _alembic_config, current_revision, make_engine, upgrade
 from tests.services import fresh_postgres_database
 
 

@@ -6,8 +6,8 @@ import re
 
 from sqlalchemy import select
 
-from syndicator.models import AuditRow, DeliveryRow
-from syndicator.states import State
+from syndicator.domain.states import State
+from syndicator.store.models import AuditRow, DeliveryRow
 from tests.web.conftest import Site, form_value
 
 
@@ -77,7 +77,7 @@ def test_the_tender_page_explains_the_route_timeline_and_notice(site: Site) -> N
 
 
 def test_untrusted_text_is_escaped_and_remote_links_are_http_only(site: Site) -> None:
-    from syndicator.channel import Receipt
+    from syndicator.channel.base import Receipt
 
     site.channels["crystal"].sends.append(
         Receipt(remote_id="<script>x</script>", live=True, url="javascript:alert(1)")

@@ -1,0 +1,1 @@
+"""The channel interface adapters implement, the HTTP base, the registry, safe XML."""

@@ -1,0 +1,1 @@
+"""Reading and checking the TOML files in `config/` and the environment."""

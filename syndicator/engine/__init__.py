@@ -1,0 +1,1 @@
+"""The delivery engine: dispatch, retries, breakers, the sweeper, alerts."""

@@ -1,0 +1,454 @@
+"""The one orchestrator: takes delivery ids, claims the due ones, renders and sends them
+(several at once, on I/O threads), and records every outcome with its transition.
+
+    claim (guarded UPDATE, lease) -> render (pure) -> submit (I/O) -> attempt row + transition
+                                                                      (one transaction each)
+    poll: claim due status checks -> poll -> published | still submitted | failed | reconcile
+
+A worker that dies mid-batch leaves rows in `sending` with a lease; the sweeper recovers them.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import structlog
+from sqlalchemy import select
+
+from syndicator.channel.base import (
+    Channel,
+    ChannelError,
+    OutcomeUnknown,
+    Receipt,
+    Rendered,
+    RenderError,
+)
+from syndicator.channel.registry import family
+from syndicator.config.settings import Config
+from syndicator.domain.clock import Clock, utcnow
+from syndicator.domain.states import Event
+from syndicator.engine import breaker
+from syndicator.engine.outcomes import Outcome, attempt_values
+from syndicator.engine.retry import RetryPolicy
+from syndicator.notices.context import ContextBuilder
+from syndicator.runtime.wiring import Store
+from syndicator.store import transitions as store
+from syndicator.store.models import TenderRow
+from syndicator.store.transitions import Executor
+
+log = structlog.get_logger(__name__)
+
+Enqueue = Callable[[list[int]], None]
+
+
+@dataclass
+class BatchReport:
+    """What one task did, for logs and tests."""
+
+    claimed: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)
+    opened_gates: list[int] = field(default_factory=list)
+
+    def count(self, outcome: str) -> None:
+        """Tally one outcome."""
+        self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
+
+
+class Dispatcher:
+    """Sends and polls deliveries; everything it needs is handed in."""
+
+    def __init__(
+        self,
+        store_: Store,
+        config: Config,
+        channels: Mapping[str, Channel],
+        *,
+        owner: str,
+        clock: Clock = utcnow,
+        enqueue: Enqueue | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.store = store_
+        self.config = config
+        self.channels = channels
+        self.owner = owner
+        self.clock = clock
+        self.enqueue = enqueue
+        self.rng = rng or random.Random()
+        self.engine_config = config.channels.engine
+        self.contexts = ContextBuilder(config)
+        self.gating = {config.policy.ted.destination} if config.policy.ted.gate_others else set()
+        self.pool = ThreadPoolExecutor(self.engine_config.concurrency, thread_name_prefix="deliver")
+
+    def close(self) -> None:
+        """Stop the I/O threads."""
+        self.pool.shutdown(wait=True)
+
+    # -- sending ---------------------------------------------------------------------------
+
+    def deliver(self, ids: Sequence[int]) -> BatchReport:
+        """Send every due delivery among `ids`."""
+        report = BatchReport()
+        now = self.clock()
+        with self.store.engine.begin() as session:
+            breakers = breaker.snapshot(session)
+            paused = [name for name, view in breakers.items() if view.is_open(now)]
+            claimed = store.claim(session, ids, self.owner, now, self.engine_config.lease, paused)
+            tenders = _tenders(session, {c.tender_id for c in claimed})
+            contexts = self.contexts.for_claims(session, claimed, tenders, now)
+        report.claimed = len(claimed)
+        failing = {name for name, view in breakers.items() if view.consecutive_failures > 0}
+        jobs = [
+            self.pool.submit(
+                self._send_one, c, tenders[c.tender_id], contexts[c.id], c.destination in failing
+            )
+            for c in claimed
+        ]
+        for job in jobs:
+            outcome, opened = job.result()
+            report.count(outcome)
+            report.opened_gates.extend(opened)
+        self._wake(report.opened_gates)
+        return report
+
+    def _send_one(self, claimed: store.Claimed, tender, context, was_failing: bool) -> tuple[str, list[int]]:
+        adapter = self.channels[family(claimed.destination)]
+        bound = log.bind(delivery_id=claimed.id, destination=claimed.destination, attempt=claimed.attempts)
+        started, clock_start = self.clock(), time.monotonic()
+        rendered: Rendered | None = None
+        receipt: Receipt | None = None
+        error: ChannelError | None = None
+        try:
+            rendered = adapter.render(tender, context)
+        except RenderError as exc:
+            error = exc
+        except Exception as exc:  # a bug must fail one delivery, never the batch
+            error = RenderError(f"internal error while rendering: {type(exc).__name__}: {exc}")
+        if rendered is not None:
+            try:
+                receipt = adapter.submit(rendered, claimed.key)
+            except ChannelError as exc:
+                error = exc
+            except Exception as exc:
+                error = OutcomeUnknown(f"internal error while sending: {type(exc).__name__}: {exc}")
+        check = self._check_at_once(claimed, adapter, receipt)
+        finished = self.clock()
+        duration = int((time.monotonic() - clock_start) * 1000)
+        with self.store.engine.begin() as session:
+            outcome, opened = self._record_send(
+                session,
+                claimed,
+                adapter,
+                rendered,
+                receipt,
+                error,
+                started,
+                finished,
+                duration,
+                was_failing,
+                check,
+            )
+            if check is not None:
+                store.add_attempt(
+                    session,
+                    **attempt_values(
+                        claimed.id,
+                        "poll",
+                        finished,
+                        finished,
+                        0,
+                        Outcome.PUBLISHED if check.live else Outcome.PENDING,
+                        check,
+                        None,
+                        adapter.secret_values(),
+                    ),
+                )
+        bound.info(
+            "delivery attempt",
+            outcome=outcome,
+            duration_ms=duration,
+            error=error.message if error else None,
+        )
+        return outcome, opened
+
+    def _check_at_once(
+        self, claimed: store.Claimed, adapter: Channel, receipt: Receipt | None
+    ) -> Receipt | None:
+        """Where the destination's first status check is due at once (polling schedule starting
+        at 0), make it now, in this task: it saves a message, a claim and a transaction. Any
+        error is left to the regular status checks."""
+        if receipt is None or receipt.live or self._poll_wait(claimed.destination, 0).total_seconds() > 0:
+            return None
+        try:
+            return adapter.poll(receipt)
+        except Exception as exc:  # the regular status checks will ask again
+            log.debug("immediate status check failed", delivery_id=claimed.id, error=str(exc))
+            return None
+
+    def _record_send(
+        self,
+        session: Executor,
+        claimed: store.Claimed,
+        adapter: Channel,
+        rendered: Rendered | None,
+        receipt: Receipt | None,
+        error: ChannelError | None,
+        started: datetime,
+        finished: datetime,
+        duration: int,
+        was_failing: bool,
+        check: Receipt | None = None,
+    ) -> tuple[str, list[int]]:
+        secrets = adapter.secret_values()
+        common: dict[str, object] = {
+            "lease_owner": None,
+            "lease_expires_at": None,
+            "repushed_by": None,
+        }
+        if rendered is not None:
+            common.update(rendered=rendered.body, media_type=rendered.media_type)
+        opened: list[int] = []
+        if error is None and receipt is not None:
+            outcome = Outcome.PUBLISHED if receipt.live else Outcome.SUBMITTED
+            final = check if check is not None and check.live else receipt  # live after the check
+            values = {
+                **common,
+                "remote_id": receipt.remote_id,
+                "remote_url": final.url or receipt.url,
+                "last_error": None,
+                "last_error_class": None,
+                "submitted_at": finished,
+                # Our own clock: when we saw it live (the channel's date may be day-only).
+                "published_at": finished if final.live else None,
+                "next_attempt_at": None
+                if final.live
+                else finished + self._poll_wait(claimed.destination, 1 if check else 0),
+                "enqueued_at": None,
+                "polls": claimed.polls + (1 if check else 0),
+            }
+            event = Event.LIVE if final.live else Event.ACCEPTED
+            moved = store.transition(session, claimed.id, event, finished, owner=self.owner, **values)
+            if was_failing:
+                breaker.record_success(session, claimed.destination)
+            if moved and final.live and claimed.destination in self.gating:
+                opened = store.open_gates(
+                    session, finished, self.engine_config.ted_gate_fallback, [claimed.tender_id]
+                )
+        else:
+            assert error is not None
+            policy = RetryPolicy.from_config(self.config.channels.retry_for(claimed.destination))
+            decision = policy.decide(
+                error,
+                claimed.round_attempts,
+                finished,
+                deduplicates=adapter.capabilities.deduplicates,
+                rng=self.rng,
+            )
+            outcome = Outcome.for_error(error, decision.event)
+            message = f"{error.message} ({decision.why})"
+            values = {
+                **common,
+                "last_error": message[:4000],
+                "last_error_class": error.error_class,
+                "next_attempt_at": decision.next_attempt_at,
+                "enqueued_at": None,
+            }
+            moved = store.transition(
+                session, claimed.id, decision.event, finished, owner=self.owner, **values
+            )
+            if moved and decision.event in (Event.FAIL, Event.UNKNOWN):
+                self._alert(session, finished, claimed, decision.event, message)
+            if breaker.counts_against_channel(error):
+                config = self.config.channels.breaker_for(claimed.destination)
+                if breaker.record_failure(session, claimed.destination, config, finished, error.message):
+                    store.add_alert(
+                        session,
+                        at=finished,
+                        kind="breaker_open",
+                        destination=claimed.destination,
+                        message=f"{claimed.destination} paused for {config.cooldown} after "
+                        f"{config.failures} consecutive failures; last: {error.message}",
+                    )
+        store.add_attempt(
+            session,
+            **attempt_values(
+                claimed.id,
+                "send",
+                started,
+                finished,
+                duration,
+                outcome,
+                receipt,
+                error,
+                secrets,
+                trigger="manual" if claimed.repushed_by else "auto",
+                actor=claimed.repushed_by,
+            ),
+        )
+        if not moved:
+            log.warning("lease lost before the outcome was recorded", delivery_id=claimed.id)
+        return outcome.value, opened
+
+    # -- polling ---------------------------------------------------------------------------
+
+    def poll(self, ids: Sequence[int]) -> BatchReport:
+        """Check the status of every submitted delivery among `ids` whose check is due."""
+        report = BatchReport()
+        now = self.clock()
+        with self.store.engine.begin() as session:
+            claimed = store.claim_polls(session, ids, self.owner, now, self.engine_config.lease)
+        report.claimed = len(claimed)
+        for outcome, opened in self.pool.map(self._poll_one, claimed):
+            report.count(outcome)
+            report.opened_gates.extend(opened)
+        self._wake(report.opened_gates)
+        return report
+
+    def _poll_one(self, claimed: store.Claimed) -> tuple[str, list[int]]:
+        adapter = self.channels[family(claimed.destination)]
+        started, clock_start = self.clock(), time.monotonic()
+        receipt, error = None, None
+        try:
+            receipt = adapter.poll(Receipt(remote_id=claimed.remote_id, live=False, url=claimed.remote_url))
+        except ChannelError as exc:
+            error = exc
+        except Exception as exc:
+            error = OutcomeUnknown(f"internal error while polling: {type(exc).__name__}: {exc}")
+        finished = self.clock()
+        duration = int((time.monotonic() - clock_start) * 1000)
+        with self.store.engine.begin() as session:
+            outcome, opened = self._record_poll(session, claimed, receipt, error, finished)
+            store.add_attempt(
+                session,
+                **attempt_values(
+                    claimed.id,
+                    "poll",
+                    started,
+                    finished,
+                    duration,
+                    outcome,
+                    receipt,
+                    error,
+                    adapter.secret_values(),
+                ),
+            )
+        return outcome.value, opened
+
+    def _record_poll(
+        self,
+        session: Executor,
+        claimed: store.Claimed,
+        receipt: Receipt | None,
+        error: ChannelError | None,
+        now: datetime,
+    ) -> tuple[Outcome, list[int]]:
+        polling = self.config.channels.polling_for(claimed.destination)
+        accepted_at = claimed.submitted_at or now
+        given_up = now - accepted_at >= polling.give_up_after
+        opened: list[int] = []
+        if receipt is not None and receipt.live:
+            store.transition(
+                session,
+                claimed.id,
+                Event.POLL_PUBLISHED,
+                now,
+                lease_owner=None,
+                lease_expires_at=None,
+                published_at=now,
+                remote_url=receipt.url or claimed.remote_url,
+                next_attempt_at=None,
+                last_error=None,
+                last_error_class=None,
+            )
+            if claimed.destination in self.gating:
+                opened = store.open_gates(
+                    session, now, self.engine_config.ted_gate_fallback, [claimed.tender_id]
+                )
+            return Outcome.PUBLISHED, opened
+        if (
+            error is not None
+            and not isinstance(error, OutcomeUnknown)
+            and not breaker.counts_against_channel(error)
+        ):
+            store.transition(
+                session,
+                claimed.id,
+                Event.POLL_FAILED,
+                now,
+                lease_owner=None,
+                lease_expires_at=None,
+                last_error=error.message[:4000],
+                last_error_class=error.error_class,
+                next_attempt_at=None,
+            )
+            self._alert(session, now, claimed, Event.POLL_FAILED, error.message)
+            return Outcome.REJECTED, opened
+        if isinstance(error, OutcomeUnknown) or given_up:
+            why = error.message if error else f"still not published {polling.give_up_after} after acceptance"
+            store.transition(
+                session,
+                claimed.id,
+                Event.POLL_UNKNOWN,
+                now,
+                lease_owner=None,
+                lease_expires_at=None,
+                last_error=why[:4000],
+                last_error_class="unknown",
+                next_attempt_at=None,
+            )
+            self._alert(session, now, claimed, Event.POLL_UNKNOWN, why)
+            return Outcome.UNKNOWN, opened
+        next_at = now + self._poll_wait(claimed.destination, claimed.polls)
+        store.release_poll(
+            session,
+            claimed.id,
+            self.owner,
+            now,
+            next_attempt_at=next_at,
+            enqueued_at=None,
+            last_error=error.message[:4000] if error else None,
+            last_error_class=error.error_class if error else None,
+        )
+        return (Outcome.for_error(error, Event.TRANSIENT) if error else Outcome.PENDING), opened
+
+    def _poll_wait(self, destination: str, polls_done: int):
+        schedule = self.config.channels.polling_for(destination).schedule
+        return schedule[min(polls_done, len(schedule) - 1)]
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _alert(
+        self, session: Executor, now: datetime, claimed: store.Claimed, event: Event, message: str
+    ) -> None:
+        kind = "needs_reconcile" if event in (Event.UNKNOWN, Event.POLL_UNKNOWN) else "failed"
+        store.add_alert(
+            session,
+            at=now,
+            kind=kind,
+            destination=claimed.destination,
+            delivery_id=claimed.id,
+            message=message[:4000],
+        )
+
+    def _wake(self, ids: list[int]) -> None:
+        if ids and self.enqueue is not None:
+            size = self.engine_config.batch_size  # several messages: every worker process can help
+            try:
+                for start in range(0, len(ids), size):
+                    self.enqueue(ids[start : start + size])
+            except Exception as exc:  # the sweeper re-enqueues whatever this missed
+                log.warning("could not enqueue opened gates; the sweeper will", error=str(exc))
+
+
+def _tenders(session: Executor, ids: set[int]):
+    from syndicator.domain.tender import Tender
+
+    if not ids:
+        return {}
+    rows = session.execute(select(TenderRow.id, TenderRow.record).where(TenderRow.id.in_(ids)))
+    return {row.id: Tender.model_validate(row.record) for row in rows}

@@ -1,0 +1,1 @@
+"""Tender records in: parsing, validation, submission."""

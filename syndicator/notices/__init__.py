@@ -1,0 +1,1 @@
+"""What each destination is sent: notice planning and the render context."""

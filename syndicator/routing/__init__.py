@@ -1,0 +1,1 @@
+"""Which destinations a tender needs, and why: policy, thresholds, regimes (pure)."""

@@ -1,0 +1,1 @@
+"""Composition: settings to processes (Celery app, tasks, worker runtime, logs)."""

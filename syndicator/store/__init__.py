@@ -1,0 +1,1 @@
+"""The status store: tables, migrations, and the guarded state transitions."""
