@@ -41,6 +41,7 @@ from syndicator.channel.base import (
 from syndicator.channel.http import HttpChannel, HttpSettings, Response
 from syndicator.channel.xmlsafe import UnsafeXml, load_schema, parse
 from syndicator.config.buyers import Organisation
+from syndicator.domain.notices import Notice, NoticeKind
 from syndicator.domain.tender import Contact, Money, Tender
 
 SCHEMAS = Path(__file__).resolve().parent / "schemas" / "bluelight"
@@ -168,12 +169,13 @@ def build_notice(tender: Tender, context: RenderContext, vat_rate: Decimal) -> e
         _add(root, "DocumentsUrl", tender.documents_url)
     _contact(root, tender.contact)
     _add(root, "SmeSuitable", "true" if tender.sme_suitable else "false")
-    if context.ted is not None:
+    ref = context.follows
+    if ref is not None and ref.destination == "ted" and ref.identity and ref.dispatched_at:
         ted = _add(root, "TedNotice")
-        _add(ted, "NoticeId", context.ted.notice_id)
-        _add(ted, "DispatchDate", context.ted.dispatched_on.astimezone(UTC).date().isoformat())
-        if context.ted.publication_id:
-            _add(ted, "PublicationNumber", context.ted.publication_id)
+        _add(ted, "NoticeId", ref.identity)
+        _add(ted, "DispatchDate", ref.dispatched_at.astimezone(UTC).date().isoformat())
+        if ref.publication_id:
+            _add(ted, "PublicationNumber", ref.publication_id)
     return root
 
 
@@ -196,6 +198,7 @@ class BluelightChannel(HttpChannel):
     """Posts tender notices to Bluelight and follows them until they are published."""
 
     name = "bluelight"
+    title = "Bluelight e-tendering (EU-Supply CTM)"
     capabilities = Capabilities(deduplicates=True, polls=True)
     settings_model = BluelightSettings
     settings: BluelightSettings
@@ -208,10 +211,17 @@ class BluelightChannel(HttpChannel):
 
     # -- render ----------------------------------------------------------------------------
 
-    def render(self, tender: Tender, context: RenderContext) -> Rendered:
+    @classmethod
+    def names(cls, key: str) -> tuple[str | None, str | None]:
+        """Our key is the notice's identity on the wire; the channel picks its own id."""
+        return key, None
+
+    def render(self, notice: Notice, context: RenderContext) -> Rendered:
         """The <TenderNotice>, valid against ctm-notice-1.xsd."""
+        if notice.kind is not NoticeKind.CONTRACT:
+            raise RenderError(f"bluelight does not carry {notice.kind.value} notices yet")
         try:
-            root = build_notice(tender, context, context.vat_rate)
+            root = build_notice(notice.tender, context, context.vat_rate)
         except ValueError as exc:  # lxml refuses text that XML cannot carry
             raise RenderError(f"bluelight cannot carry this tender: {exc}") from exc
         with self._schema_lock:
@@ -221,7 +231,7 @@ class BluelightChannel(HttpChannel):
             shown = "; ".join(errors[:MAX_SHOWN_ERRORS])
             raise RenderError(f"the notice is not valid against {NOTICE_XSD.name}: {shown}")
         body = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
-        return Rendered(body=body, media_type=MEDIA_TYPE)
+        return Rendered(body=body, media_type=MEDIA_TYPE, identity=external_reference(context))
 
     # -- submit and poll -------------------------------------------------------------------
 

@@ -32,8 +32,10 @@ from syndicator.channel.base import (
     Receipt,
     RenderContext,
     Rendered,
+    RenderError,
 )
 from syndicator.channel.http import HttpChannel, HttpSettings, Response
+from syndicator.domain.notices import Notice, NoticeKind
 from syndicator.domain.tender import Money, Tender
 
 MEDIA_TYPE = "application/json; charset=utf-8"
@@ -111,15 +113,19 @@ def opportunity(tender: Tender, context: RenderContext) -> dict[str, Any]:
             "phone": tender.contact.phone,
         },
         "sme_suitable": tender.sme_suitable,
-        "ted": (
-            {
-                "notice_id": context.ted.notice_id,
-                "dispatched_on": _utc(context.ted.dispatched_on),
-                "publication_id": context.ted.publication_id,
-            }
-            if context.ted
-            else None
-        ),
+        "ted": _followed(context),
+    }
+
+
+def _followed(context: RenderContext) -> dict[str, Any] | None:
+    """The official-journal notice this opportunity follows (the contract's `ted` member)."""
+    ref = context.follows
+    if ref is None or ref.destination != "ted" or ref.identity is None or ref.dispatched_at is None:
+        return None
+    return {
+        "notice_id": ref.identity,
+        "dispatched_on": _utc(ref.dispatched_at),
+        "publication_id": ref.publication_id,
     }
 
 
@@ -141,14 +147,22 @@ class CrystalChannel(HttpChannel):
     """Publishes an opportunity on Crystal (live at once, de-duplicated by Idempotency-Key)."""
 
     name = "crystal"
+    title = "Crystal (EMSCU e-tendering)"
     capabilities = Capabilities(deduplicates=True, polls=False)
     settings_model: ClassVar[type[CrystalSettings]] = CrystalSettings
     settings: CrystalSettings
 
-    def render(self, tender: Tender, context: RenderContext) -> Rendered:
+    @classmethod
+    def names(cls, key: str) -> tuple[str | None, str | None]:
+        """Our key is the notice's identity on the wire; the channel picks its own id."""
+        return key, None
+
+    def render(self, notice: Notice, context: RenderContext) -> Rendered:
         """The opportunity as deterministic UTF-8 JSON (fixed key order and separators)."""
-        body = json.dumps(opportunity(tender, context), ensure_ascii=False, indent=2)
-        return Rendered(body=body.encode("utf-8"), media_type=MEDIA_TYPE)
+        if notice.kind is not NoticeKind.CONTRACT:
+            raise RenderError(f"crystal does not carry {notice.kind.value} notices yet")
+        body = json.dumps(opportunity(notice.tender, context), ensure_ascii=False, indent=2)
+        return Rendered(body=body.encode("utf-8"), media_type=MEDIA_TYPE, identity=context.key)
 
     def submit(self, rendered: Rendered, key: str) -> Receipt:
         """POST the opportunity; the same key always yields the same Crystal id."""

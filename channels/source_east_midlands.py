@@ -38,6 +38,7 @@ from syndicator.channel.base import (
 from syndicator.channel.http import HttpChannel, HttpSettings, Response
 from syndicator.config.buyers import Organisation
 from syndicator.domain.keys import uuid4_shaped
+from syndicator.domain.notices import Notice, NoticeKind
 from syndicator.domain.tender import ContractType, Lot, Procedure, Tender
 
 MEDIA_TYPE = "application/json"
@@ -238,16 +239,16 @@ def _documents(tender: Tender, context: RenderContext) -> list[dict[str, Any]]:
                 "language": "en",
             }
         )
-    if context.ted is not None:
-        ted = context.ted
-        sent = ted.dispatched_on.astimezone(UTC).date().isoformat()
+    ted = context.follows
+    if ted is not None and ted.destination == "ted" and ted.identity and ted.dispatched_at:
+        sent = ted.dispatched_at.astimezone(UTC).date().isoformat()
         published = f", published as {ted.publication_id}" if ted.publication_id else ""
         found.append(
             {
-                "id": f"ted-{ted.notice_id}",
+                "id": f"ted-{ted.identity}",
                 "documentType": "tenderNotice",
                 "title": "Contract notice sent to TED",
-                "description": f"TED notice {ted.notice_id}, dispatched on {sent}{published}",
+                "description": f"TED notice {ted.identity}, dispatched on {sent}{published}",
                 "language": "en",
             }
         )
@@ -341,6 +342,7 @@ class SourceEastMidlandsChannel(HttpChannel):
     """Posts OCDS release packages to Source East Midlands and follows them to publication."""
 
     name = "source-east-midlands"
+    title = "Source East Midlands"
     capabilities = Capabilities(deduplicates=True, polls=True)
     settings_model = SourceEastMidlandsSettings
     settings: SourceEastMidlandsSettings
@@ -348,9 +350,12 @@ class SourceEastMidlandsChannel(HttpChannel):
     def __init__(self, settings: SourceEastMidlandsSettings, session: requests.Session | None = None) -> None:
         super().__init__(settings, session)
 
-    def render(self, tender: Tender, context: RenderContext) -> Rendered:
+    def render(self, notice: Notice, context: RenderContext) -> Rendered:
         """The release package as deterministic UTF-8 JSON."""
-        return Rendered(body=dumps(build_package(tender, context, self.settings)), media_type=MEDIA_TYPE)
+        if notice.kind is not NoticeKind.CONTRACT:
+            raise RenderError(f"source-east-midlands does not carry {notice.kind.value} notices yet")
+        package = build_package(notice.tender, context, self.settings)
+        return Rendered(body=dumps(package), media_type=MEDIA_TYPE, identity=package["releases"][0]["id"])
 
     def submit(self, rendered: Rendered, key: str) -> Receipt:
         """POST the package; a release id the portal has seen returns its current status."""

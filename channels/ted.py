@@ -33,7 +33,7 @@ from typing import Any, ClassVar
 from lxml import etree
 from pydantic import SecretStr, field_validator
 
-from channels.ted_notice import XPATH_NS, build_notice
+from channels.ted_notice import XPATH_NS, build_notice, notice_id
 from syndicator.channel.base import (
     Capabilities,
     OutcomeUnknown,
@@ -47,7 +47,7 @@ from syndicator.channel.base import (
 )
 from syndicator.channel.http import HttpChannel, HttpSettings, Response
 from syndicator.channel.xmlsafe import UnsafeXml, load_schema, parse
-from syndicator.domain.tender import Tender
+from syndicator.domain.notices import Notice, NoticeKind
 
 SCHEMA_DIR = Path(__file__).parent / "schemas" / "eforms-1.15.1"
 CONTRACT_NOTICE_XSD = SCHEMA_DIR / "maindoc" / "UBL-ContractNotice-2.3.xsd"
@@ -115,18 +115,27 @@ class TedChannel(HttpChannel):
     """eForms contract notices to TED through eNotices2."""
 
     name: ClassVar[str] = "ted"
+    title: ClassVar[str] = "Tenders Electronic Daily (TED)"
     capabilities: ClassVar[Capabilities] = Capabilities(deduplicates=True, polls=True)
     settings_model: ClassVar[type[TedSettings]] = TedSettings
     settings: TedSettings
 
-    def render(self, tender: Tender, context: RenderContext) -> Rendered:
+    @classmethod
+    def names(cls, key: str) -> tuple[str | None, str | None]:
+        """BT-701 (derived from the key) and the businessId of its first version."""
+        identity = notice_id(key)
+        return identity, f"{identity}-01"
+
+    def render(self, notice: Notice, context: RenderContext) -> Rendered:
         """The contract notice, refused here if it breaks the eForms XSD."""
-        body = build_notice(tender, context)
+        if notice.kind is not NoticeKind.CONTRACT:
+            raise RenderError(f"ted does not carry {notice.kind.value} notices yet")
+        body = build_notice(notice.tender, context)
         errors = contract_notice_schema().errors(parse(body))
         if errors:
             shown = "; ".join(errors[:MAX_SCHEMA_ERRORS])
             raise RenderError(f"the notice breaks the eForms 1.15 XSD ({len(errors)} errors): {shown}")
-        return Rendered(body=body, media_type="application/xml")
+        return Rendered(body=body, media_type="application/xml", identity=notice_id(context.key))
 
     def submit(self, rendered: Rendered, key: str) -> Receipt:
         """Submit to eNotices2; a businessId TED already holds is looked up, not re-sent."""

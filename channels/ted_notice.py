@@ -29,7 +29,7 @@ from lxml.builder import ElementMaker
 
 from syndicator.channel.base import RenderContext, RenderError
 from syndicator.config.buyers import Organisation
-from syndicator.domain.keys import procedure_id, ted_notice_id
+from syndicator.domain.keys import uuid4_shaped
 from syndicator.domain.tender import Lot, Procedure, Tender
 
 CUSTOMIZATION_ID = "eforms-sdk-1.15"  # OPT-002: the SDK major.minor the notice is written to
@@ -92,6 +92,17 @@ BUYER_ORG = "ORG-0001"
 REVIEW_ORG = "ORG-0002"
 
 
+def notice_id(key: str) -> str:
+    """TED notice identifier (BT-701) of the delivery with idempotency key `key`: eForms requires
+    a lower-case UUID v4 (fields.json pattern); deriving it keeps every re-send identical."""
+    return uuid4_shaped("ted-notice", key)
+
+
+def procedure_id(buyer: str, reference: str) -> str:
+    """TED procedure identifier (BT-04): the same for every notice of one tender."""
+    return uuid4_shaped("procedure", buyer, reference)
+
+
 @dataclass(frozen=True)
 class _LotScope:
     """One lot as the notice states it (a tender without lots is one lot covering the whole)."""
@@ -135,7 +146,7 @@ def build_notice(tender: Tender, context: RenderContext) -> bytes:
             _extensions(tender, context),
             CBC.UBLVersionID("2.3"),
             CBC.CustomizationID(CUSTOMIZATION_ID),
-            CBC.ID(ted_notice_id(context.key), schemeName="notice-id"),  # BT-701
+            CBC.ID(notice_id(context.key), schemeName="notice-id"),  # BT-701
             CBC.ContractFolderID(procedure_id(tender.buyer, tender.reference)),  # BT-04
             CBC.IssueDate(_date(context.dispatched_at)),  # BT-05(a)
             CBC.IssueTime(_time(context.dispatched_at)),  # BT-05(b)

@@ -48,6 +48,7 @@ from syndicator.channel.base import (
     TransientError,
     scrub,
 )
+from syndicator.domain.notices import Notice, NoticeKind
 from syndicator.domain.tender import Lot, Money, Procedure, Tender
 
 MEDIA_TYPE = "message/rfc822"
@@ -168,14 +169,14 @@ def _money(money: Money) -> str:
 
 def _ted_sentence(context: RenderContext) -> str | None:
     """Directive 2014/24/EU art. 52(3): a national advert states when the TED notice was sent."""
-    ted = context.ted
-    if ted is None:
+    ted = context.follows
+    if ted is None or ted.destination != "ted" or ted.dispatched_at is None:
         return None
     published = f", published as {ted.publication_id}" if ted.publication_id else ""
     return (
         f"The contract notice for this tender was dispatched to the Publications Office of the "
-        f"European Union (TED) on {_day(ted.dispatched_on.astimezone(UTC).date())} "
-        f"(notice {ted.notice_id}{published})."
+        f"European Union (TED) on {_day(ted.dispatched_at.astimezone(UTC).date())} "
+        f"(notice {ted.identity}{published})."
     )
 
 
@@ -284,12 +285,21 @@ class TradePressChannel(Channel):
     """E-mails an advert to a trade publication's advertising desk."""
 
     name = "trade-press"
+    title = "Trade press"
     capabilities = Capabilities(deduplicates=False, polls=False)
     settings_model: ClassVar[type[TradePressSettings]] = TradePressSettings
     settings: TradePressSettings
 
-    def render(self, tender: Tender, context: RenderContext) -> Rendered:
+    @classmethod
+    def names(cls, key: str) -> tuple[str | None, str | None]:
+        """The Message-ID derived from our key: the desk's copy carries it too."""
+        return message_id(key), message_id(key)
+
+    def render(self, notice: Notice, context: RenderContext) -> Rendered:
         """The complete message, byte for byte (CRLF, 7-bit, boundary derived from the key)."""
+        if notice.kind is not NoticeKind.CONTRACT:
+            raise RenderError(f"trade-press does not carry {notice.kind.value} notices yet")
+        tender = notice.tender
         publication = context.publication
         desk = self.settings.desks.get(publication or "")
         if desk is None:
@@ -317,7 +327,9 @@ class TradePressChannel(Channel):
         # "=_" cannot occur in quoted-printable text, so this boundary never collides.
         digest = hashlib.sha256(context.key.encode("utf-8")).hexdigest()[:32]
         message.set_boundary(f"=_advert_{digest}")
-        return Rendered(body=message.as_bytes(policy=SMTP), media_type=MEDIA_TYPE)
+        return Rendered(
+            body=message.as_bytes(policy=SMTP), media_type=MEDIA_TYPE, identity=message_id(context.key)
+        )
 
     def submit(self, rendered: Rendered, key: str) -> Receipt:
         """Send the message to the desk; one boundary maps every SMTP failure."""

@@ -3,16 +3,19 @@ fixed render context so rendered notices are deterministic."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 
-from syndicator.channel.base import RenderContext, TedReference
+from syndicator.channel.base import RenderContext
+from syndicator.channel.registry import names, title
 from syndicator.config.settings import REPO_CONFIG, Config, Settings, load_config
-from syndicator.domain.keys import delivery_key, ted_notice_id
+from syndicator.domain.notices import Notice, NoticeKind
 from syndicator.domain.tender import Tender
 from syndicator.intake.records import read_file
+from syndicator.notices.context import Job, build, sketch
 from syndicator.routing.policy import route
 from syndicator.runtime.wiring import tender_context
 
@@ -59,22 +62,59 @@ def examples(config: Config) -> dict[str, Tender]:
     return load_examples(config)
 
 
-def render_context(config: Config, tender: Tender, destination: str, *, revision: int = 1) -> RenderContext:
-    """The context the engine would build for `destination`, at a fixed dispatch time."""
+def contract(tender: Tender) -> Notice:
+    """The contract notice (the advert) of a tender's first version."""
+    return Notice(NoticeKind.CONTRACT, tender)
+
+
+def render_context(
+    config: Config,
+    tender: Tender,
+    destination: str,
+    *,
+    revision: int = 1,
+    kind: NoticeKind = NoticeKind.CONTRACT,
+    previous: Tender | None = None,
+) -> RenderContext:
+    """The context the engine would build for `destination`, at a fixed dispatch time: built
+    by the product's own context builder over a sketch of the earlier notices."""
+    return render_job(config, tender, destination, revision=revision, kind=kind, previous=previous).context
+
+
+def render_job(
+    config: Config,
+    tender: Tender,
+    destination: str,
+    *,
+    revision: int = 1,
+    kind: NoticeKind = NoticeKind.CONTRACT,
+    previous: Tender | None = None,
+    reason: str | None = None,
+    correction: bool = False,
+) -> Job:
+    """The notice and context the engine would build (see `render_context`)."""
     plan = route(tender, config.policy, config.thresholds)
-    ted = None
-    if "ted" in plan.names() and destination != "ted":
-        ted_key = delivery_key(tender.buyer, tender.reference, 1, "ted")
-        ted = TedReference(notice_id=ted_notice_id(ted_key), dispatched_on=DISPATCHED_AT)
-    return RenderContext(
-        key=delivery_key(tender.buyer, tender.reference, 1, destination),
-        destination=destination,
-        buyer=config.buyers.get(tender.buyer),
-        review_body=config.buyers.review_body,
-        dispatched_at=DISPATCHED_AT,
-        revision=revision,
-        ted=ted,
+    procurement, delivery_id = sketch(
+        tender,
+        destination,
+        DISPATCHED_AT,
+        primary=plan.primary,
+        kind=kind,
+        previous=previous,
+        reason=reason,
+        correction=correction,
+        names=names,
+    )
+    if revision != 1:
+        row = procurement.row(delivery_id)
+        procurement.rows[procurement.rows.index(row)] = replace(row, revision=revision)
+    return build(
+        procurement,
+        delivery_id,
+        DISPATCHED_AT,
+        buyers=config.buyers,
         vat_rate=config.policy.vat_rate,
+        titles=title,
     )
 
 

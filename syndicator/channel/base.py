@@ -1,23 +1,21 @@
-"""The channel interface: what every adapter in `channels/` implements, and the errors it
-raises. The engine speaks only this vocabulary; each adapter maps its protocol to it at one
-boundary (`raise ... from exc`).
+"""The channel interface: what every adapter in `channels/` implements. The engine speaks only
+this vocabulary (and the errors in `syndicator.channel.errors`); each adapter maps its protocol
+to it at one boundary (`raise ... from exc`).
 
-    ChannelError
-     +-- TransientError     nothing was received: connect failure, 502/503/504, SMTP 4xx
-     |    +-- RateLimited   come back after `retry_after` seconds (HTTP 429)
-     +-- RejectedError      the channel refused this notice (400/422, SMTP 5xx): `reasons`
-     +-- AuthError          credentials or configuration refused (401/403)
-     +-- OutcomeUnknown     the channel may have it (read time-out after the body was sent)
-     +-- RenderError        the tender cannot be expressed for this channel (from `render`)
+    render(notice, context) -> Rendered     pure and deterministic: the exact bytes to send
+    submit(rendered, key)   -> Receipt      the only I/O
+    poll(receipt)           -> Receipt      where the channel publishes later
 
-`render` is pure and deterministic: the exact bytes that would be sent. `submit` is the only
-I/O. `poll` exists where the channel publishes later. Capabilities are declared, not guessed.
+A notice (`syndicator.domain.notices.Notice`) is one step of a procurement's life (contract,
+change, cancellation, award, contract details) carrying one tender version; the context holds
+everything else it depends on, including the receipts of the earlier notices of the same
+procurement on this destination and on the primary one. Capabilities and the notice kinds a
+channel carries are declared, not guessed.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -25,66 +23,37 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, SecretStr
 
+from syndicator.channel.errors import (
+    EXCERPT_LIMIT,
+    AuthError,
+    ChannelError,
+    OutcomeUnknown,
+    RateLimited,
+    RejectedError,
+    RenderError,
+    TransientError,
+    scrub,
+)
 from syndicator.config.buyers import Organisation
-from syndicator.domain.tender import Tender
+from syndicator.domain.notices import Notice, NoticeKind, NoticeRef
 
-EXCERPT_LIMIT = 20 * 1024
-
-
-class ChannelError(Exception):
-    """A channel could not take the notice; subclasses say what the engine should do."""
-
-    error_class: ClassVar[str] = "error"
-
-    def __init__(self, message: str, *, status_code: int | None = None, excerpt: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status_code = status_code
-        self.excerpt = excerpt
-
-
-class TransientError(ChannelError):
-    """Nothing was received; trying again later may work."""
-
-    error_class = "transient"
-
-
-class RateLimited(TransientError):
-    """The channel asks us to come back after `retry_after` seconds."""
-
-    error_class = "rate_limited"
-
-    def __init__(self, message: str, *, retry_after: float | None, **kwargs: Any) -> None:
-        super().__init__(message, **kwargs)
-        self.retry_after = retry_after
-
-
-class RejectedError(ChannelError):
-    """The channel refused this notice; `reasons` are the channel's own words."""
-
-    error_class = "rejected"
-
-    def __init__(self, message: str, *, reasons: Iterable[str] = (), **kwargs: Any) -> None:
-        super().__init__(message, **kwargs)
-        self.reasons = list(reasons)
-
-
-class AuthError(ChannelError):
-    """Credentials or configuration were refused; no retry will help."""
-
-    error_class = "auth"
-
-
-class OutcomeUnknown(ChannelError):
-    """The request may have reached the channel; only a de-duplicating channel may be retried."""
-
-    error_class = "unknown"
-
-
-class RenderError(ChannelError):
-    """The tender cannot be expressed for this channel (a field it cannot carry)."""
-
-    error_class = "render"
+__all__ = [  # the errors are re-exported: adapters import the whole interface from here
+    "EXCERPT_LIMIT",
+    "AuthError",
+    "Capabilities",
+    "Channel",
+    "ChannelError",
+    "ChannelSettings",
+    "OutcomeUnknown",
+    "RateLimited",
+    "Receipt",
+    "RejectedError",
+    "RenderContext",
+    "RenderError",
+    "Rendered",
+    "TransientError",
+    "scrub",
+]
 
 
 @dataclass(frozen=True)
@@ -93,35 +62,42 @@ class Capabilities:
 
     deduplicates: bool  # re-sending with the same key never publishes twice
     polls: bool  # accepts first, publishes later; `poll` reports publication
-    withdraws: bool = False  # a published notice can be withdrawn through the API
-
-
-@dataclass(frozen=True)
-class TedReference:
-    """The TED notice an advert follows (national adverts state its dispatch date)."""
-
-    notice_id: str
-    dispatched_on: datetime
-    publication_id: str | None = None
+    # A cancellation can stop a notice the channel accepted but has not published yet (TED's
+    # stop-publication), so it need not wait for that notice to be published first.
+    stops_unpublished: bool = False
 
 
 @dataclass(frozen=True)
 class RenderContext:
-    """Everything besides the tender that a notice depends on."""
+    """Everything besides the notice's content that its bytes depend on."""
 
     key: str  # the delivery's idempotency key
     destination: str  # e.g. "crystal" or "trade-press:construction-press"
     buyer: Organisation
     review_body: Organisation
     dispatched_at: datetime  # when the notice is sent (aware UTC): TED's IssueDate/IssueTime
-    revision: int = 1  # bumped when a channel refused the notice and it is sent again
-    ted: TedReference | None = None
+    revision: int = 1  # bumped when a person sends a refused notice again
     vat_rate: Decimal = Decimal("0.20")  # routing.toml's rate, to state VAT-inclusive values net
+    # Earlier notices of this procurement that this destination carries (or may), oldest first.
+    history: tuple[NoticeRef, ...] = ()
+    # The primary destination's notice this one followed (the official journal's), if any, and
+    # every notice of the procurement the primary carries.
+    follows: NoticeRef | None = None
+    primary: tuple[NoticeRef, ...] = ()
 
     @property
     def publication(self) -> str | None:
         """For `trade-press:<publication>`, the publication's name."""
         return self.destination.split(":", 1)[1] if ":" in self.destination else None
+
+    @property
+    def previous(self) -> NoticeRef | None:
+        """The notice a change or cancellation refers to: the latest this destination carries."""
+        return self.history[-1] if self.history else None
+
+    def first(self, kind: NoticeKind) -> NoticeRef | None:
+        """The first notice of `kind` this destination carries (e.g. the original advert)."""
+        return next((ref for ref in self.history if ref.kind is kind), None)
 
 
 @dataclass(frozen=True)
@@ -131,6 +107,15 @@ class Rendered:
     body: bytes
     media_type: str
     headers: dict[str, str] = field(default_factory=dict)  # protocol headers beyond the body
+    # What the channel will know this notice as, from our side (a TED businessId, an OCDS
+    # release id, a Message-ID): `submit` uses it instead of parsing the bytes again, and later
+    # notices refer to it.
+    identity: str | None = None
+    # For channels with several operations: which one the bytes are for ("update", "cancel",
+    # "stop" for a TED stop-publication) and the channel's id of the notice it applies to;
+    # None is the channel's ordinary "publish this notice".
+    operation: str | None = None
+    target: str | None = None
 
     def text(self) -> str:
         """The body as text (every channel here speaks UTF-8)."""
@@ -148,6 +133,7 @@ class Receipt:
     status_code: int | None = None
     excerpt: str | None = None
     published_at: datetime | None = None
+    publication_id: str | None = None  # the channel's official number, once it has one
 
 
 class ChannelSettings(BaseModel):
@@ -176,35 +162,33 @@ class ChannelSettings(BaseModel):
         return shown
 
 
-def scrub(text: str | None, secrets: Iterable[str]) -> str | None:
-    """Remove secret values from text that will be stored or shown, and bound its size."""
-    if text is None:
-        return None
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "********")
-    if len(text) > EXCERPT_LIMIT:
-        text = text[:EXCERPT_LIMIT] + "\n[... truncated]"
-    return text
-
-
 class Channel(ABC):
     """One destination's adapter."""
 
     name: ClassVar[str]
+    title: ClassVar[str]  # how people name the destination ("Tenders Electronic Daily (TED)")
     capabilities: ClassVar[Capabilities]
     settings_model: ClassVar[type[ChannelSettings]]
+    # The notice kinds this channel carries; routing refuses any other kind before storing it.
+    notices: ClassVar[frozenset[NoticeKind]] = frozenset({NoticeKind.CONTRACT})
 
     def __init__(self, settings: ChannelSettings) -> None:
         self.settings = settings
 
     @abstractmethod
-    def render(self, tender: Tender, context: RenderContext) -> Rendered:
-        """The exact notice for this channel (pure; raises RenderError)."""
+    def render(self, notice: Notice, context: RenderContext) -> Rendered:
+        """The exact bytes of `notice` for this channel (pure; raises RenderError)."""
 
     @abstractmethod
     def submit(self, rendered: Rendered, key: str) -> Receipt:
         """Send the notice; returns the receipt or raises a ChannelError."""
+
+    @classmethod
+    def names(cls, key: str) -> tuple[str | None, str | None]:
+        """What the first send of the notice with idempotency key `key` is called: our identity
+        on the wire and, where it follows from ours, the channel's own id. `(None, None)` when
+        the channel chooses them (used to sketch earlier notices for `syndicator preview`)."""
+        return None, None
 
     def poll(self, receipt: Receipt) -> Receipt:
         """Ask whether an accepted notice is live (channels that publish later)."""

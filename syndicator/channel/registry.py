@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from syndicator.channel.base import Channel
 from syndicator.config.files import ConfigError, validate
 from syndicator.config.settings import Config
+from syndicator.domain.notices import Carrier
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -44,6 +45,23 @@ def channel_class(name: str) -> type[Channel]:
     module_name, class_name = target.split(":")
     cls: type[Channel] = getattr(importlib.import_module(module_name), class_name)
     return cls
+
+
+def title(destination: str) -> str:
+    """How people name a destination: 'Tenders Electronic Daily (TED)', 'Trade press: x'."""
+    name = channel_class(destination).title
+    return f"{name}: {destination.split(':', 1)[1]}" if ":" in destination else name
+
+
+def declared(destination: str) -> Carrier:
+    """What a destination's channel declares (notice kinds, capabilities), without configuring it."""
+    cls = channel_class(destination)
+    return Carrier(cls.notices, cls.capabilities.stops_unpublished)
+
+
+def names(destination: str, key: str) -> tuple[str | None, str | None]:
+    """What the destination's channel calls a first send with `key` (see `Channel.names`)."""
+    return channel_class(destination).names(key)
 
 
 def env_name(channel: str, field: str) -> str:

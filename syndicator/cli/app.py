@@ -9,7 +9,7 @@ import sys
 import typer
 from sqlalchemy.exc import OperationalError
 
-from syndicator.cli import actions, demo, intake, monitor, services, web
+from syndicator.cli import actions, demo, intake, monitor, preview, services, web
 from syndicator.cli.common import EXIT_ENVIRONMENT, err
 from syndicator.config.files import ConfigError
 from syndicator.runtime.wiring import SchemaOutOfDate
@@ -28,6 +28,7 @@ intake.register(app)
 monitor.register(app)
 actions.register(app)
 services.register(app)
+preview.register(app)
 web.register(app)
 demo.register(app)
 

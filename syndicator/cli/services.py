@@ -1,22 +1,16 @@
-"""Long-running processes and channel tools: `worker`, `beat`, `sandbox`, `preview`."""
+"""Long-running processes: `worker`, `beat`, `sandbox`."""
 
 from __future__ import annotations
 
 import signal
-import sys
 import threading
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from syndicator.channel.base import ChannelError, RenderContext, TedReference
-from syndicator.channel.registry import ADAPTERS, build_channel, build_channels, family
+from syndicator.channel.registry import build_channels
 from syndicator.cli.common import EXIT_FAILED, EXIT_INVALID, err, fail, out
-from syndicator.cli.intake import read_all
-from syndicator.domain.clock import utcnow
-from syndicator.domain.keys import delivery_key, ted_notice_id
-from syndicator.routing.policy import route
 from syndicator.runtime.wiring import load, open_store, redacted_url
 from syndicator.runtime.worker import alert_settings
 
@@ -124,69 +118,8 @@ def sandbox(
         box.stop()
 
 
-def preview(
-    file: Annotated[Path, typer.Argument(help="A tender JSON file.")],
-    channel: Annotated[str | None, typer.Option("--channel", help=f"One of: {', '.join(ADAPTERS)}.")] = None,
-    destination: Annotated[
-        str | None, typer.Option("--destination", help="e.g. trade-press:construction-press")
-    ] = None,
-    reference: Annotated[
-        str | None, typer.Option("--reference", help="Which record, when the file holds several.")
-    ] = None,
-) -> None:
-    """Print exactly the bytes that would be sent to a channel, without sending anything."""
-    target = destination or channel
-    if not target:
-        fail("say which: --channel NAME or --destination NAME", EXIT_INVALID)
-    if family(target) not in ADAPTERS:
-        fail(f"no channel {target!r}; channels: {', '.join(ADAPTERS)}", EXIT_INVALID)
-    _, config = load()
-    parsed, lines = read_all([file], config)
-    if lines:
-        for line in lines:
-            print(line)
-        raise typer.Exit(EXIT_INVALID)
-    chosen = [p for p in parsed if reference in (None, p.tender.reference)]
-    if len(chosen) != 1:
-        fail("the file holds several records: pick one with --reference", EXIT_INVALID)
-    tender = chosen[0].tender
-    plan = route(tender, config.policy, config.thresholds)
-    if target == "trade-press":
-        presses = [n for n in plan.names() if family(n) == "trade-press"]
-        if len(presses) != 1:
-            fail("say which publication: --destination trade-press:<publication>", EXIT_INVALID)
-        target = presses[0]
-    if target not in plan.names():
-        err.print(
-            f"note: {target} is not on this tender's route ({', '.join(plan.names()) or 'not advertised'})"
-        )
-    now = utcnow()
-    ted = None
-    if "ted" in plan.names() and target != "ted":
-        ted = TedReference(ted_notice_id(delivery_key(tender.buyer, tender.reference, 1, "ted")), now)
-    context = RenderContext(
-        key=delivery_key(tender.buyer, tender.reference, 1, target),
-        destination=target,
-        buyer=config.buyers.get(tender.buyer),
-        review_body=config.buyers.review_body,
-        dispatched_at=now,
-        ted=ted,
-        vat_rate=config.policy.vat_rate,
-    )
-    adapter = build_channel(config, family(target))
-    try:
-        rendered = adapter.render(tender, context)
-    except ChannelError as exc:
-        fail(f"{target} cannot carry this tender: {exc.message}", EXIT_FAILED)
-    err.print(f"{target}: {rendered.media_type}, {len(rendered.body)} bytes")
-    sys.stdout.buffer.write(rendered.body)
-    if not rendered.body.endswith(b"\n"):
-        sys.stdout.buffer.write(b"\n")
-
-
 def register(app: typer.Typer) -> None:
     """Add the process and channel commands."""
     app.command("worker")(worker)
     app.command("beat")(beat)
     app.command("sandbox")(sandbox)
-    app.command("preview")(preview)

@@ -12,7 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 
 from syndicator.config.files import ConfigError, Duration, read_toml, validate
 
@@ -31,7 +31,11 @@ class EngineConfig(_Section):
     requeue_after: Duration = timedelta(seconds=30)
     batch_size: int = Field(default=20, ge=1, le=500)
     concurrency: int = Field(default=8, ge=1, le=128)
-    ted_gate_fallback: Duration = timedelta(hours=48)
+    # Notices that follow the primary destination's go this long after it accepted its notice,
+    # published or not (PCR 2015 reg 52(2): 48 hours after the official journal's receipt).
+    gate_fallback: Duration = Field(
+        default=timedelta(hours=48), validation_alias=AliasChoices("gate_fallback", "ted_gate_fallback")
+    )
 
 
 class RetryConfig(_Section):

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import structlog
-from sqlalchemy import select
 
 from syndicator.channel.base import (
     Channel,
@@ -28,17 +27,17 @@ from syndicator.channel.base import (
     Rendered,
     RenderError,
 )
-from syndicator.channel.registry import family
+from syndicator.channel.registry import family, title
 from syndicator.config.settings import Config
 from syndicator.domain.clock import Clock, utcnow
+from syndicator.domain.notices import NoticeKind
 from syndicator.domain.states import Event
 from syndicator.engine import breaker
 from syndicator.engine.outcomes import Outcome, attempt_values
 from syndicator.engine.retry import RetryPolicy
-from syndicator.notices.context import ContextBuilder
+from syndicator.notices.context import ContextBuilder, Job
 from syndicator.runtime.wiring import Store
 from syndicator.store import transitions as store
-from syndicator.store.models import TenderRow
 from syndicator.store.transitions import Executor
 
 log = structlog.get_logger(__name__)
@@ -81,8 +80,7 @@ class Dispatcher:
         self.enqueue = enqueue
         self.rng = rng or random.Random()
         self.engine_config = config.channels.engine
-        self.contexts = ContextBuilder(config)
-        self.gating = {config.policy.ted.destination} if config.policy.ted.gate_others else set()
+        self.contexts = ContextBuilder(config.buyers, config.policy.vat_rate, title)
         self.pool = ThreadPoolExecutor(self.engine_config.concurrency, thread_name_prefix="deliver")
 
     def close(self) -> None:
@@ -99,15 +97,11 @@ class Dispatcher:
             breakers = breaker.snapshot(session)
             paused = [name for name, view in breakers.items() if view.is_open(now)]
             claimed = store.claim(session, ids, self.owner, now, self.engine_config.lease, paused)
-            tenders = _tenders(session, {c.tender_id for c in claimed})
-            contexts = self.contexts.for_claims(session, claimed, tenders, now)
+            prepared = self.contexts.jobs(session, [(c.id, c.tender_id) for c in claimed], now)
         report.claimed = len(claimed)
         failing = {name for name, view in breakers.items() if view.consecutive_failures > 0}
         jobs = [
-            self.pool.submit(
-                self._send_one, c, tenders[c.tender_id], contexts[c.id], c.destination in failing
-            )
-            for c in claimed
+            self.pool.submit(self._send_one, c, prepared[c.id], c.destination in failing) for c in claimed
         ]
         for job in jobs:
             outcome, opened = job.result()
@@ -116,7 +110,7 @@ class Dispatcher:
         self._wake(report.opened_gates)
         return report
 
-    def _send_one(self, claimed: store.Claimed, tender, context, was_failing: bool) -> tuple[str, list[int]]:
+    def _send_one(self, claimed: store.Claimed, job: Job, was_failing: bool) -> tuple[str, list[int]]:
         adapter = self.channels[family(claimed.destination)]
         bound = log.bind(delivery_id=claimed.id, destination=claimed.destination, attempt=claimed.attempts)
         started, clock_start = self.clock(), time.monotonic()
@@ -124,7 +118,7 @@ class Dispatcher:
         receipt: Receipt | None = None
         error: ChannelError | None = None
         try:
-            rendered = adapter.render(tender, context)
+            rendered = adapter.render(job.notice, job.context)
         except RenderError as exc:
             error = exc
         except Exception as exc:  # a bug must fail one delivery, never the batch
@@ -211,7 +205,7 @@ class Dispatcher:
             "repushed_by": None,
         }
         if rendered is not None:
-            common.update(rendered=rendered.body, media_type=rendered.media_type)
+            common.update(rendered=rendered.body, media_type=rendered.media_type, identity=rendered.identity)
         opened: list[int] = []
         if error is None and receipt is not None:
             outcome = Outcome.PUBLISHED if receipt.live else Outcome.SUBMITTED
@@ -220,6 +214,7 @@ class Dispatcher:
                 **common,
                 "remote_id": receipt.remote_id,
                 "remote_url": final.url or receipt.url,
+                "publication_id": final.publication_id or receipt.publication_id,
                 "last_error": None,
                 "last_error_class": None,
                 "submitted_at": finished,
@@ -235,10 +230,8 @@ class Dispatcher:
             moved = store.transition(session, claimed.id, event, finished, owner=self.owner, **values)
             if was_failing:
                 breaker.record_success(session, claimed.destination)
-            if moved and final.live and claimed.destination in self.gating:
-                opened = store.open_gates(
-                    session, finished, self.engine_config.ted_gate_fallback, [claimed.tender_id]
-                )
+            if moved and final.live:
+                opened = self._went_live(session, claimed, finished)
         else:
             assert error is not None
             policy = RetryPolicy.from_config(self.config.channels.retry_for(claimed.destination))
@@ -361,15 +354,12 @@ class Dispatcher:
                 lease_expires_at=None,
                 published_at=now,
                 remote_url=receipt.url or claimed.remote_url,
+                publication_id=receipt.publication_id,
                 next_attempt_at=None,
                 last_error=None,
                 last_error_class=None,
             )
-            if claimed.destination in self.gating:
-                opened = store.open_gates(
-                    session, now, self.engine_config.ted_gate_fallback, [claimed.tender_id]
-                )
-            return Outcome.PUBLISHED, opened
+            return Outcome.PUBLISHED, self._went_live(session, claimed, now)
         if (
             error is not None
             and not isinstance(error, OutcomeUnknown)
@@ -422,6 +412,13 @@ class Dispatcher:
 
     # -- helpers ---------------------------------------------------------------------------
 
+    def _went_live(self, session: Executor, claimed: store.Claimed, now: datetime) -> list[int]:
+        """A notice is published: notices waiting for it may go. A cancellation also stops
+        what its destination still held unpublished (TED's stop-publication)."""
+        if claimed.notice == NoticeKind.CANCELLATION.value:
+            store.take_down(session, claimed.tender_id, claimed.destination, claimed.id, now)
+        return store.open_gates(session, now, self.engine_config.gate_fallback, [claimed.tender_id])
+
     def _alert(
         self, session: Executor, now: datetime, claimed: store.Claimed, event: Event, message: str
     ) -> None:
@@ -443,12 +440,3 @@ class Dispatcher:
                     self.enqueue(ids[start : start + size])
             except Exception as exc:  # the sweeper re-enqueues whatever this missed
                 log.warning("could not enqueue opened gates; the sweeper will", error=str(exc))
-
-
-def _tenders(session: Executor, ids: set[int]):
-    from syndicator.domain.tender import Tender
-
-    if not ids:
-        return {}
-    rows = session.execute(select(TenderRow.id, TenderRow.record).where(TenderRow.id.in_(ids)))
-    return {row.id: Tender.model_validate(row.record) for row in rows}

@@ -5,7 +5,9 @@ killed worker therefore delays a delivery by seconds, never loses it.
     1. breakers past their cool-down go half-open
     2. due deliveries of paused channels move to the end of the pause (no attempt spent)
     3. `sending` rows whose lease expired: retried (channel de-duplicates) or needs_reconcile
-    4. gates open: held deliveries go once TED published (or accepted long enough ago)
+    4. gates open: held notices go once the primary's notice is published (or was accepted long
+       enough ago) and the previous notice on their destination is published; a held notice
+       whose previous one failed is planned again (it follows what is still live there)
     5. due sends and due status checks without a live wake-up message are enqueued
     6. alerts that have waited a group window go to ops as one e-mail
 """
@@ -18,16 +20,20 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
+from sqlalchemy import select
 
-from syndicator.channel.registry import family
+from syndicator.channel.registry import declared, family
 from syndicator.config.settings import Config
 from syndicator.domain.clock import Clock, utcnow
 from syndicator.domain.states import DUE, Event, State
 from syndicator.engine import breaker
 from syndicator.engine.alerts import AlertSettings, flush
 from syndicator.engine.outcomes import Outcome
+from syndicator.notices import schedule
+from syndicator.notices.plan import Carriers, plan_unblocked
 from syndicator.runtime.wiring import Store
 from syndicator.store import transitions as store
+from syndicator.store.models import DeliveryRow, TenderRow
 
 log = structlog.get_logger(__name__)
 
@@ -45,6 +51,7 @@ class SweepReport:
     recovered: int = 0
     reconcile: int = 0
     gates_opened: int = 0
+    replanned: int = 0
     enqueued: int = 0
     polls_enqueued: int = 0
     alerts_sent: int = 0
@@ -58,6 +65,7 @@ class SweepReport:
                 self.recovered,
                 self.reconcile,
                 self.gates_opened,
+                self.replanned,
                 self.enqueued,
                 self.polls_enqueued,
                 self.alerts_sent,
@@ -83,7 +91,9 @@ class Sweeper:
         clock: Clock = utcnow,
         alerts: AlertSettings | None = None,
         backlog: Callable[[], int] | None = None,
+        carriers: Carriers = declared,
     ) -> None:
+        self.carriers = carriers
         self.alerts = alerts
         self.backlog = backlog
         self.store = store_
@@ -106,9 +116,10 @@ class Sweeper:
                 report.paused += store.pause(session, name, view.open_until, now)
         with self.store.sessions.begin() as session:
             self._recover_leases(session, now, report)
+        report.replanned = self._unblock(now)
         with self.store.sessions.begin() as session:
             report.gates_opened = len(
-                store.open_gates(session, now, self.engine.ted_gate_fallback, caller_enqueues=False)
+                store.open_gates(session, now, self.engine.gate_fallback, caller_enqueues=False)
             )
         stale = now - self._requeue_after()
         with self.store.sessions.begin() as session:
@@ -136,6 +147,41 @@ class Sweeper:
             except Exception as exc:  # cannot tell: assume idle, at worst a duplicate wake-up
                 log.debug("broker queue depth unknown", error=str(exc))
         return self.engine.requeue_after * (10 if busy else 1)
+
+    def _unblock(self, now: datetime) -> int:
+        """Plan again every held notice whose predecessor on its destination will never be
+        published; each tender in its own transaction (a conflict waits for the next sweep)."""
+        with self.store.sessions() as session:
+            held = store.blocked(session)
+            query = select(DeliveryRow.id, DeliveryRow.tender_id).where(DeliveryRow.id.in_(held))
+            tenders = {delivery_id: tender_id for delivery_id, tender_id in session.execute(query)}
+        done = 0
+        for delivery_id in held:
+            try:
+                with self.store.sessions.begin() as session:
+                    schedule.lock_tender(session, tenders[delivery_id])
+                    rows = schedule.existing(session, tenders[delivery_id])
+                    current = next((r for r in rows if r.id == delivery_id), None)
+                    if current is None or current.state is not State.HELD:
+                        continue
+                    plan = plan_unblocked(rows, current, self.carriers)
+                    buyer, reference = session.execute(
+                        select(TenderRow.buyer, TenderRow.reference).where(
+                            TenderRow.id == tenders[delivery_id]
+                        )
+                    ).one()
+                    schedule.write(
+                        session,
+                        plan,
+                        tender_id=tenders[delivery_id],
+                        buyer=buyer,
+                        reference=reference,
+                        now=now,
+                    )
+                    done += 1
+            except schedule.PlanConflict as exc:
+                log.info("re-plan postponed", delivery_id=delivery_id, why=str(exc))
+        return done
 
     def _recover_leases(self, session, now: datetime, report: SweepReport) -> None:
         for delivery_id, destination in store.expired_leases(session, now):

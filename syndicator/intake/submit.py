@@ -1,5 +1,6 @@
-"""Submitting tenders: validate, route, and persist each tender with one delivery per
-destination in one transaction; enqueue the due deliveries only after the commit.
+"""Submitting tenders: validate, route, and persist each tender (version 1) with its contract
+notice to every destination in one transaction; enqueue the due deliveries only after the
+commit.
 
 If the process dies between the commit and the enqueue nothing is lost: the deliveries are in
 the database, due, and the sweeper re-enqueues them (ARCHITECTURE.md section 1).
@@ -19,17 +20,18 @@ from sqlalchemy import Table, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from syndicator.domain.keys import delivery_key
-from syndicator.domain.states import State
+from syndicator.channel.registry import declared
 from syndicator.domain.tender import Tender
 from syndicator.intake.records import Parsed
+from syndicator.notices import schedule
+from syndicator.notices.plan import Carriers, plan_version
 from syndicator.routing.policy import Route, RoutingPolicy, route
 from syndicator.routing.thresholds import Thresholds
-from syndicator.store.models import DeliveryRow, TenderRow
+from syndicator.store.models import TenderRow, TenderVersionRow
 
 Enqueue = Callable[[list[int]], None]
 TENDERS = cast(Table, TenderRow.__table__)
-DELIVERIES = cast(Table, DeliveryRow.__table__)
+VERSIONS = cast(Table, TenderVersionRow.__table__)
 
 
 class Outcome(StrEnum):
@@ -37,7 +39,7 @@ class Outcome(StrEnum):
 
     CREATED = "created"
     UNCHANGED = "unchanged"  # identical to the stored version: nothing to do
-    CONFLICT = "conflict"  # same reference, different content: refused (amendments come later)
+    CONFLICT = "conflict"  # same reference, different content: refused (that is an amendment)
 
 
 @dataclass
@@ -79,6 +81,7 @@ _EXISTING = (
     TENDERS.c.content_hash,
     TENDERS.c.route,
     TENDERS.c.created_at,
+    TENDERS.c.version,
 )
 
 
@@ -111,16 +114,24 @@ def _compare(row: Any, digest: str) -> Submission:
         row.buyer,
         destinations,
         row.route.get("not_advertised"),
-        f"{row.buyer} already has a different tender {row.reference!r} (tender {row.id}); "
-        "changing a submitted tender (an amendment) is not supported yet: use a new reference",
+        f"{row.buyer} already has a different tender {row.reference!r} (tender {row.id}, version "
+        f"{row.version}); to change it, amend it: syndicator amend FILE --reason TEXT",
     )
 
 
 def _insert(
-    session: Session, tender: Tender, plan: Route, digest: str, actor: str, now: datetime
+    session: Session,
+    tender: Tender,
+    plan: Route,
+    digest: str,
+    actor: str,
+    now: datetime,
+    carriers: Carriers,
 ) -> tuple[int, list[int]]:
-    """The tender and its deliveries in two statements (Core: this is every submission's cost);
-    returns the tender id and the ids of the deliveries due now."""
+    """The tender, its first version and its contract notices; returns the tender id and the
+    ids of the deliveries due now."""
+    record = tender.model_dump(mode="json")
+    route_json = plan.as_dict()
     tender_id = session.execute(
         insert(TENDERS)
         .values(
@@ -128,40 +139,31 @@ def _insert(
             reference=tender.reference,
             version=1,
             title=tender.title,
-            record=tender.model_dump(mode="json"),
+            record=record,
             content_hash=digest,
-            route=plan.as_dict(),
+            route=route_json,
             submitted_by=actor,
             created_at=now,
         )
         .returning(TENDERS.c.id)
     ).scalar_one()
-    if not plan.destinations:
-        return tender_id, []
-    rows = []
-    for entry in plan.destinations:
-        held = entry.after is not None
-        rows.append(
-            {
-                "tender_id": tender_id,
-                "buyer": tender.buyer,
-                "destination": entry.destination,
-                "state": (State.HELD if held else State.PENDING).value,
-                "key": delivery_key(tender.buyer, tender.reference, 1, entry.destination),
-                "revision": 1,
-                "attempts": 0,
-                "round_attempts": 0,
-                "polls": 0,
-                "gate": entry.after,
-                "next_attempt_at": None if held else now,
-                "enqueued_at": None if held else now,
-                "created_at": now,
-                "updated_at": now,
-            }
+    session.execute(
+        insert(VERSIONS).values(
+            tender_id=tender_id,
+            version=1,
+            record=record,
+            content_hash=digest,
+            route=route_json,
+            submitted_by=actor,
+            created_at=now,
+            changes=[],
         )
-    # executemany with RETURNING: one round trip ("insertmanyvalues") and a cached statement.
-    created = session.execute(insert(DELIVERIES).returning(DELIVERIES.c.id, DELIVERIES.c.state), rows)
-    return tender_id, [delivery_id for delivery_id, state in created if state == State.PENDING]
+    )
+    notices = plan_version([], plan.names(), plan.primary, 1, carriers)
+    scheduled = schedule.write(
+        session, notices, tender_id=tender_id, buyer=tender.buyer, reference=tender.reference, now=now
+    )
+    return tender_id, scheduled.due
 
 
 def submit_one(
@@ -171,6 +173,7 @@ def submit_one(
     thresholds: Thresholds,
     actor: str,
     now: datetime,
+    carriers: Carriers = declared,
 ) -> tuple[Submission, list[int]]:
     """Persist one tender in its own transaction; returns it and the ids now due."""
     tender = parsed.tender
@@ -181,7 +184,7 @@ def submit_one(
             existing = _existing(session, tender)
             if existing is not None:
                 return _compare(existing, digest), []
-            tender_id, due = _insert(session, tender, plan, digest, actor, now)
+            tender_id, due = _insert(session, tender, plan, digest, actor, now, carriers)
     except IntegrityError:  # another process submitted the same tender a moment ago
         with sessions() as again:
             raced = _existing(again, tender)
@@ -209,6 +212,7 @@ def submit(
     now: datetime,
     enqueue: Enqueue | None = None,
     batch_size: int = 20,
+    carriers: Carriers = declared,
 ) -> list[Submission]:
     """Submit validated records; each is committed on its own, and due deliveries are enqueued
     (after their commits) in messages of up to `batch_size`, so a file of many tenders becomes
@@ -216,7 +220,7 @@ def submit(
     results = []
     waiting: list[int] = []
     for parsed in records:
-        result, due = submit_one(sessions, parsed, policy, thresholds, actor, now)
+        result, due = submit_one(sessions, parsed, policy, thresholds, actor, now, carriers)
         waiting += due
         if enqueue is not None and len(waiting) >= batch_size:
             enqueue(waiting)

@@ -134,6 +134,7 @@ class Route:
     destinations: list[RouteEntry]
     not_advertised: str | None
     warnings: list[str]
+    primary: str | None = None  # the official journal every other destination follows
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON form printed by `syndicator route --json`."""
@@ -143,6 +144,7 @@ class Route:
             "destinations": [entry.as_dict() for entry in self.destinations],
             "not_advertised": self.not_advertised,
             "warnings": self.warnings,
+            "primary": self.primary,
         }
 
     def names(self) -> list[str]:
@@ -229,6 +231,7 @@ def route(tender: Tender, policy: RoutingPolicy, thresholds: Thresholds) -> Rout
                     "waits for the TED notice: national adverts may not appear before the "
                     "OJEU notice is published (or 48 hours after TED acknowledged it)"
                 )
+    primary = ted.destination if ted is not None and policy.ted.gate_others else None
     not_advertised = None
     if not entries:
         not_advertised = "; ".join(refusals) or f"no rule applies to a {tender.procedure.value} procedure"
@@ -238,6 +241,7 @@ def route(tender: Tender, policy: RoutingPolicy, thresholds: Thresholds) -> Rout
         list(entries.values()),
         not_advertised,
         _warnings(tender, ted is not None),
+        primary,
     )
 
 

@@ -41,6 +41,11 @@ class Entry:
     copies: int = 1
     rejected: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    # Worked out by the simulator from what it received, as the real portal would: the kind of
+    # notice (contract, change, cancellation, award, contract-details) and the tender version it
+    # carries (None where the wire format cannot tell, e.g. an eForms notice).
+    notice: str = "contract"
+    version: int | None = None
 
     def status(self, now: float | None = None) -> str:
         """received -> published after the channel's delay; or rejected."""
@@ -56,6 +61,8 @@ class Entry:
             "key": self.key,
             "remote_id": self.remote_id,
             "tender_reference": self.tender_reference,
+            "notice": self.notice,
+            "version": self.version,
             "times_received": self.times_received,
             "copies": self.copies,
             "status": status,

@@ -20,7 +20,7 @@ class Timings:
     requeue_after: str = "5s"
     batch_size: int = 20
     concurrency: int = 8
-    ted_gate_fallback: str = "48h"
+    gate_fallback: str = "48h"
     retry: tuple[str, ...] = ("2s", "4s", "8s", "15s", "30s", "1m", "2m")
     jitter: float = 0.1
     breaker_failures: int = 5
@@ -49,7 +49,7 @@ lease = "{t.lease}"
 requeue_after = "{t.requeue_after}"
 batch_size = {t.batch_size}
 concurrency = {t.concurrency}
-ted_gate_fallback = "{t.ted_gate_fallback}"
+gate_fallback = "{t.gate_fallback}"
 
 [retry.default]
 schedule = {_list(t.retry)}

@@ -1,8 +1,10 @@
 """The status store's tables (SQLAlchemy 2.0 typed models). The database is the source of
 truth: a Celery message only wakes a worker up; everything a delivery needs lives here.
 
+    tenders 1--* tender_versions     (the record as submitted, then each amendment)
     tenders 1--* deliveries 1--* attempts        audit_log (manual actions)
-                 channel_state (per-destination circuit breaker)
+                 (one notice, of one tender version, to one destination)
+    channel_state (per-destination circuit breaker)      alerts (waiting to be e-mailed)
 """
 
 from __future__ import annotations
@@ -57,11 +59,12 @@ class Base(DeclarativeBase):
 
 
 class TenderRow(Base):
-    """A tender as submitted: the validated record, its route and its version."""
+    """A procurement: its identity, and its current version's record and route (a copy of the
+    newest `tender_versions` row, for lists and searches)."""
 
     __tablename__ = "tenders"
     __table_args__ = (
-        UniqueConstraint("buyer", "reference", "version", name="uq_tenders_buyer_reference_version"),
+        UniqueConstraint("buyer", "reference", name="uq_tenders_buyer_reference"),
         Index("ix_tenders_created_at", "created_at"),
     )
 
@@ -76,12 +79,41 @@ class TenderRow(Base):
     submitted_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The procurement was withdrawn: cancellation notices went to every destination carrying it.
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    withdrawn_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    withdrawal_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     deliveries: Mapped[list[DeliveryRow]] = relationship(back_populates="tender", order_by="DeliveryRow.id")
+    versions: Mapped[list[TenderVersionRow]] = relationship(
+        back_populates="tender", order_by="TenderVersionRow.version"
+    )
+
+
+class TenderVersionRow(Base):
+    """One version of a tender: the record as accepted, with who, when and why."""
+
+    __tablename__ = "tender_versions"
+    __table_args__ = (UniqueConstraint("tender_id", "version", name="uq_tender_versions_tender_version"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tender_id: Mapped[int] = mapped_column(ForeignKey("tenders.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    record: Mapped[dict[str, Any]] = mapped_column(Json)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    route: Mapped[dict[str, Any]] = mapped_column(Json)
+    submitted_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)  # why (versions after the first)
+    change_kind: Mapped[str | None] = mapped_column(String(20), nullable=True)  # update | correction
+    changes: Mapped[list[dict[str, Any]]] = mapped_column(Json, default=list)  # against the previous version
+
+    tender: Mapped[TenderRow] = relationship(back_populates="versions")
 
 
 class DeliveryRow(Base):
-    """One tender on one destination: its state, key, schedule and remote reference."""
+    """One notice (kind, tender version) to one destination: its state, key, schedule, what it
+    waits for, and the channel's references."""
 
     __tablename__ = "deliveries"
     __table_args__ = (
@@ -91,6 +123,9 @@ class DeliveryRow(Base):
         Index("ix_deliveries_created_at", "created_at"),
         Index("ix_deliveries_tender", "tender_id"),
         Index("ix_deliveries_published", "destination", "published_at"),
+        Index("ix_deliveries_tender_destination", "tender_id", "destination"),
+        Index("ix_deliveries_gate", "gate_id"),
+        Index("ix_deliveries_previous", "previous_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -98,21 +133,34 @@ class DeliveryRow(Base):
     buyer: Mapped[str] = mapped_column(String(64))
     destination: Mapped[str] = mapped_column(String(80))
     state: Mapped[str] = mapped_column(String(20))
+    notice: Mapped[str] = mapped_column(
+        String(20), default="contract", server_default="contract"
+    )  # syndicator.domain.notices.NoticeKind
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # tender version carried
     key: Mapped[str] = mapped_column(String(100), unique=True)
+    # Sent again by a person: 1 for the first send; channels that refuse a repeat of a refused
+    # notice's identity (TED's businessId) number the re-send with it.
     revision: Mapped[int] = mapped_column(Integer, default=1)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     # Attempts since the delivery was created or last re-pushed: what the retry schedule counts.
     round_attempts: Mapped[int] = mapped_column(Integer, default=0)
     polls: Mapped[int] = mapped_column(Integer, default=0)
+    # While held: the primary destination's notice it follows (`gate` is that destination's
+    # name, `gate_id` the delivery), and the previous notice on the same destination, which
+    # must be published first.
     gate: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    gate_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
+    previous_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     enqueued_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     lease_owner: Mapped[str | None] = mapped_column(String(200), nullable=True)
     # Who re-pushed it by hand: the next attempt is recorded as manual, by them.
     repushed_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    identity: Mapped[str | None] = mapped_column(String(200), nullable=True)  # what we called it on the wire
     remote_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
     remote_url: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    publication_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     last_error_class: Mapped[str | None] = mapped_column(String(40), nullable=True)
     rendered: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)

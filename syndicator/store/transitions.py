@@ -41,6 +41,8 @@ class Claimed:
     id: int
     tender_id: int
     destination: str
+    notice: str
+    version: int
     key: str
     revision: int
     attempts: int
@@ -57,6 +59,8 @@ _CLAIMED_COLUMNS = (
     D.id,
     D.tender_id,
     D.destination,
+    D.notice,
+    D.version,
     D.key,
     D.revision,
     D.attempts,
@@ -165,13 +169,18 @@ def claim_polls(
     if not ids:
         return []
     free = or_(D.lease_expires_at.is_(None), D.lease_expires_at <= now)
-    candidates = select(D.id).where(
-        D.id.in_(ids), D.state == State.SUBMITTED.value, D.next_attempt_at <= now, free
-    )
+    allowed = _states(allowed_from(Event.CLAIM_POLL))
+    candidates = select(D.id).where(D.id.in_(ids), D.state.in_(allowed), D.next_attempt_at <= now, free)
     statement = (
         update(TABLE)
-        .where(D.id.in_(_lockable(session, candidates)), D.state == State.SUBMITTED.value, free)
-        .values(lease_owner=owner, lease_expires_at=now + lease, polls=D.polls + 1, updated_at=now)
+        .where(D.id.in_(_lockable(session, candidates)), D.state.in_(allowed), free)
+        .values(
+            state=target(Event.CLAIM_POLL).value,
+            lease_owner=owner,
+            lease_expires_at=now + lease,
+            polls=D.polls + 1,
+            updated_at=now,
+        )
         .returning(*_CLAIMED_COLUMNS)
     )
     return [Claimed(**row._mapping) for row in session.execute(statement)]
@@ -179,12 +188,16 @@ def claim_polls(
 
 def release_poll(session: Executor, delivery_id: int, owner: str, now: datetime, **values: Any) -> bool:
     """Finish a status check that left the delivery submitted."""
-    result = session.execute(
-        update(TABLE)
-        .where(D.id == delivery_id, D.state == State.SUBMITTED.value, D.lease_owner == owner)
-        .values(lease_owner=None, lease_expires_at=None, updated_at=now, **values)
+    return transition(
+        session,
+        delivery_id,
+        Event.POLL_PENDING,
+        now,
+        owner=owner,
+        lease_owner=None,
+        lease_expires_at=None,
+        **values,
     )
-    return _rowcount(result) > 0
 
 
 def add_alert(session: Executor, **values: Any) -> None:
@@ -256,18 +269,23 @@ def open_gates(
     *,
     caller_enqueues: bool = True,
 ) -> list[int]:
-    """Held deliveries whose gate opened: the gating delivery is published, or it was accepted
-    longer than `fallback` ago, if given (ARCHITECTURE.md section 2, GATE_OPEN). When the caller does not
+    """Held deliveries whose gates opened (ARCHITECTURE.md section 9, GATE_OPEN): the previous
+    notice on the same destination is published, and the primary's notice it follows is
+    published or was accepted longer than `fallback` ago (if given). When the caller does not
     enqueue them itself they are left for the sweeper's next enqueue step."""
     gate = TABLE.alias("gate").c
-    published = gate.state == State.PUBLISHED.value
-    waited = and_(gate.submitted_at.is_not(None), gate.submitted_at <= now - fallback) if fallback else None
-    opened = exists().where(
-        gate.tender_id == D.tender_id,
-        gate.destination == D.gate,
-        or_(published, waited) if waited is not None else published,
-    )
-    conditions = [D.state == State.HELD.value, D.gate.is_not(None), opened]
+    previous = TABLE.alias("previous").c
+    published = State.PUBLISHED.value
+    followed = gate.state == published
+    if fallback is not None:
+        followed = or_(followed, and_(gate.submitted_at.is_not(None), gate.submitted_at <= now - fallback))
+    conditions = [
+        D.state.in_(_states(allowed_from(Event.GATE_OPEN))),
+        or_(D.gate_id.is_(None), exists().where(gate.id == D.gate_id, followed)),
+        or_(
+            D.previous_id.is_(None), exists().where(previous.id == D.previous_id, previous.state == published)
+        ),
+    ]
     if tender_ids is not None:
         conditions.append(D.tender_id.in_(tender_ids))
     statement = (
@@ -277,6 +295,50 @@ def open_gates(
             state=target(Event.GATE_OPEN).value,
             next_attempt_at=now,
             enqueued_at=now if caller_enqueues else None,
+            updated_at=now,
+        )
+        .returning(D.id)
+    )
+    return list(session.scalars(statement))
+
+
+def blocked(session: Executor, limit: int = 500) -> list[int]:
+    """Held deliveries whose previous notice on the same destination will never be published
+    (it failed, or it was superseded or cancelled): they need a new plan, not a wait."""
+    previous = TABLE.alias("previous").c
+    dead = [State.FAILED.value, State.SUPERSEDED.value, State.CANCELLED.value]
+    query = (
+        select(D.id)
+        .where(
+            D.state == State.HELD.value,
+            exists().where(previous.id == D.previous_id, previous.state.in_(dead)),
+        )
+        .order_by(D.id)
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def take_down(
+    session: Executor, tender_id: int, destination: str, cancellation_id: int, now: datetime
+) -> list[int]:
+    """The destination published the tender's cancellation: what it still held unpublished
+    (accepted, never published) is stopped there (the TAKEN_DOWN transition)."""
+    statement = (
+        update(TABLE)
+        .where(
+            D.tender_id == tender_id,
+            D.destination == destination,
+            D.id < cancellation_id,
+            D.state.in_(_states(allowed_from(Event.TAKEN_DOWN))),
+        )
+        .values(
+            state=target(Event.TAKEN_DOWN).value,
+            next_attempt_at=None,
+            enqueued_at=None,
+            lease_owner=None,
+            lease_expires_at=None,
+            last_error="the tender was withdrawn: its cancellation stopped this notice before publication",
             updated_at=now,
         )
         .returning(D.id)

@@ -35,7 +35,8 @@ from syndicator.channel.registry import channel_class
 from syndicator.channel.xmlsafe import canonical, load_schema, parse
 from syndicator.config.settings import Config
 from syndicator.domain.tender import Tender
-from tests.conftest import render_context, routed_examples
+from tests.channels.contract import HttpChannelContract
+from tests.conftest import contract, render_context, routed_examples
 
 GOLDEN = Path(__file__).parent / "golden" / "bluelight"
 RECEIPT_XSD = NOTICE_XSD.parent / "ctm-receipt-1.xsd"
@@ -122,7 +123,7 @@ def test_every_routed_example_matches_its_golden_notice(config: Config, examples
     channel = _channel()
     names = set()
     for name, tender, destination in _routed(config, examples):
-        body = channel.render(tender, render_context(config, tender, destination)).body
+        body = channel.render(contract(tender), render_context(config, tender, destination)).body
         path = GOLDEN / f"{name}.xml"
         names.add(path.name)
         if REGENERATE:
@@ -137,7 +138,7 @@ def test_every_routed_example_matches_its_golden_notice(config: Config, examples
 def test_every_routed_example_is_valid_against_the_project_xsd(config: Config, examples: Examples) -> None:
     channel = _channel()
     for name, tender, destination in _routed(config, examples):
-        rendered = channel.render(tender, render_context(config, tender, destination))
+        rendered = channel.render(contract(tender), render_context(config, tender, destination))
         assert rendered.media_type == "application/xml"
         assert _schema_errors(rendered.body) == [], name
 
@@ -145,19 +146,19 @@ def test_every_routed_example_is_valid_against_the_project_xsd(config: Config, e
 def test_render_is_deterministic_and_carries_our_key(config: Config, examples: Examples) -> None:
     tender = examples["anpr-cameras"]
     context = render_context(config, tender, "bluelight")
-    first, second = _channel().render(tender, context), _channel().render(tender, context)
+    first, second = _channel().render(contract(tender), context), _channel().render(contract(tender), context)
     assert first.body == second.body
     root = parse(first.body)
     assert root.findtext("n:ExternalReference", namespaces=N) == context.key
     assert PASSWORD.encode() not in first.body
-    again = _channel().render(tender, replace(context, revision=2))
+    again = _channel().render(contract(tender), replace(context, revision=2))
     assert parse(again.body).findtext("n:ExternalReference", namespaces=N) == f"{context.key}-r2"
 
 
 def test_fields_land_where_the_schema_says(config: Config, examples: Examples) -> None:
     tender = examples["anpr-cameras"]
     context = render_context(config, tender, "bluelight")
-    root = parse(_channel().render(tender, context).body)
+    root = parse(_channel().render(contract(tender), context).body)
     assert root.findtext("n:BuyerReference", namespaces=N) == "NOTTS-2026-0142"
     assert root.findtext("n:Buyer/n:LegalName", namespaces=N) == context.buyer.legal_name
     assert root.findtext("n:Procedure", namespaces=N) == "open"
@@ -166,14 +167,14 @@ def test_fields_land_where_the_schema_says(config: Config, examples: Examples) -
     assert [e.text for e in root.iterfind("n:CpvCodes/*", N)] == ["35125300-2", "32323500-8"]
     assert root.findtext("n:SubmissionDeadline", namespaces=N) == "2027-01-15T12:00:00Z"
     assert root.findtext("n:SmeSuitable", namespaces=N) == "true"
-    assert context.ted is not None
-    assert root.findtext("n:TedNotice/n:NoticeId", namespaces=N) == context.ted.notice_id
+    assert context.follows is not None
+    assert root.findtext("n:TedNotice/n:NoticeId", namespaces=N) == context.follows.identity
     assert root.findtext("n:TedNotice/n:DispatchDate", namespaces=N) == "2026-12-01"
 
 
 def test_a_vat_inclusive_value_is_also_stated_net(config: Config, examples: Examples) -> None:
     tender = examples["agency-staff"]
-    root = parse(_channel().render(tender, render_context(config, tender, "bluelight")).body)
+    root = parse(_channel().render(contract(tender), render_context(config, tender, "bluelight")).body)
     value = root.find("n:EstimatedValue", N)
     assert value is not None
     assert value.findtext("n:Amount", namespaces=N) == "180000.00"
@@ -184,7 +185,7 @@ def test_a_vat_inclusive_value_is_also_stated_net(config: Config, examples: Exam
 
 def test_lots_carry_their_own_value_and_cpv(config: Config, examples: Examples) -> None:
     tender = examples["it-managed-service"]
-    root = parse(_channel().render(tender, render_context(config, tender, "bluelight")).body)
+    root = parse(_channel().render(contract(tender), render_context(config, tender, "bluelight")).body)
     lots = root.findall("n:Lots/n:Lot", N)
     assert [lot.findtext("n:Number", namespaces=N) for lot in lots] == ["1", "2"]
     assert lots[1].findtext("n:EstimatedValue/n:NetAmount", namespaces=N) == "700000.00"
@@ -193,14 +194,14 @@ def test_lots_carry_their_own_value_and_cpv(config: Config, examples: Examples) 
 
 def test_a_call_off_renders_without_a_deadline(config: Config, examples: Examples) -> None:
     tender = examples["framework-call-off"]  # never routed here, but the schema models it
-    body = _channel().render(tender, render_context(config, tender, "bluelight")).body
+    body = _channel().render(contract(tender), render_context(config, tender, "bluelight")).body
     assert parse(body).find("n:SubmissionDeadline", N) is None
     assert _schema_errors(body) == []
 
 
 def test_markup_and_unicode_are_escaped_and_round_trip(config: Config, examples: Examples) -> None:
     tender = _tricky(examples["anpr-cameras"])
-    body = _channel().render(tender, render_context(config, tender, "bluelight")).body
+    body = _channel().render(contract(tender), render_context(config, tender, "bluelight")).body
     assert b"<b>" not in body and b"<script>" not in body and b"<![CDATA[" not in body
     assert b"]]&gt;" in body and "£5k — Zürich 東京 🚓".encode() in body
     root = parse(body)
@@ -213,7 +214,7 @@ def test_markup_and_unicode_are_escaped_and_round_trip(config: Config, examples:
 def test_text_xml_cannot_carry_is_a_render_error(config: Config, examples: Examples) -> None:
     tender = examples["anpr-cameras"].model_copy(update={"title": "Cameras \x07 bell"})
     with pytest.raises(RenderError):
-        _channel().render(tender, render_context(config, tender, "bluelight"))
+        _channel().render(contract(tender), render_context(config, tender, "bluelight"))
 
 
 def test_a_notice_the_schema_refuses_is_a_render_error(config: Config, examples: Examples) -> None:
@@ -221,7 +222,7 @@ def test_a_notice_the_schema_refuses_is_a_render_error(config: Config, examples:
     context = render_context(config, tender, "bluelight")
     odd_buyer = context.buyer.model_copy(update={"phone": "ring reception"})
     with pytest.raises(RenderError, match=r"ctm-notice-1\.xsd.*Telephone"):
-        _channel().render(tender, replace(context, buyer=odd_buyer))
+        _channel().render(contract(tender), replace(context, buyer=odd_buyer))
 
 
 @pytest.mark.parametrize(
@@ -242,7 +243,7 @@ def test_the_xsd_refuses_what_it_should(
     config: Config, examples: Examples, path: str, bad: str, complaint: str
 ) -> None:
     tender = examples["anpr-cameras"]
-    root = parse(_channel().render(tender, render_context(config, tender, "bluelight")).body)
+    root = parse(_channel().render(contract(tender), render_context(config, tender, "bluelight")).body)
     element = root.find(path, N)
     assert element is not None
     element.text = bad
@@ -252,7 +253,7 @@ def test_the_xsd_refuses_what_it_should(
 
 def test_the_xsd_refuses_repeated_lot_numbers(config: Config, examples: Examples) -> None:
     tender = examples["it-managed-service"]
-    root = parse(_channel().render(tender, render_context(config, tender, "bluelight")).body)
+    root = parse(_channel().render(contract(tender), render_context(config, tender, "bluelight")).body)
     root.findall("n:Lots/n:Lot/n:Number", N)[1].text = "1"
     assert any("Duplicate key-sequence" in p for p in _schema_errors(etree.tostring(root)))
 
@@ -453,3 +454,9 @@ def test_registered_with_the_sandbox_profile(config: Config) -> None:
     settings = cls.settings_model.model_validate(config.channels.profile_sections("sandbox")["bluelight"])
     assert isinstance(settings, BluelightSettings)
     assert settings.redacted()["password"] == "********"
+
+
+class TestBluelightContract(HttpChannelContract):
+    """The contract every channel keeps (tests/channels/contract.py)."""
+
+    family = "bluelight"

@@ -29,7 +29,8 @@ from syndicator.channel.registry import build_channel, channel_class
 from syndicator.config.files import ConfigError
 from syndicator.config.settings import Config
 from syndicator.domain.tender import Tender
-from tests.conftest import render_context, routed_examples
+from tests.channels.contract import HttpChannelContract
+from tests.conftest import contract, render_context, routed_examples
 
 GOLDEN = Path(__file__).parent / "golden" / "crystal"
 Examples = dict[str, Tender]
@@ -58,7 +59,7 @@ def _json(status: int, document: Any, **headers: str) -> Response:
 
 
 def _document(config: Config, tender: Tender, destination: str = "crystal") -> Any:
-    rendered = _channel().render(tender, render_context(config, tender, destination))
+    rendered = _channel().render(contract(tender), render_context(config, tender, destination))
     return json.loads(rendered.body)
 
 
@@ -86,7 +87,7 @@ def test_every_routed_example_matches_its_golden_file(config: Config, examples: 
     channel = _channel()
     regenerate = os.environ.get("SYNDICATOR_REGENERATE_GOLDEN") == "1"
     for name, tender, destination in _routed(config, examples):
-        rendered = channel.render(tender, render_context(config, tender, destination))
+        rendered = channel.render(contract(tender), render_context(config, tender, destination))
         golden = GOLDEN / f"{name}.json"
         if regenerate:
             golden.parent.mkdir(parents=True, exist_ok=True)
@@ -117,7 +118,7 @@ def test_only_a_framework_call_off_may_lack_a_deadline(config: Config, examples:
 def test_rendering_is_deterministic_and_complete(config: Config, examples: Examples) -> None:
     tender = examples["it-software"]
     context = render_context(config, tender, "crystal")
-    first, second = _channel().render(tender, context), _channel().render(tender, context)
+    first, second = _channel().render(contract(tender), context), _channel().render(contract(tender), context)
     assert first.body == second.body
     document = json.loads(first.body)
     assert document["cpv"] == ["48000000-8", "72260000-5"]  # the main code first
@@ -147,10 +148,10 @@ def test_vat_inclusive_value_states_the_net_amount(config: Config, examples: Exa
 def test_the_ted_notice_followed_is_stated(config: Config, examples: Examples) -> None:
     tender = examples["anpr-cameras"]
     context = render_context(config, tender, "crystal")
-    assert context.ted is not None
-    document = json.loads(_channel().render(tender, context).body)
+    assert context.follows is not None
+    document = json.loads(_channel().render(contract(tender), context).body)
     assert document["ted"] == {
-        "notice_id": context.ted.notice_id,
+        "notice_id": context.follows.identity,
         "dispatched_on": "2026-12-01T09:00:00Z",
         "publication_id": None,
     }
@@ -158,7 +159,7 @@ def test_the_ted_notice_followed_is_stated(config: Config, examples: Examples) -
 
 def test_markup_and_unicode_round_trip(config: Config, examples: Examples) -> None:
     tender = _tricky(examples["anpr-cameras"])
-    rendered = _channel().render(tender, render_context(config, tender, "crystal"))
+    rendered = _channel().render(contract(tender), render_context(config, tender, "crystal"))
     document = json.loads(rendered.body.decode("utf-8"))
     assert document["title"] == tender.title
     assert document["description"] == tender.description
@@ -299,5 +300,11 @@ def test_the_token_is_never_shown(config: Config, examples: Examples) -> None:
     assert channel.describe()["token"] == "********"
     assert TOKEN not in repr(channel.settings)
     for _, tender, destination in _routed(config, examples):
-        rendered = channel.render(tender, render_context(config, tender, destination))
+        rendered = channel.render(contract(tender), render_context(config, tender, destination))
         assert TOKEN.encode() not in rendered.body
+
+
+class TestCrystalContract(HttpChannelContract):
+    """The contract every channel keeps (tests/channels/contract.py)."""
+
+    family = "crystal"

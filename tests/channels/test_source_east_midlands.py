@@ -36,7 +36,8 @@ from syndicator.channel.registry import channel_class
 from syndicator.config.settings import Config
 from syndicator.domain.tender import Procedure, Tender
 from syndicator.sandbox.sem import package_validator, schema_errors
-from tests.conftest import render_context, routed_examples, shared_standards
+from tests.channels.contract import HttpChannelContract
+from tests.conftest import contract, render_context, routed_examples, shared_standards
 
 GOLDEN = Path(__file__).parent / "golden" / "source-east-midlands"
 VENDORED = Path(__file__).resolve().parents[2] / "channels" / "schemas" / "ocds-1.1.5"
@@ -69,7 +70,7 @@ def _routed(config: Config, examples: Examples) -> list[tuple[str, Tender, str]]
 
 
 def _release(config: Config, tender: Tender, **context: Any) -> dict[str, Any]:
-    rendered = _channel().render(tender, replace(render_context(config, tender, SEM), **context))
+    rendered = _channel().render(contract(tender), replace(render_context(config, tender, SEM), **context))
     package = json.loads(rendered.body)
     assert len(package["releases"]) == 1
     release: dict[str, Any] = package["releases"][0]
@@ -104,7 +105,7 @@ def test_every_routed_example_matches_its_golden_package(config: Config, example
     channel = _channel()
     names = set()
     for name, tender, destination in _routed(config, examples):
-        body = channel.render(tender, render_context(config, tender, destination)).body
+        body = channel.render(contract(tender), render_context(config, tender, destination)).body
         path = GOLDEN / f"{name}.json"
         names.add(path.name)
         if REGENERATE:
@@ -126,14 +127,14 @@ def test_every_package_passes_the_official_ocds_validator(
     ]
     for name, tender, destination in tenders:
         path = tmp_path / f"{name}.json"
-        path.write_bytes(channel.render(tender, render_context(config, tender, destination)).body)
+        path.write_bytes(channel.render(contract(tender), render_context(config, tender, destination)).body)
         assert official.validate_file(str(path)) == (True, "release package"), name
 
 
 def test_every_package_passes_the_vendored_schema(config: Config, examples: Examples) -> None:
     validator, channel = package_validator(), _channel()
     for name, tender, destination in _routed(config, examples):
-        rendered = channel.render(tender, render_context(config, tender, destination))
+        rendered = channel.render(contract(tender), render_context(config, tender, destination))
         assert rendered.media_type == "application/json"
         assert schema_errors(validator, json.loads(rendered.body)) == [], name
 
@@ -146,7 +147,7 @@ def test_the_vendored_schema_is_the_reference_copy() -> None:
 
 def test_the_vendored_schema_refuses_what_ocds_refuses(config: Config, examples: Examples) -> None:
     tender = examples["anpr-cameras"]
-    package = json.loads(_channel().render(tender, render_context(config, tender, SEM)).body)
+    package = json.loads(_channel().render(contract(tender), render_context(config, tender, SEM)).body)
     package["releases"][0]["tender"]["procurementMethod"] = "negotiated"
     package["releases"][0]["date"] = "1 December 2026"
     del package["publisher"]
@@ -157,7 +158,7 @@ def test_the_vendored_schema_refuses_what_ocds_refuses(config: Config, examples:
 def test_render_is_deterministic_and_keeps_money_exact(config: Config, examples: Examples) -> None:
     tender = examples["anpr-cameras"]
     context = render_context(config, tender, SEM)
-    first, second = _channel().render(tender, context), _channel().render(tender, context)
+    first, second = _channel().render(contract(tender), context), _channel().render(contract(tender), context)
     assert first.body == second.body
     assert b'"amount": 380000.00,' in first.body
     assert API_KEY.encode() not in first.body
@@ -218,9 +219,9 @@ def test_release_fields(config: Config, examples: Examples) -> None:
     }
     assert tender["documents"][0]["url"] == "https://emscu.example.police.uk/tenders/NOTTS-2026-0142"
     assert tender["documents"][0]["documentType"] == "tenderNotice"
-    ted = render_context(config, examples["anpr-cameras"], SEM).ted
+    ted = render_context(config, examples["anpr-cameras"], SEM).follows
     assert ted is not None
-    assert tender["documents"][1]["description"] == f"TED notice {ted.notice_id}, dispatched on 2026-12-01"
+    assert tender["documents"][1]["description"] == f"TED notice {ted.identity}, dispatched on 2026-12-01"
     assert tender["suitability"] == {"sme": True}
     assert "lots" not in tender
 
@@ -255,7 +256,7 @@ def test_procedures_map_to_ocds_methods(
 
 def test_lots_use_the_lots_extension(config: Config, examples: Examples) -> None:
     tender = examples["it-managed-service"]
-    package = json.loads(_channel().render(tender, render_context(config, tender, SEM)).body)
+    package = json.loads(_channel().render(contract(tender), render_context(config, tender, SEM)).body)
     section = package["releases"][0]["tender"]
     assert LOTS_EXTENSION in package["extensions"]
     assert [(lot["id"], lot["value"]["amount"]) for lot in section["lots"]] == [
@@ -267,7 +268,7 @@ def test_lots_use_the_lots_extension(config: Config, examples: Examples) -> None
     assert section["items"][1]["classification"]["id"] == "32323500"
     plain = json.loads(
         _channel()
-        .render(examples["anpr-cameras"], render_context(config, examples["anpr-cameras"], SEM))
+        .render(contract(examples["anpr-cameras"]), render_context(config, examples["anpr-cameras"], SEM))
         .body
     )
     assert LOTS_EXTENSION not in plain["extensions"]
@@ -281,7 +282,7 @@ def test_a_call_off_has_an_open_ended_tender_period(config: Config, examples: Ex
 
 def test_markup_and_unicode_round_trip(config: Config, examples: Examples) -> None:
     tender = _tricky(examples["anpr-cameras"])
-    body = _channel().render(tender, render_context(config, tender, SEM)).body
+    body = _channel().render(contract(tender), render_context(config, tender, SEM)).body
     assert "£5k — Zürich 東京 🚓".encode() in body  # UTF-8 as is, not \u escapes
     section = json.loads(body)["releases"][0]["tender"]
     assert (section["title"], section["description"]) == (tender.title, tender.description)
@@ -291,7 +292,7 @@ def test_markup_and_unicode_round_trip(config: Config, examples: Examples) -> No
 def test_publisher_uri_is_included_when_configured(config: Config, examples: Examples) -> None:
     tender = examples["anpr-cameras"]
     channel = _channel(publisher_name="EMSCU", publisher_uri="https://www.emscu.example.police.uk")
-    package = json.loads(channel.render(tender, render_context(config, tender, SEM)).body)
+    package = json.loads(channel.render(contract(tender), render_context(config, tender, SEM)).body)
     assert package["publisher"] == {"name": "EMSCU", "uri": "https://www.emscu.example.police.uk"}
 
 
@@ -452,3 +453,9 @@ def test_registered_with_the_sandbox_profile(config: Config) -> None:
     assert settings.redacted()["api_key"] == "********"
     with pytest.raises(ValueError, match="ocid_prefix"):
         SourceEastMidlandsSettings(base_url="https://x.test", api_key="k", ocid_prefix="emsx01")
+
+
+class TestSourceEastMidlandsContract(HttpChannelContract):
+    """The contract every channel keeps (tests/channels/contract.py)."""
+
+    family = "source-east-midlands"

@@ -19,7 +19,7 @@ import pytest
 import requests
 
 from channels.ted import TedChannel, TedSettings, contract_notice_schema, notice_identity
-from channels.ted_notice import XPATH_NS
+from channels.ted_notice import XPATH_NS, notice_id, procedure_id
 from syndicator.channel.base import (
     AuthError,
     OutcomeUnknown,
@@ -34,9 +34,9 @@ from syndicator.channel.http import Response, function_session
 from syndicator.channel.registry import build_channel, channel_class
 from syndicator.channel.xmlsafe import canonical, parse
 from syndicator.config.settings import Config
-from syndicator.domain.keys import procedure_id, ted_notice_id
 from syndicator.domain.tender import Procedure, Tender
-from tests.conftest import render_context, routed_examples
+from tests.channels.contract import HttpChannelContract
+from tests.conftest import contract, render_context, routed_examples
 
 GOLDEN = Path(__file__).parent / "golden" / "ted"
 API_KEY = "0f3c9a7be5d24c61a8f2b7c4d9e01a55"
@@ -72,7 +72,7 @@ def _found(*notices: dict[str, Any]) -> Response:
 
 
 def _rendered(config: Config, tender: Tender, revision: int = 1) -> Rendered:
-    return _channel().render(tender, render_context(config, tender, "ted", revision=revision))
+    return _channel().render(contract(tender), render_context(config, tender, "ted", revision=revision))
 
 
 def _xpath(body: bytes, path: str) -> list[Any]:
@@ -109,7 +109,7 @@ def test_every_routed_example_matches_its_golden_file(config: Config, examples: 
     assert {name for name, _, _ in routed} == {"anpr-cameras", "it-managed-service"}
     regenerate = os.environ.get("SYNDICATOR_REGENERATE_GOLDEN") == "1"
     for name, tender, destination in routed:
-        rendered = _channel().render(tender, render_context(config, tender, destination))
+        rendered = _channel().render(contract(tender), render_context(config, tender, destination))
         assert rendered.media_type == "application/xml"
         golden = GOLDEN / f"{name}.xml"
         if regenerate:
@@ -123,7 +123,7 @@ def test_every_routed_example_is_valid_against_the_eforms_xsd(
     config: Config, examples: dict[str, Tender]
 ) -> None:
     for name, tender, destination in routed_examples(config, examples, "ted"):
-        body = _channel().render(tender, render_context(config, tender, destination)).body
+        body = _channel().render(contract(tender), render_context(config, tender, destination)).body
         assert _valid(body) == [], name
 
 
@@ -158,7 +158,9 @@ def test_every_shipped_example_renders_valid_or_is_refused_for_a_stated_reason(
 def test_rendering_is_deterministic(config: Config, examples: dict[str, Tender]) -> None:
     tender = examples["it-managed-service"]
     context = render_context(config, tender, "ted")
-    assert _channel().render(tender, context).body == _channel().render(tender, context).body
+    assert (
+        _channel().render(contract(tender), context).body == _channel().render(contract(tender), context).body
+    )
 
 
 REQUIREMENT = "cac:TendererQualificationRequest/cac:SpecificTendererRequirement"
@@ -203,7 +205,7 @@ def _mandatory(config: Config, tender: Tender) -> list[tuple[str, str, str]]:
         ),
         ("OPT-001", "/*/cbc:UBLVersionID", "2.3"),
         ("OPT-002", "/*/cbc:CustomizationID", "eforms-sdk-1.15"),
-        ("BT-701", "/*/cbc:ID[@schemeName='notice-id']", ted_notice_id(context.key)),
+        ("BT-701", "/*/cbc:ID[@schemeName='notice-id']", notice_id(context.key)),
         ("BT-04", "/*/cbc:ContractFolderID", procedure_id("emscu", "EMSCU-2026-0311")),
         ("BT-05(a)", "/*/cbc:IssueDate", "2026-12-01Z"),
         ("BT-05(b)", "/*/cbc:IssueTime", "09:00:00Z"),
@@ -657,7 +659,7 @@ def test_the_api_key_never_appears_in_notices_errors_or_descriptions(
     channel = _channel()
     for tender in examples.values():
         try:
-            rendered = channel.render(tender, render_context(config, tender, "ted"))
+            rendered = channel.render(contract(tender), render_context(config, tender, "ted"))
         except RenderError as exc:
             assert API_KEY not in str(exc)
             continue
@@ -673,3 +675,9 @@ def test_the_api_key_never_appears_in_notices_errors_or_descriptions(
     with pytest.raises(RejectedError) as rejected:
         _channel(FakeEnotices(echo_400)).submit(rendered, "key")
     assert API_KEY not in f"{rejected.value} {rejected.value.reasons} {rejected.value.excerpt}"
+
+
+class TestTedContract(HttpChannelContract):
+    """The contract every channel keeps (tests/channels/contract.py)."""
+
+    family = "ted"

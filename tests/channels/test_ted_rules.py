@@ -23,7 +23,7 @@ from channels.ted import TedChannel, TedSettings
 from syndicator.channel.base import RenderError
 from syndicator.config.settings import Config
 from syndicator.domain.tender import Tender
-from tests.conftest import render_context, shared_standards
+from tests.conftest import contract, render_context, shared_standards
 
 pytestmark = pytest.mark.slow
 
@@ -82,7 +82,7 @@ def test_every_rendered_notice_passes_teds_business_rules(
     files, refused = [], []
     for name, tender in _notices(config, examples).items():
         try:
-            rendered = channel.render(tender, render_context(config, tender, "ted"))
+            rendered = channel.render(contract(tender), render_context(config, tender, "ted"))
         except RenderError:
             refused.append(name)
             continue

@@ -32,7 +32,8 @@ from syndicator.channel.base import (
 from syndicator.channel.registry import build_channel
 from syndicator.config.settings import Config
 from syndicator.domain.tender import Tender
-from tests.conftest import render_context, routed_examples
+from tests.channels.contract import ChannelContract
+from tests.conftest import contract, render_context, routed_examples
 
 GOLDEN = Path(__file__).parent / "golden" / "trade-press"
 PASSWORD = "trade-press-pw-93c1"
@@ -77,7 +78,7 @@ def _parts(message: EmailMessage) -> tuple[str, str]:
 def _advert(config: Config, examples: Examples, name: str = "anpr-cameras") -> Rendered:
     tender = examples[name]
     (destination,) = [d for n, _, d in routed_examples(config, examples, "trade-press") if n == name]
-    return _channel().render(tender, render_context(config, tender, destination))
+    return _channel().render(contract(tender), render_context(config, tender, destination))
 
 
 class _Text(HTMLParser):
@@ -100,7 +101,7 @@ def test_every_routed_example_matches_its_golden_file(config: Config, examples: 
     regenerate = os.environ.get("SYNDICATOR_REGENERATE_GOLDEN") == "1"
     channel = build_channel(config, "trade-press", environ={})
     for name, tender, destination in routed:
-        rendered = channel.render(tender, render_context(config, tender, destination))
+        rendered = channel.render(contract(tender), render_context(config, tender, destination))
         golden = GOLDEN / f"{name}.eml"
         if regenerate:
             golden.parent.mkdir(parents=True, exist_ok=True)
@@ -113,7 +114,7 @@ def test_every_routed_example_matches_its_golden_file(config: Config, examples: 
 def test_the_message_is_a_well_formed_7bit_crlf_advert(config: Config, examples: Examples) -> None:
     tender = examples["anpr-cameras"]
     context = render_context(config, tender, "trade-press:police-technology-press")
-    body = _channel().render(tender, context).body
+    body = _channel().render(contract(tender), context).body
     assert body.isascii()
     assert b"\n" not in body.replace(b"\r\n", b"")
     assert max(len(line) for line in body.split(b"\r\n")) <= 78
@@ -127,12 +128,16 @@ def test_the_message_is_a_well_formed_7bit_crlf_advert(config: Config, examples:
     assert message["X-Tender-Reference"] == "nottinghamshire-police/NOTTS-2026-0142"
     assert message.get_content_type() == "multipart/alternative"
     assert [p.get_content_type() for p in message.iter_parts()] == ["text/plain", "text/html"]
-    assert message.get_boundary() == _parse(_channel().render(tender, context).body).get_boundary()
+    assert message.get_boundary() == _parse(_channel().render(contract(tender), context).body).get_boundary()
 
 
 def test_advert_copy_carries_what_a_supplier_needs(config: Config, examples: Examples) -> None:
     tender = examples["construction-works"]
-    body = _channel().render(tender, render_context(config, tender, "trade-press:construction-press")).body
+    body = (
+        _channel()
+        .render(contract(tender), render_context(config, tender, "trade-press:construction-press"))
+        .body
+    )
     for copy in _parts(_parse(body)):
         for expected in (
             "Custody suite refurbishment, Northampton",
@@ -159,11 +164,11 @@ def test_adverts_following_a_ted_notice_state_its_dispatch(
     tender = examples[name]
     (destination,) = [d for n, _, d in routed_examples(config, examples, "trade-press") if n == name]
     context = render_context(config, tender, destination)
-    plain, html = _parts(_parse(_channel().render(tender, context).body))
-    if context.ted is None:
+    plain, html = _parts(_parse(_channel().render(contract(tender), context).body))
+    if context.follows is None:
         assert "TED" not in plain and "TED" not in html
         return
-    sentence = f"(TED) on 1 December 2026 (notice {context.ted.notice_id})"
+    sentence = f"(TED) on 1 December 2026 (notice {context.follows.identity})"
     assert sentence in plain
     assert sentence in html
 
@@ -174,7 +179,7 @@ def test_markup_is_escaped_in_html_and_intact_in_text(config: Config, examples: 
     data["description"] = "Use <script>alert('x')</script> &amp; more.\n\n.dot line, ]]> and £1,000 naïve"
     tender = Tender.model_validate(data)
     rendered = _channel().render(
-        tender, render_context(config, tender, "trade-press:police-technology-press")
+        contract(tender), render_context(config, tender, "trade-press:police-technology-press")
     )
     message = _parse(rendered.body)
     assert message["Subject"] == f"Invitation to tender: {tender.title} [{tender.reference}]"
@@ -194,7 +199,7 @@ def test_an_unknown_publication_names_the_missing_desk(config: Config, examples:
     tender = examples["anpr-cameras"]
     for destination in ("trade-press:fishing-weekly", "trade-press"):
         with pytest.raises(RenderError) as caught:
-            _channel().render(tender, render_context(config, tender, destination))
+            _channel().render(contract(tender), render_context(config, tender, destination))
         assert destination in caught.value.message
         assert "police-technology-press" in caught.value.message  # what is configured
 
@@ -202,7 +207,7 @@ def test_an_unknown_publication_names_the_missing_desk(config: Config, examples:
 def test_a_tender_without_a_deadline_cannot_be_advertised(config: Config, examples: Examples) -> None:
     tender = examples["framework-call-off"]
     with pytest.raises(RenderError, match="deadline"):
-        _channel().render(tender, render_context(config, tender, "trade-press:construction-press"))
+        _channel().render(contract(tender), render_context(config, tender, "trade-press:construction-press"))
 
 
 def test_dot_stuffing_and_end_marker() -> None:
@@ -443,3 +448,10 @@ def test_the_password_is_never_shown(config: Config, examples: Examples) -> None
     assert channel.describe()["password"] == "********"
     assert PASSWORD.encode() not in _advert(config, examples).body
     assert PASSWORD not in repr(channel.settings)
+
+
+class TestTradePressContract(ChannelContract):
+    """The contract every channel keeps (tests/channels/contract.py)."""
+
+    family = "trade-press"
+    states_net_values = False

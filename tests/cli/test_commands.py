@@ -117,7 +117,7 @@ def test_submitting_a_changed_record_is_refused(run, tmp_path: Path) -> None:  #
     changed = json.loads((EXAMPLES / "it-software.json").read_text()) | {"title": "Something else"}
     (tmp_path / "changed.json").write_text(json.dumps(changed))
     result = run("submit", str(tmp_path / "changed.json"))
-    assert result.returncode == 1 and "amendment" in result.stdout
+    assert result.returncode == 1 and "syndicator amend" in result.stdout
 
 
 def test_preview_prints_exactly_what_would_be_sent(run) -> None:  # type: ignore[no-untyped-def]
@@ -138,7 +138,7 @@ def test_preview_prints_exactly_what_would_be_sent(run) -> None:  # type: ignore
 
 def test_preview_refuses_what_a_channel_cannot_carry(run) -> None:  # type: ignore[no-untyped-def]
     result = run("preview", str(EXAMPLES / "framework-call-off.json"), "--channel", "ted")
-    assert result.returncode == 1 and "ted cannot carry this tender" in result.stderr
+    assert result.returncode == 1 and "ted cannot carry this" in result.stderr
 
 
 def test_invalid_configuration_names_file_key_and_problem(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -19,7 +19,7 @@ from syndicator.channel.base import (
     RenderContext,
     Rendered,
 )
-from syndicator.domain.tender import Tender
+from syndicator.domain.notices import Notice, NoticeKind
 
 
 class FakeClock:
@@ -45,6 +45,8 @@ class ScriptedChannel(Channel):
     with an empty script, submit answers live (or accepted, for polling channels)."""
 
     name: ClassVar[str] = "scripted"
+    title: ClassVar[str] = "Scripted channel"
+    notices: ClassVar[frozenset[NoticeKind]] = frozenset(NoticeKind)
     capabilities: ClassVar[Capabilities] = Capabilities(deduplicates=True, polls=False)
     settings_model = ScriptedSettings
 
@@ -57,13 +59,21 @@ class ScriptedChannel(Channel):
         self.sent: list[str] = []
         self.polled: list[str | None] = []
         self.contexts: list[RenderContext] = []
+        self.notices_seen: list[Notice] = []
         self.lock = threading.Lock()
         self.gate: threading.Event | None = None
 
-    def render(self, tender: Tender, context: RenderContext) -> Rendered:
+    def render(self, notice: Notice, context: RenderContext) -> Rendered:
         self.contexts.append(context)
-        body = {"reference": tender.reference, "key": context.key, "revision": context.revision}
-        return Rendered(json.dumps(body).encode(), "application/json")
+        self.notices_seen.append(notice)
+        body = {
+            "reference": notice.tender.reference,
+            "notice": notice.kind.value,
+            "version": notice.version,
+            "key": context.key,
+            "revision": context.revision,
+        }
+        return Rendered(json.dumps(body).encode(), "application/json", identity=context.key)
 
     def submit(self, rendered: Rendered, key: str) -> Receipt:
         if self.gate is not None:

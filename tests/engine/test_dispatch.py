@@ -202,7 +202,7 @@ def test_ted_gates_the_national_adverts(engine: Engine, channels) -> None:
     assert rows["crystal"].state == State.PUBLISHED
     # the national adverts know the TED notice they follow
     context = channels["crystal"].contexts[-1]
-    assert context.ted is not None and context.ted.dispatched_on == rows["ted"].submitted_at
+    assert context.follows is not None and context.follows.dispatched_at == rows["ted"].submitted_at
 
 
 def test_the_gate_opens_48_hours_after_ted_accepted(engine: Engine, channels) -> None:

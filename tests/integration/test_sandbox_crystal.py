@@ -17,7 +17,7 @@ from syndicator.channel.base import (
 from syndicator.config.settings import Config
 from syndicator.domain.tender import Tender
 from syndicator.sandbox.server import Sandbox
-from tests.conftest import render_context, routed_examples
+from tests.conftest import contract, render_context, routed_examples
 from tests.integration.conftest import adapter_for, received, sandbox_url
 
 Examples = dict[str, Tender]
@@ -26,7 +26,7 @@ pytestmark = pytest.mark.timeout(60)  # a hung socket fails the test, not the ru
 
 def _rendered(channel: Channel, config: Config, tender: Tender) -> tuple[Rendered, str]:
     context = render_context(config, tender, "crystal")
-    return channel.render(tender, context), context.key
+    return channel.render(contract(tender), context), context.key
 
 
 def test_every_routed_example_is_published_and_served(

@@ -19,7 +19,7 @@ from syndicator.channel.base import (
 from syndicator.config.settings import Config
 from syndicator.domain.tender import Tender
 from syndicator.sandbox.server import Sandbox
-from tests.conftest import render_context, routed_examples
+from tests.conftest import contract, render_context, routed_examples
 from tests.integration.conftest import adapter_for, inject, received
 
 pytestmark = pytest.mark.timeout(60)
@@ -38,7 +38,7 @@ def first_notice(
     """The first shipped example routed to `channel`, rendered, and its delivery key."""
     _, tender, destination = routed_examples(config, examples, channel)[0]
     context = render_context(config, tender, destination)
-    return adapter.render(tender, context), context.key
+    return adapter.render(contract(tender), context), context.key
 
 
 # TED answers a rejection as a validation failure it keeps (its own test covers that).

@@ -22,7 +22,7 @@ from syndicator.channel.base import (
 from syndicator.config.settings import Config
 from syndicator.domain.tender import Tender
 from syndicator.sandbox.server import Sandbox
-from tests.conftest import render_context, routed_examples
+from tests.conftest import contract, render_context, routed_examples
 from tests.integration.conftest import adapter_for, inject, received, sandbox_url
 
 CHANNEL = "source-east-midlands"
@@ -30,7 +30,7 @@ Examples = dict[str, Tender]
 
 
 def _rendered(adapter: Channel, config: Config, tender: Tender) -> Rendered:
-    return adapter.render(tender, render_context(config, tender, CHANNEL))
+    return adapter.render(contract(tender), render_context(config, tender, CHANNEL))
 
 
 def _until_live(adapter: Channel, receipt: Receipt, within: float = 5.0) -> Receipt:

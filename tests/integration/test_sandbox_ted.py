@@ -22,7 +22,7 @@ from syndicator.channel.base import (
 from syndicator.config.settings import Config
 from syndicator.domain.tender import Tender
 from syndicator.sandbox.server import Sandbox
-from tests.conftest import render_context, routed_examples
+from tests.conftest import contract, render_context, routed_examples
 from tests.integration.conftest import adapter_for, inject, received, sandbox_url
 
 Examples = dict[str, Tender]
@@ -37,7 +37,7 @@ def _adapter(config: Config, box: Sandbox, **overrides: Any) -> TedChannel:
 
 
 def _rendered(channel: TedChannel, config: Config, tender: Tender, revision: int = 1) -> Rendered:
-    return channel.render(tender, render_context(config, tender, "ted", revision=revision))
+    return channel.render(contract(tender), render_context(config, tender, "ted", revision=revision))
 
 
 def _published(channel: TedChannel, receipt: Receipt, within: float = 10.0) -> Receipt:
@@ -66,7 +66,7 @@ def test_every_routed_example_is_submitted_published_and_served(
     sent = {}
     for _, tender, destination in routed:
         context = render_context(config, tender, destination)
-        rendered = channel.render(tender, context)
+        rendered = channel.render(contract(tender), context)
         receipt = channel.submit(rendered, context.key)
         assert (receipt.live, receipt.status, receipt.status_code) == (False, "SUBMITTED", 201)
         assert receipt.remote_id is not None and receipt.remote_id.endswith("-01")

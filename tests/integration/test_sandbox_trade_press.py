@@ -26,7 +26,7 @@ from syndicator.sandbox.faults import Fault, Faults
 from syndicator.sandbox.ledger import Ledger
 from syndicator.sandbox.server import Sandbox
 from syndicator.sandbox.smtp import SmtpSink
-from tests.conftest import render_context, routed_examples
+from tests.conftest import contract, render_context, routed_examples
 from tests.integration.conftest import adapter_for, free_port, inject, received
 
 Examples = dict[str, Tender]
@@ -38,7 +38,7 @@ Advert = tuple[Rendered, str]
 def _advert(channel: Channel, config: Config, examples: Examples, name: str) -> Advert:
     (destination,) = [d for n, _, d in routed_examples(config, examples, CHANNEL) if n == name]
     context = render_context(config, examples[name], destination)
-    return channel.render(examples[name], context), context.key
+    return channel.render(contract(examples[name]), context), context.key
 
 
 def test_every_routed_example_reaches_its_desk(config: Config, examples: Examples, sandbox: Sandbox) -> None:

@@ -144,7 +144,7 @@ def test_a_changed_record_with_the_same_reference_is_refused(store: Store, confi
         "a",
         NOW,
     )
-    assert changed.outcome is Outcome.CONFLICT and "amendment" in changed.message
+    assert changed.outcome is Outcome.CONFLICT and "syndicator amend" in changed.message
     assert count(store, TenderRow) == 1
 
 

@@ -183,7 +183,7 @@ def test_short_tender_periods_warn_above_threshold(config: Config) -> None:
 
 def test_route_json_shape(config: Config) -> None:
     data = routed(config, valued("50000", cpv=["45000000-7"])).as_dict()
-    assert set(data) == {"reference", "buyer", "destinations", "not_advertised", "warnings"}
+    assert set(data) == {"reference", "buyer", "destinations", "not_advertised", "warnings", "primary"}
     assert set(data["destinations"][0]) == {"destination", "reasons", "after"}
     assert all(entry["reasons"] for entry in data["destinations"])
 

@@ -67,7 +67,7 @@ def test_same_reference_different_content_is_409(site: Site) -> None:
         "/api/tenders", json=crystal_only("CONF-1", title="Another title"), headers=site.auth("operator")
     )
     assert answer.status_code == 409
-    assert "amendment" in answer.json()["error"]
+    assert "syndicator amend" in answer.json()["error"]
     assert answer.json()["submissions"][0]["outcome"] == "conflict"
 
 

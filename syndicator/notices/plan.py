@@ -1,0 +1,233 @@
+"""Which notice each destination gets when a procurement moves on: a new version (submission
+or amendment), a withdrawal, or a notice that can no longer follow its predecessor. Pure: it
+reads what the store holds and says what to create, supersede and cancel; `schedule` writes it.
+
+    a new version V, per destination D (route order, the primary first):
+      D's unsent notices (held, pending, retry_wait, failed) ........... superseded, never sent
+      nothing on D is (or may be) live .................................. contract notice vV
+      a notice on D is live or with the channel ......................... change notice vV, after it
+      D is no longer on the route but carries the advert ............... change notice vV, and a warning
+    every notice that follows the primary (contract, change, award) waits for the primary's notice
+    of this plan; a notice waits for the previous one on D until it is published.
+
+    a withdrawal, per destination D:
+      D's unsent notices ................................................ cancelled
+      a notice on D is (or may be) live ................................. cancellation notice, after it
+        (at once when D can stop a notice it has not published yet, e.g. TED's stop-publication)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from syndicator.domain.notices import FOLLOWS_PRIMARY, Carrier, NoticeKind
+from syndicator.domain.states import CARRIED, UNSENT, State
+
+Carriers = Callable[[str], Carrier]
+
+
+@dataclass(frozen=True)
+class Existing:
+    """A delivery already in the store."""
+
+    id: int
+    destination: str
+    kind: NoticeKind
+    version: int
+    state: State
+    gate_id: int | None = None
+
+
+@dataclass(frozen=True)
+class NewNotice:
+    """A delivery to create."""
+
+    destination: str
+    kind: NoticeKind
+    version: int
+    previous: int | None = None  # the notice on the same destination this one follows
+    waits_previous: bool = False  # held until `previous` is published
+    follows_primary: bool = False  # held until the primary's new notice in this plan is published
+    gate_id: int | None = None  # held until this (already stored) primary notice is published
+
+    @property
+    def held(self) -> bool:
+        """Whether it waits for anything before it may be sent."""
+        return self.waits_previous or self.follows_primary or self.gate_id is not None
+
+
+@dataclass(frozen=True)
+class Step:
+    """What one destination gets, in a sentence for the person who asked."""
+
+    destination: str
+    kind: NoticeKind | None  # None: nothing is sent there
+    text: str
+
+    def as_dict(self) -> dict[str, str | None]:
+        """The JSON form."""
+        return {
+            "destination": self.destination,
+            "notice": self.kind.value if self.kind else None,
+            "text": self.text,
+        }
+
+
+@dataclass
+class Plan:
+    """What to write to the store for one step of a procurement's life."""
+
+    version: int
+    primary: str | None = None
+    create: list[NewNotice] = field(default_factory=list)
+    supersede: list[int] = field(default_factory=list)
+    cancel: list[int] = field(default_factory=list)
+    repoint: list[tuple[int, int | None]] = field(default_factory=list)  # (held, new previous)
+    steps: list[Step] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # kinds a destination cannot carry: refuse
+
+    def ordered(self) -> list[NewNotice]:
+        """The primary's notice first: the others' gates point at it."""
+        return sorted(self.create, key=lambda notice: notice.destination != self.primary)
+
+
+def _by_destination(existing: Iterable[Existing]) -> dict[str, list[Existing]]:
+    found: dict[str, list[Existing]] = {}
+    for row in sorted(existing, key=lambda row: row.id):
+        found.setdefault(row.destination, []).append(row)
+    return found
+
+
+def _carried(rows: Sequence[Existing]) -> Existing | None:
+    """The latest notice this destination has, or may have (published or with the channel)."""
+    live = [row for row in rows if row.state in CARRIED]
+    return live[-1] if live else None
+
+
+def _waiting(previous: Existing | None) -> str:
+    if previous is None or previous.state is State.PUBLISHED:
+        return ""
+    return (
+        f", after the {previous.kind.value} notice v{previous.version} there "
+        f"({previous.state.value}) is published"
+    )
+
+
+def plan_version(
+    existing: Iterable[Existing],
+    route: Sequence[str],
+    primary: str | None,
+    version: int,
+    carriers: Carriers,
+) -> Plan:
+    """Notices for version `version` of a tender routed to `route` (the first submission when
+    nothing exists yet, an amendment otherwise)."""
+    by_destination = _by_destination(existing)
+    plan = Plan(version)
+    destinations = list(dict.fromkeys([*route, *by_destination]))
+    if primary in destinations:
+        destinations.remove(primary)
+        destinations.insert(0, primary)
+    primary_sends = False
+    for destination in destinations:
+        rows = by_destination.get(destination, [])
+        plan.supersede += [row.id for row in rows if row.state in UNSENT]
+        carried = _carried(rows)
+        if destination not in route and carried is None:
+            if rows:
+                plan.steps.append(
+                    Step(destination, None, "no longer required; its unsent notice is superseded")
+                )
+            continue
+        kind = NoticeKind.CHANGE if carried is not None else NoticeKind.CONTRACT
+        if kind not in carriers(destination).notices:
+            plan.problems.append(f"{destination} cannot carry a {kind.value} notice")
+            continue
+        follows = primary_sends and destination != primary and kind in FOLLOWS_PRIMARY
+        notice = NewNotice(
+            destination,
+            kind,
+            version,
+            previous=carried.id if carried else None,
+            waits_previous=carried is not None and carried.state is not State.PUBLISHED,
+            follows_primary=follows,
+        )
+        plan.create.append(notice)
+        if destination == primary:
+            primary_sends = True
+            plan.primary = primary
+        text = f"{kind.value} notice v{version}" + _waiting(carried)
+        if follows:
+            text += f", once {primary} has published its notice"
+        if destination not in route:
+            plan.warnings.append(
+                f"{destination} is no longer required by the routing rules; "
+                "it keeps its advert and gets this change"
+            )
+            text += " (no longer required by the rules; it keeps its advert)"
+        plan.steps.append(Step(destination, kind, text))
+    return plan
+
+
+def plan_withdrawal(existing: Iterable[Existing], version: int, carriers: Carriers) -> Plan:
+    """Cancellation notices wherever the advert is (or is about to be), unsent notices cancelled."""
+    plan = Plan(version)
+    for destination, rows in _by_destination(existing).items():
+        plan.cancel += [row.id for row in rows if row.state in UNSENT]
+        carried = _carried(rows)
+        if carried is None:
+            if any(row.state in UNSENT for row in rows):
+                plan.steps.append(
+                    Step(destination, None, "nothing was published there; unsent notices cancelled")
+                )
+            continue
+        carrier = carriers(destination)
+        if NoticeKind.CANCELLATION not in carrier.notices:
+            plan.warnings.append(
+                f"{destination} cannot carry a cancellation notice: withdraw the advert there by hand"
+            )
+            plan.steps.append(
+                Step(destination, None, "cannot carry a cancellation notice: withdraw it by hand")
+            )
+            continue
+        stoppable = carrier.stops_unpublished and carried.state is State.SUBMITTED
+        waits = carried.state is not State.PUBLISHED and not stoppable
+        plan.create.append(
+            NewNotice(
+                destination, NoticeKind.CANCELLATION, version, previous=carried.id, waits_previous=waits
+            )
+        )
+        text = f"cancellation notice v{version}"
+        text += ", stopping the notice it has not published yet" if stoppable else _waiting(carried)
+        plan.steps.append(Step(destination, NoticeKind.CANCELLATION, text))
+    return plan
+
+
+def plan_unblocked(existing: Iterable[Existing], held: Existing, carriers: Carriers) -> Plan:
+    """A held notice whose previous notice on its destination will never be published (failed,
+    superseded or cancelled): it follows the latest notice still live there instead, or, when
+    nothing is, a change becomes the contract notice of its version and a cancellation has
+    nothing left to cancel. The failed predecessor is superseded: this notice replaces it."""
+    rows = [row for row in existing if row.destination == held.destination]
+    plan = Plan(held.version)
+    plan.supersede += [row.id for row in rows if row.state is State.FAILED and row.id < held.id]
+    carried = _carried([row for row in rows if row.id != held.id])
+    if carried is not None:
+        plan.repoint.append((held.id, carried.id))
+        plan.steps.append(Step(held.destination, held.kind, f"now follows delivery {carried.id}"))
+    elif held.kind is NoticeKind.CHANGE:
+        plan.supersede.append(held.id)
+        if NoticeKind.CONTRACT in carriers(held.destination).notices:
+            plan.create.append(
+                NewNotice(held.destination, NoticeKind.CONTRACT, held.version, gate_id=held.gate_id)
+            )
+            plan.steps.append(Step(held.destination, NoticeKind.CONTRACT, f"contract notice v{held.version}"))
+    elif held.kind is NoticeKind.CANCELLATION:
+        plan.cancel.append(held.id)
+        plan.steps.append(Step(held.destination, None, "nothing left to cancel"))
+    else:
+        plan.repoint.append((held.id, None))
+        plan.steps.append(Step(held.destination, held.kind, "no longer waits for an earlier notice"))
+    return plan
