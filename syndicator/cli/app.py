@@ -9,7 +9,7 @@ import sys
 import typer
 from sqlalchemy.exc import OperationalError
 
-from syndicator.cli import actions, demo, intake, monitor, preview, services, web
+from syndicator.cli import actions, demo, intake, lifecycle, monitor, preview, services, web
 from syndicator.cli.common import EXIT_ENVIRONMENT, err
 from syndicator.config.files import ConfigError
 from syndicator.runtime.wiring import SchemaOutOfDate
@@ -25,6 +25,7 @@ db_app = typer.Typer(help="The status store's schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
 intake.register(app)
+lifecycle.register(app)
 monitor.register(app)
 actions.register(app)
 services.register(app)

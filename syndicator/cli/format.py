@@ -17,6 +17,7 @@ STATE_STYLE = {
     "failed": "bold red",
     "needs_reconcile": "bold red",
     "cancelled": "dim",
+    "superseded": "dim",
 }
 
 

@@ -14,7 +14,8 @@ from syndicator.cli.format import age, one_line, parse_since, stamp, styled, unt
 from syndicator.config.settings import Config, Settings
 from syndicator.domain.clock import utcnow
 from syndicator.domain.states import State
-from syndicator.ops.queries import Filters, attempts_of, audit, channel_health, deliveries, find_tender
+from syndicator.ops.detail import tender_detail
+from syndicator.ops.queries import Filters, audit, channel_health, deliveries, find_tender
 from syndicator.runtime.wiring import Store, load, open_store
 
 StateOpt = Annotated[str | None, typer.Option("--state", help="Only this state (e.g. failed).")]
@@ -83,6 +84,7 @@ def status(
         "tender",
         "buyer",
         "destination",
+        "notice",
         "state",
         "tries",
         "age",
@@ -100,6 +102,7 @@ def status(
             d.tender_reference,
             d.buyer,
             d.destination,
+            f"{d.notice} v{d.version}",
             styled(d.state),
             str(d.attempts),
             age(d.created_at, now),
@@ -128,49 +131,10 @@ def show(
                 f"no tender {reference!r} (try `syndicator status --search {reference}`)",
                 EXIT_FAILED,
             )
-        rows = list(tender.deliveries)
-        timeline = attempts_of(session, [r.id for r in rows])
+        detail = tender_detail(session, tender)
+        rows, timeline = detail.deliveries, detail.attempts
     if as_json:
-        print_json(
-            {
-                "tender": {
-                    "id": tender.id,
-                    "reference": tender.reference,
-                    "buyer": tender.buyer,
-                    "title": tender.title,
-                    "created_at": tender.created_at.isoformat(),
-                    "cancelled_at": tender.cancelled_at.isoformat() if tender.cancelled_at else None,
-                    "record": tender.record,
-                },
-                "route": tender.route,
-                "deliveries": [
-                    {
-                        "id": r.id,
-                        "destination": r.destination,
-                        "state": r.state,
-                        "key": r.key,
-                        "attempts": r.attempts,
-                        "remote_id": r.remote_id,
-                        "url": r.remote_url,
-                        "last_error": r.last_error,
-                        "timeline": [
-                            {
-                                "at": a.started_at.isoformat(),
-                                "kind": a.kind,
-                                "trigger": a.trigger,
-                                "actor": a.actor,
-                                "outcome": a.outcome,
-                                "status_code": a.status_code,
-                                "message": a.message,
-                                "excerpt": a.excerpt,
-                            }
-                            for a in timeline[r.id]
-                        ],
-                    }
-                    for r in rows
-                ],
-            }
-        )
+        print_json(detail.as_dict())
         return
     value = tender.record["estimated_value"]
     out.print(f"[bold]{tender.reference}[/] — {escape(tender.title)}", markup=True)
@@ -181,13 +145,38 @@ def show(
         + (f"; [red]cancelled {stamp(tender.cancelled_at)}[/]" if tender.cancelled_at else ""),
         markup=True,
     )
+    if tender.withdrawn_at:
+        out.print(
+            f"[red]withdrawn {stamp(tender.withdrawn_at)}[/] by {escape(tender.withdrawn_by or '')}: "
+            f"{escape(tender.withdrawal_reason or '')}",
+            markup=True,
+        )
     if tender.route.get("not_advertised"):
         out.print(f"not advertised: {tender.route['not_advertised']}")
+    if detail.versions:
+        out.print()
+        out.print("[bold]versions[/]", markup=True)
+    for version in detail.versions:
+        why = f": {escape(version.reason)}" if version.reason else ""
+        kind = f" ({version.change_kind})" if version.change_kind else ""
+        out.print(
+            f"  v{version.version} {stamp(version.created_at)} by {escape(version.submitted_by)}{kind}{why}",
+            markup=True,
+        )
+        for change in version.changes:
+            before = one_line(change.get("before") or "(none)", 50)
+            after = one_line(change.get("after") or "(removed)", 50)
+            out.print(f"      {change.get('label')}: {before} -> {after}", markup=False)
+        notices = ", ".join(
+            f"{d.destination} {d.notice} {d.state}" for d in detail.notices_of(version.version)
+        )
+        out.print(f"      notices: {notices or 'none'}", markup=False)
     reasons = {e["destination"]: e["reasons"] for e in tender.route["destinations"]}
     for row in rows:
         out.print()
         out.print(
-            f"[bold cyan]{row.destination}[/]  {styled(row.state)}  delivery {row.id}, "
+            f"[bold cyan]{row.destination}[/] {row.notice} v{row.version}  {styled(row.state)}  "
+            f"delivery {row.id}, "
             f"{row.attempts} attempt(s)" + (f", {row.remote_url or row.remote_id}" if row.remote_id else ""),
             markup=True,
         )

@@ -59,6 +59,8 @@ class DeliveryView:
     title: str
     buyer: str
     destination: str
+    notice: str  # contract | change | cancellation | award | contract-details
+    version: int  # the tender version the notice carries
     state: str
     attempts: int
     last_error: str | None
@@ -99,6 +101,8 @@ _COLUMNS = (
     T.title,
     D.buyer,
     D.destination,
+    D.notice,
+    D.version,
     D.state,
     D.attempts,
     D.last_error,

@@ -177,18 +177,24 @@ def _ted_entry(tender: Tender, policy: RoutingPolicy, thresholds: Thresholds) ->
     )
 
 
-def _warnings(tender: Tender, above_threshold: bool) -> list[str]:
+def short_tender_period(tender: Tender, above_threshold: bool) -> str | None:
+    """Why the tender period looks shorter than the law's minimum, or None."""
     if not above_threshold or tender.submission_deadline is None:
-        return []
+        return None
     days = (tender.submission_deadline.astimezone(UTC).date() - tender.published_on).days
     minimum = {Procedure.OPEN: OPEN_MIN_DAYS, Procedure.RESTRICTED: RESTRICTED_MIN_DAYS}
     needed = minimum.get(tender.procedure)
     if needed is None or days >= needed:
-        return []
-    return [
+        return None
+    return (
         f"the tender period is {days} days; an above-threshold {tender.procedure.value} "
         f"procedure normally allows at least {needed} days for electronic tenders"
-    ]
+    )
+
+
+def _warnings(tender: Tender, above_threshold: bool) -> list[str]:
+    found = short_tender_period(tender, above_threshold)
+    return [found] if found else []
 
 
 def route(tender: Tender, policy: RoutingPolicy, thresholds: Thresholds) -> Route:

@@ -16,11 +16,13 @@ from syndicator.store.models import AuditRow, DeliveryRow, TenderRow
 from syndicator.web.auth import api_principal, api_role
 from syndicator.web.context import Web, web
 from syndicator.web.intake_api import router as intake_router
+from syndicator.web.lifecycle_api import router as lifecycle_router
 from syndicator.web.tokens import Principal, Role
 from syndicator.web.views import filters_from, iso, paging, since_from, state_from, tender_detail
 
 router = APIRouter(prefix="/api", tags=["api"])
 router.include_router(intake_router)
+router.include_router(lifecycle_router)
 
 Viewer = Annotated[Principal, Depends(api_role(Role.VIEWER))]
 Operator = Annotated[Principal, Depends(api_role(Role.OPERATOR))]

@@ -38,6 +38,7 @@ from syndicator.web.apidocs import api_reference
 from syndicator.web.auth import SignInRequired, api_principal, api_role, bearer
 from syndicator.web.context import Enqueue, Web, web
 from syndicator.web.forms import router as forms_router
+from syndicator.web.lifecycle_pages import router as lifecycle_pages_router
 from syndicator.web.options import WebOptions
 from syndicator.web.pages import router as pages_router
 from syndicator.web.rendering import HERE, render, templates
@@ -236,6 +237,7 @@ def create_app(
     _install_security_headers(api)
     _install_service_routes(api)
     api.include_router(api_router)
+    api.include_router(lifecycle_pages_router)  # before pages: /tenders/{reference:path} is greedy
     api.include_router(pages_router)
     api.include_router(forms_router)
     api.include_router(admin_router)

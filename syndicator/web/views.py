@@ -4,20 +4,18 @@ tender with its route, deliveries and attempts, the notice as sent, and time for
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from fastapi import HTTPException
 from lxml import etree
-from sqlalchemy.orm import Session
 from starlette.status import HTTP_422_UNPROCESSABLE_CONTENT
 
 from syndicator.channel.xmlsafe import UnsafeXml, parse
 from syndicator.cli.format import age, parse_since
 from syndicator.domain.states import State
-from syndicator.ops.queries import Filters, attempts_of
-from syndicator.store.models import AttemptRow, DeliveryRow, TenderRow
+from syndicator.ops.detail import iso as iso
+from syndicator.ops.detail import tender_detail as tender_detail
+from syndicator.ops.queries import Filters
 
 MAX_SIZE = 200
 NOTICE_LIMIT = 256 * 1024  # show at most this much of a notice; the rest is in the database
@@ -78,11 +76,6 @@ def paging(page: int, size: int) -> tuple[int, int]:
     return page, size
 
 
-def iso(when: datetime | None) -> str | None:
-    """ISO 8601 in UTC, or None."""
-    return when.astimezone(UTC).isoformat() if when else None
-
-
 def stamp(when: datetime | None) -> str:
     """'2026-11-26 09:00:00 UTC'."""
     return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if when else ""
@@ -118,73 +111,3 @@ def notice_text(body: bytes | None, media_type: str | None) -> str:
     text = shown.decode("utf-8", errors="replace")
     cut = len(body) - len(shown)
     return text + (f"\n… {cut} more bytes not shown" if cut else "")
-
-
-@dataclass
-class TenderDetail:
-    """One tender with its route, deliveries and every attempt."""
-
-    tender: TenderRow
-    deliveries: list[DeliveryRow]
-    attempts: dict[int, list[AttemptRow]]
-
-    def reasons(self) -> dict[str, dict[str, Any]]:
-        """Route entry per destination: reasons and the gate it waits for."""
-        return {e["destination"]: e for e in self.tender.route.get("destinations", [])}
-
-    def as_dict(self) -> dict[str, Any]:
-        """The JSON form of `GET /api/tenders/{id}` (the shape of `syndicator show --json`)."""
-        t = self.tender
-        return {
-            "tender": {
-                "id": t.id,
-                "reference": t.reference,
-                "buyer": t.buyer,
-                "title": t.title,
-                "version": t.version,
-                "submitted_by": t.submitted_by,
-                "created_at": iso(t.created_at),
-                "cancelled_at": iso(t.cancelled_at),
-                "record": t.record,
-            },
-            "route": t.route,
-            "deliveries": [self._delivery(d) for d in self.deliveries],
-        }
-
-    def _delivery(self, d: DeliveryRow) -> dict[str, Any]:
-        return {
-            "id": d.id,
-            "destination": d.destination,
-            "state": d.state,
-            "key": d.key,
-            "revision": d.revision,
-            "attempts": d.attempts,
-            "remote_id": d.remote_id,
-            "url": d.remote_url,
-            "last_error": d.last_error,
-            "next_attempt_at": iso(d.next_attempt_at),
-            "published_at": iso(d.published_at),
-            "media_type": d.media_type,
-            "timeline": [
-                {
-                    "at": iso(a.started_at),
-                    "finished_at": iso(a.finished_at),
-                    "kind": a.kind,
-                    "trigger": a.trigger,
-                    "actor": a.actor,
-                    "outcome": a.outcome,
-                    "error_class": a.error_class,
-                    "status_code": a.status_code,
-                    "message": a.message,
-                    "excerpt": a.excerpt,
-                    "remote_id": a.remote_id,
-                }
-                for a in self.attempts.get(d.id, [])
-            ],
-        }
-
-
-def tender_detail(session: Session, tender: TenderRow) -> TenderDetail:
-    """Load everything the tender page and `GET /api/tenders/{id}` show."""
-    rows = list(tender.deliveries)
-    return TenderDetail(tender, rows, attempts_of(session, [r.id for r in rows]))
