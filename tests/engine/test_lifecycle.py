@@ -264,5 +264,5 @@ def test_an_amendment_after_the_deadline_is_refused(engine: Engine) -> None:
     engine.sent.append(engine.submit(ABOVE))
     engine.run()
     engine.clock.advance(days=60)
-    with pytest.raises(LifecycleError, match="deadline .* has passed"):
+    with pytest.raises(LifecycleError, match=r"deadline .* has passed"):
         amended(engine, later(title="After the deadline"))

@@ -111,4 +111,4 @@ def test_the_dashboard_asks_before_withdrawing_and_says_what_each_destination_ge
     with site.store.sessions() as session:
         assert session.get(TenderRow, tender_id).withdrawn_at is None  # type: ignore[union-attr]
     page = site.client.get(f"/tenders/{tender_id}").text
-XX
+    assert f'action="/tenders/{tender_id}/withdraw"' in page
