@@ -104,6 +104,7 @@ def render_job(
         reason=reason,
         correction=correction,
         names=names,
+        route=plan.as_dict(),
     )
     if revision != 1:
         row = procurement.row(delivery_id)

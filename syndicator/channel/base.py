@@ -84,6 +84,10 @@ class RenderContext:
     # every notice of the procurement the primary carries.
     follows: NoticeRef | None = None
     primary: tuple[NoticeRef, ...] = ()
+    # The procurement's legal regime ("ojeu", "pcr-uk", "pa2023") and whether its value is at or
+    # above the threshold in force when it commenced (Find a Tender's `tender.aboveThreshold`).
+    regime: str | None = None
+    above_threshold: bool | None = None
 
     @property
     def publication(self) -> str | None:

@@ -150,6 +150,7 @@ def preview(
             reason=reason or ("(preview)" if kind is not NoticeKind.CONTRACT else None),
             correction=correction,
             names=names,
+            route=plan.as_dict(),
         )
     job: Job = build(
         procurement, delivery_id, now, buyers=config.buyers, vat_rate=config.policy.vat_rate, titles=title

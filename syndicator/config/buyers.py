@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -29,6 +30,13 @@ class Organisation(BaseModel):
     website: str = Field(pattern=r"^https://")
     legal_type: str = "body-pl"
     activity: str = "pub-os"
+    # The Central Digital Platform's identifier (Procurement Act 2023): Find a Tender names the
+    # buyer by it, and the buyer's notices are looked up by it (with any older identifiers).
+    ppon: str | None = Field(default=None, pattern=r"^GB-PPON-[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}$")
+    other_identifiers: list[str] = Field(default_factory=list)  # e.g. GB-FTS-135781 on older releases
+    # Who publishes the buyer's Find a Tender notices: this product ("publish"), or the buyer's
+    # own e-tendering tool, whose notice this product then adopts instead of publishing twice.
+    fts_mode: Literal["publish", "adopt"] = "publish"
 
     @field_validator("country")
     @classmethod

@@ -39,6 +39,7 @@ class Version:
     reason: str | None = None
     change_kind: str | None = None
     parsed: Tender | None = None  # the record as a model, when the caller already holds it
+    route: dict[str, Any] = field(default_factory=dict)  # the route this version was sent on
 
     def tender(self) -> Tender:
         """The record as a model (validated when it was accepted; read back as is)."""
@@ -160,6 +161,8 @@ def build(
         history=tuple(_ref(r, titles) for r in history),
         follows=_ref(gate, titles) if gate is not None else None,
         primary=tuple(_ref(r, titles) for r in primary),
+        regime=version.route.get("regime"),
+        above_threshold=version.route.get("above_threshold"),
     )
     return Job(notice, context)
 
@@ -182,6 +185,7 @@ def sketch(
     reason: str | None = None,
     correction: bool = False,
     names: Names = _no_names,
+    route: dict[str, Any] | None = None,
 ) -> tuple[Procurement, int]:
     """A procurement in memory, for a record not in the store (`syndicator preview`, golden
     tests): the earlier notices a `kind` notice to `destination` would follow, published at
@@ -191,10 +195,10 @@ def sketch(
 
     latest = 2 if previous is not None or kind is NoticeKind.CHANGE else 1
     first = previous or tender
-    versions = {1: Version(first.model_dump(mode="json"), parsed=first)}
+    versions = {1: Version(first.model_dump(mode="json"), parsed=first, route=route or {})}
     if latest == 2:
         change_kind = ChangeKind.CORRECTION if correction else ChangeKind.UPDATE
-        versions[2] = Version(tender.model_dump(mode="json"), reason, change_kind.value, tender)
+        versions[2] = Version(tender.model_dump(mode="json"), reason, change_kind.value, tender, route or {})
     procurement = Procurement(0, tender.buyer, tender.reference, primary, versions)
     if kind is NoticeKind.CANCELLATION:
         procurement.withdrawn_at, procurement.withdrawal_reason = now, reason
@@ -251,11 +255,11 @@ def load(session: Executor, tender_ids: Sequence[int]) -> dict[int, Procurement]
         found[t.id] = Procurement(
             t.id, t.buyer, t.reference, route_primary(t.route), {}, [], t.withdrawn_at, t.withdrawal_reason
         )
-    versions = select(V.tender_id, V.version, V.record, V.reason, V.change_kind).where(
+    versions = select(V.tender_id, V.version, V.record, V.reason, V.change_kind, V.route).where(
         V.tender_id.in_(tender_ids)
     )
     for v in session.execute(versions):
-        found[v.tender_id].versions[v.version] = Version(v.record, v.reason, v.change_kind)
+        found[v.tender_id].versions[v.version] = Version(v.record, v.reason, v.change_kind, route=v.route)
     columns = (
         D.tender_id,
         D.id,
