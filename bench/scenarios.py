@@ -28,7 +28,7 @@ from syndicator.intake.submit import submit
 from syndicator.notices.context import ContextBuilder
 from syndicator.ops import actions as ops
 from syndicator.ops.queries import Filters, channel_health, deliveries
-from syndicator.routing.policy import route
+from syndicator.routing.destinations import route
 from syndicator.runtime.celeryapp import DELIVER, create_app
 from syndicator.runtime.wiring import route_check, tender_context
 from syndicator.store.models import DeliveryRow, TenderRow

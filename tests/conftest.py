@@ -16,7 +16,7 @@ from syndicator.domain.notices import Notice, NoticeKind
 from syndicator.domain.tender import Tender
 from syndicator.intake.records import read_file
 from syndicator.notices.context import Job, build, sketch
-from syndicator.routing.policy import route
+from syndicator.routing.destinations import route
 from syndicator.runtime.wiring import tender_context
 
 ROOT = Path(__file__).resolve().parent.parent

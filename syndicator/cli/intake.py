@@ -6,13 +6,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from syndicator.cli.common import EXIT_FAILED, EXIT_INVALID, actor, out, print_json
 from syndicator.config.settings import Config
 from syndicator.domain.clock import utcnow
 from syndicator.intake.records import Parsed, read_file
 from syndicator.intake.submit import Outcome, submit
-from syndicator.routing.policy import Route, route
+from syndicator.routing.destinations import Route, route
 from syndicator.runtime.wiring import load, open_store, route_check, tender_context
 
 Files = Annotated[list[Path], typer.Argument(help="JSON files of one tender or an array of them.")]
@@ -52,7 +53,10 @@ def validate(files: Files) -> None:
 def _explain(plan: Route) -> None:
     count = len(plan.destinations)
     noun = "destination" if count == 1 else "destinations"
-    out.print(f"[bold]{plan.reference}[/] ({plan.buyer}): {count} {noun}", markup=True)
+    out.print(f"[bold]{escape(plan.reference)}[/] ({plan.buyer}): {count} {noun}", markup=True)
+    out.print(f"  law: {plan.law}", markup=False)
+    if plan.primary:
+        out.print(f"  primary: {plan.primary} (every other destination waits for its notice)", markup=False)
     if plan.not_advertised:
         out.print(f"  not advertised: {plan.not_advertised}")
     for entry in plan.destinations:

@@ -24,7 +24,7 @@ from syndicator.domain.notices import ChangeKind, NoticeKind
 from syndicator.domain.states import State
 from syndicator.domain.tender import Tender
 from syndicator.notices.context import Job, Procurement, Row, Version, build, load, sketch
-from syndicator.routing.policy import route
+from syndicator.routing.destinations import route
 from syndicator.runtime.wiring import load as load_settings
 from syndicator.store.models import TenderRow
 

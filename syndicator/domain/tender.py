@@ -50,12 +50,16 @@ class ContractType(StrEnum):
 
 
 class Procedure(StrEnum):
-    """The procurement procedure the tender runs."""
+    """The procurement procedure the tender runs. Which ones a tender may use depends on the law
+    its procurement commenced under (routing.toml `[[regime]] procedures`): the Public Contracts
+    Regulations 2015 know the first four; the Procurement Act 2023 (s.20) has the open and the
+    competitive flexible procedure. Both know call-offs under a framework."""
 
     OPEN = "open"
     RESTRICTED = "restricted"
     COMPETITIVE_DIALOGUE = "competitive-dialogue"
     COMPETITIVE_NEGOTIATED = "competitive-negotiated"
+    COMPETITIVE_FLEXIBLE = "competitive-flexible"
     FRAMEWORK_CALL_OFF = "framework-call-off"
 
 
@@ -247,6 +251,9 @@ class Tender(_Strict):
     cpv: CpvCodes
     place_of_performance: Place
     publication_date: date | None = None
+    # The day the procurement commenced: it decides the law that applies and the thresholds in
+    # force, for every notice of the procurement (defaults to the publication date).
+    procurement_commenced_on: date | None = None
     submission_deadline: datetime | None = None
     duration_months: StrictInt | None = Field(default=None, ge=1, le=240)
     lots: list[Lot] = Field(default_factory=list, max_length=100)
@@ -275,7 +282,7 @@ class Tender(_Strict):
             raise _problem("buyer", f"{value!r} is not a known buyer (known: {known})")
         return value
 
-    @field_validator("publication_date", mode="before")
+    @field_validator("publication_date", "procurement_commenced_on", mode="before")
     @classmethod
     def _publication_date(cls, value: Any, info: ValidationInfo) -> date | None:
         if value is None:
@@ -332,6 +339,19 @@ class Tender(_Strict):
         context = _context(info)
         if self.publication_date is None and context is not None:
             object.__setattr__(self, "publication_date", context.today)
+        if self.procurement_commenced_on is None and self.publication_date is not None:
+            object.__setattr__(self, "procurement_commenced_on", self.publication_date)
+        if (
+            self.procurement_commenced_on is not None
+            and self.publication_date is not None
+            and self.procurement_commenced_on > self.publication_date
+        ):
+            raise _problem(
+                "date",
+                f"{self.procurement_commenced_on} is after the publication date {self.publication_date}: "
+                "a procurement commences on or before its first notice",
+                "procurement_commenced_on",
+            )
         if self.procedure is not Procedure.FRAMEWORK_CALL_OFF and self.submission_deadline is None:
             raise _problem(
                 "deadline",
@@ -372,6 +392,11 @@ class Tender(_Strict):
     def published_on(self) -> date:
         """The planned dispatch date (always set once validated with a context)."""
         return self.publication_date or datetime.now(UTC).date()
+
+    @property
+    def commenced_on(self) -> date:
+        """The day the procurement commenced (its law and thresholds are those in force then)."""
+        return self.procurement_commenced_on or self.published_on
 
     def main_cpv(self) -> str:
         """The main CPV code, without its check digit."""

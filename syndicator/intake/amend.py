@@ -36,7 +36,8 @@ from syndicator.intake.submit import content_hash
 from syndicator.notices import schedule
 from syndicator.notices.context import route_primary
 from syndicator.notices.plan import plan_version
-from syndicator.routing.policy import RoutingPolicy, route, short_tender_period
+from syndicator.routing.destinations import route, short_tender_period
+from syndicator.routing.policy import RoutingPolicy
 from syndicator.routing.thresholds import Thresholds
 from syndicator.store.models import TenderRow, TenderVersionRow
 
@@ -71,8 +72,7 @@ def _check(
     previous = Tender.model_validate(stored.record)
     new_deadline, old_deadline = _deadline(tender), _deadline(previous)
     if new_deadline and old_deadline and new_deadline < old_deadline:
-        plan = route(tender, policy, thresholds)
-        short = short_tender_period(tender, plan.primary is not None)
+        short = short_tender_period(tender, policy, thresholds)
         if short:
             problems.append(f"the deadline is brought forward below the minimum: {short}")
     if problems:

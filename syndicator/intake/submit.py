@@ -25,7 +25,8 @@ from syndicator.domain.tender import Tender
 from syndicator.intake.records import Parsed
 from syndicator.notices import schedule
 from syndicator.notices.plan import Carriers, plan_version
-from syndicator.routing.policy import Route, RoutingPolicy, route
+from syndicator.routing.destinations import Route, route
+from syndicator.routing.policy import RoutingPolicy
 from syndicator.routing.thresholds import Thresholds
 from syndicator.store.models import TenderRow, TenderVersionRow
 

@@ -1,29 +1,27 @@
-"""Which destinations a tender needs, and why: the policy in `config/routing.toml` applied to a
-validated tender. Pure: no I/O once the policy is loaded.
+"""The routing policy as data: the whole of `config/routing.toml` as checked models.
 
-    tender --rules (net value, procedure)--> bluelight, crystal, source-east-midlands
-           --dated EU threshold (thresholds.toml)--> ted  (gates every other destination)
-           --main CPV prefix + net value--> trade-press:<publication>
+[[regime]]          the law a procurement is under, by the day it commenced: its primary
+                    destination (the official journal every other destination follows),
+                    its procedures and time limits
+[[rule]]            local advertising rules (PCC duty, EMSCU minimum, framework call-offs)
+[contracts_finder]  Contracts Finder under the PCR regimes, with its dated value limits
+[[trade_press]]     trade publications matched on the main CPV code
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import UTC
+from datetime import date
 from decimal import Decimal
+from itertools import pairwise
 from pathlib import Path
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from syndicator.config.files import read_toml, validate
-from syndicator.domain.tender import Procedure, Tender
-from syndicator.routing.thresholds import Basis, Thresholds
+from syndicator.domain.tender import Procedure
+from syndicator.routing.thresholds import Basis
 
-TED = "ted"
 TRADE_PRESS = "trade-press"
-OPEN_MIN_DAYS = 30  # PCR 2015 reg 27: 35 days, less 5 for electronic submission
-RESTRICTED_MIN_DAYS = 25  # PCR 2015 reg 28: 30 days for tenders, less 5 for electronic
 
 
 def money(amount: Decimal) -> str:
@@ -31,9 +29,11 @@ def money(amount: Decimal) -> str:
     return f"£{amount:,.2f}"
 
 
-class _Limited(BaseModel):
+class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+
+class _Limited(_Model):
     above: Decimal | None = Field(default=None, ge=0)
     at_least: Decimal | None = Field(default=None, ge=0)
     procedures: list[Procedure] | None = None
@@ -76,14 +76,85 @@ class Rule(_Limited):
     why: str
 
 
-class TedRule(BaseModel):
-    """When the EU threshold applies, and whether TED gates the other destinations."""
+class TimeLimit(_Model):
+    """The shortest tender period the law allows for a procedure above the threshold; `days`
+    left out where the figure is not confirmed: the warning then names the provision to check."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    procedure: Procedure
+    days: int | None = Field(default=None, ge=1, le=365)
+    provision: str
 
-    destination: str = TED
+
+class Regime(_Model):
+    """The law a procurement is under, by the day it commenced (it stays under it for all its
+    notices: UK-NOTICES.md section 1, "later notices of that process stay on the old notice
+    types")."""
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    law: str  # how people name it
+    commenced_from: date | None = None
+    commenced_before: date | None = None
+    primary: str  # the official journal: notices go there first, every other destination follows
+    primary_title: str
+    procedures: list[Procedure] = Field(min_length=1)
+    primary_excluded_procedures: list[Procedure] = Field(default_factory=list)
+    # Below the threshold the primary still carries an advertised contract whose value including
+    # VAT is at least this (PA2023 s.86 "notifiable below-threshold contract").
+    notifiable_at_least_gross: Decimal | None = Field(default=None, ge=0)
+    gate_reason: str  # why the other destinations wait for the primary
+    requires: list[str] = Field(default_factory=list)  # record fields the primary's notice needs
+    time_limits: list[TimeLimit] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Regime:
+        if self.commenced_from and self.commenced_before and self.commenced_before <= self.commenced_from:
+            raise ValueError("'commenced_before' is not after 'commenced_from'")
+        return self
+
+    def covers(self, day: date) -> bool:
+        """Whether a procurement commenced on `day` is under this regime."""
+        after = self.commenced_from is None or day >= self.commenced_from
+        before = self.commenced_before is None or day < self.commenced_before
+        return after and before
+
+    def span(self) -> str:
+        """'commenced on or after 2021-01-01 and before 2025-02-24'."""
+        parts = []
+        if self.commenced_from:
+            parts.append(f"on or after {self.commenced_from}")
+        if self.commenced_before:
+            parts.append(f"before {self.commenced_before}")
+        return "commenced " + " and ".join(parts)
+
+
+class DatedLimit(_Model):
+    """A value limit in force for procurements commenced between two dates (inclusive)."""
+
+    start: date = Field(alias="from")
+    end: date | None = Field(default=None, alias="to")
+    at_least: Decimal = Field(ge=0)
+    basis: Basis
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    def covers(self, day: date) -> bool:
+        """True when `day` falls inside this period."""
+        return self.start <= day and (self.end is None or day <= self.end)
+
+
+class ContractsFinder(_Model):
+    """Contracts Finder: procurements under the PCR regimes (PCR 2015 regs 106-112), above and
+    below the threshold, at or above a dated value limit; never under the Procurement Act."""
+
+    destination: str = "contracts-finder"
+    regimes: list[str] = Field(min_length=1)
     excluded_procedures: list[Procedure] = Field(default_factory=list)
-    gate_others: bool = True
+    limit: list[DatedLimit] = Field(min_length=1)
+    why: str
+
+    def limit_on(self, day: date) -> DatedLimit | None:
+        """The limit in force for a procurement commenced on `day` (None before the duty began)."""
+        return next((limit for limit in self.limit if limit.covers(day)), None)
 
 
 class Publication(_Limited):
@@ -94,173 +165,49 @@ class Publication(_Limited):
     cpv_prefixes: list[str] = Field(min_length=1)
 
 
-class RoutingPolicy(BaseModel):
+class RoutingPolicy(_Model):
     """The whole of `routing.toml`."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
     vat_rate: Decimal = Field(ge=0, le=1)
+    regime: list[Regime] = Field(min_length=1)
     rule: list[Rule] = Field(min_length=1)
-    ted: TedRule
+    contracts_finder: ContractsFinder | None = None
     trade_press: list[Publication] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _regimes_cover_time(self) -> RoutingPolicy:
+        ordered = sorted(self.regime, key=lambda r: r.commenced_from or date.min)
+        if ordered[0].commenced_from is not None:
+            raise ValueError("the first regime must have no 'commenced_from' (it covers everything before)")
+        if ordered[-1].commenced_before is not None:
+            raise ValueError("the last regime must have no 'commenced_before' (it covers everything after)")
+        for earlier, later in pairwise(ordered):
+            if earlier.commenced_before != later.commenced_from:
+                raise ValueError(
+                    f"regime {later.name!r} must commence when {earlier.name!r} ends "
+                    f"({earlier.commenced_before})"
+                )
+        if self.contracts_finder:
+            names = {r.name for r in self.regime}
+            unknown = set(self.contracts_finder.regimes) - names
+            if unknown:
+                raise ValueError(f"contracts_finder names unknown regimes: {sorted(unknown)}")
+        return self
+
+    def regime_for(self, commenced: date) -> Regime:
+        """The regime a procurement commenced on `commenced` is under."""
+        return next(r for r in self.regime if r.covers(commenced))
 
     def destinations(self) -> list[str]:
         """Every destination the policy can produce."""
-        names = [self.ted.destination]
+        names = list(dict.fromkeys(r.primary for r in self.regime))
         for rule in self.rule:
             names += [name for name in rule.destinations if name not in names]
+        if self.contracts_finder:
+            names.append(self.contracts_finder.destination)
         return names + [f"{TRADE_PRESS}:{pub.publication}" for pub in self.trade_press]
-
-
-@dataclass
-class RouteEntry:
-    """One destination of a route, with the sentences that justify it."""
-
-    destination: str
-    reasons: list[str] = field(default_factory=list)
-    after: str | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        """The JSON form."""
-        return {"destination": self.destination, "reasons": self.reasons, "after": self.after}
-
-
-@dataclass
-class Route:
-    """Where a tender goes, or why it goes nowhere, and warnings for a person to read."""
-
-    reference: str
-    buyer: str
-    destinations: list[RouteEntry]
-    not_advertised: str | None
-    warnings: list[str]
-    primary: str | None = None  # the official journal every other destination follows
-
-    def as_dict(self) -> dict[str, Any]:
-        """The JSON form printed by `syndicator route --json`."""
-        return {
-            "reference": self.reference,
-            "buyer": self.buyer,
-            "destinations": [entry.as_dict() for entry in self.destinations],
-            "not_advertised": self.not_advertised,
-            "warnings": self.warnings,
-            "primary": self.primary,
-        }
-
-    def names(self) -> list[str]:
-        """The destination names in route order."""
-        return [entry.destination for entry in self.destinations]
 
 
 def load_policy(path: Path) -> RoutingPolicy:
     """Read `routing.toml`."""
     return validate(RoutingPolicy, read_toml(path), str(path))
-
-
-def _ted_entry(tender: Tender, policy: RoutingPolicy, thresholds: Thresholds) -> RouteEntry | None:
-    if tender.procedure in policy.ted.excluded_procedures:
-        return None
-    day = tender.published_on
-    outcome = thresholds.compare(tender.estimated_value, tender.contract_type, day, policy.vat_rate)
-    if outcome is None or not outcome.reached:
-        return None
-    basis = "net of VAT" if outcome.basis is Basis.NET else "including VAT"
-    period = outcome.period
-    span = f"from {period.start}" + (f" to {period.end}" if period.end else "")
-    return RouteEntry(
-        policy.ted.destination,
-        [
-            f"value {money(outcome.compared)} {basis} is at or above the EU threshold of "
-            f"{money(outcome.threshold)} for {tender.contract_type.value} contracts "
-            f"(sub-central authorities, in force {span})"
-        ],
-    )
-
-
-def short_tender_period(tender: Tender, above_threshold: bool) -> str | None:
-    """Why the tender period looks shorter than the law's minimum, or None."""
-    if not above_threshold or tender.submission_deadline is None:
-        return None
-    days = (tender.submission_deadline.astimezone(UTC).date() - tender.published_on).days
-    minimum = {Procedure.OPEN: OPEN_MIN_DAYS, Procedure.RESTRICTED: RESTRICTED_MIN_DAYS}
-    needed = minimum.get(tender.procedure)
-    if needed is None or days >= needed:
-        return None
-    return (
-        f"the tender period is {days} days; an above-threshold {tender.procedure.value} "
-        f"procedure normally allows at least {needed} days for electronic tenders"
-    )
-
-
-def _warnings(tender: Tender, above_threshold: bool) -> list[str]:
-    found = short_tender_period(tender, above_threshold)
-    return [found] if found else []
-
-
-def route(tender: Tender, policy: RoutingPolicy, thresholds: Thresholds) -> Route:
-    """Apply the policy to a validated tender."""
-    net = tender.estimated_value.net(policy.vat_rate)
-    value_text = f"net value {money(net)}"
-    entries: dict[str, RouteEntry] = {}
-    refusals: list[str] = []
-
-    ted = _ted_entry(tender, policy, thresholds)
-    if ted is not None:
-        entries[ted.destination] = ted
-    for rule in policy.rule:
-        if not rule.applies_to(tender.procedure):
-            continue
-        if not rule.passes(net):
-            refusals.append(f"{value_text} {rule.fail_text()} ({rule.name})")
-            continue
-        for name in rule.destinations:
-            entry = entries.setdefault(name, RouteEntry(name))
-            entry.reasons.append(f"{value_text} {rule.limit_text()}: {rule.why} ({rule.name})")
-    main_cpv = tender.main_cpv()
-    for pub in policy.trade_press:
-        prefix = next((p for p in pub.cpv_prefixes if main_cpv.startswith(p)), None)
-        if prefix is None or not pub.applies_to(tender.procedure) or not pub.passes(net):
-            continue
-        name = f"{TRADE_PRESS}:{pub.publication}"
-        entries[name] = RouteEntry(
-            name,
-            [
-                f"main CPV code {main_cpv} matches the {pub.title} prefix {prefix}, and the "
-                f"{value_text} {pub.limit_text()}"
-            ],
-        )
-    if ted is not None and policy.ted.gate_others:
-        for entry in entries.values():
-            if entry.destination != ted.destination:
-                entry.after = ted.destination
-                entry.reasons.append(
-                    "waits for the TED notice: national adverts may not appear before the "
-                    "OJEU notice is published (or 48 hours after TED acknowledged it)"
-                )
-    primary = ted.destination if ted is not None and policy.ted.gate_others else None
-    not_advertised = None
-    if not entries:
-        not_advertised = "; ".join(refusals) or f"no rule applies to a {tender.procedure.value} procedure"
-    return Route(
-        tender.reference,
-        tender.buyer,
-        list(entries.values()),
-        not_advertised,
-        _warnings(tender, ted is not None),
-        primary,
-    )
-
-
-def requirements(tender: Tender, plan: Route, policy: RoutingPolicy) -> list[tuple[str, str]]:
-    """What a destination on the route needs from the record beyond the record contract:
-    (field, problem) pairs, reported by validation like any other problem."""
-    problems = []
-    if policy.ted.destination in plan.names() and not tender.documents_url:
-        problems.append(
-            (
-                "documents_url",
-                "is required because the tender goes to TED: an eForms contract notice must give the "
-                "address of the procurement documents and of tender submission (BT-15, BT-18)",
-            )
-        )
-    return problems

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from syndicator.config.settings import Config, Settings, load_config
 from syndicator.domain.tender import Tender, TenderContext
 from syndicator.intake.records import Check
-from syndicator.routing.policy import requirements, route
+from syndicator.routing.destinations import requirements, route
 from syndicator.store.db import current_revision, head_revision, make_engine, session_factory, upgrade
 
 

@@ -29,7 +29,7 @@ from syndicator.channel.registry import build_channel, channel_class, env_name
 from syndicator.config.settings import Config
 from syndicator.domain.notices import Notice, NoticeKind
 from syndicator.domain.tender import Tender
-from syndicator.routing.policy import route
+from syndicator.routing.destinations import route
 from tests.conftest import render_job
 
 SECRET = "zz-SECRET-{}-9f3a1c"
