@@ -12,6 +12,7 @@ import pytest
 from syndicator.channel.base import RenderContext
 from syndicator.channel.registry import names, title
 from syndicator.config.settings import REPO_CONFIG, Config, Settings, load_config
+from syndicator.domain.award import Award
 from syndicator.domain.notices import Notice, NoticeKind
 from syndicator.domain.tender import Tender
 from syndicator.intake.records import read_file
@@ -91,6 +92,9 @@ def render_job(
     previous: Tender | None = None,
     reason: str | None = None,
     correction: bool = False,
+    award: Award | None = None,
+    part: str | None = None,
+    standstill_ends: date | None = None,
 ) -> Job:
     """The notice and context the engine would build (see `render_context`)."""
     plan = route(tender, config.policy, config.thresholds)
@@ -105,6 +109,9 @@ def render_job(
         correction=correction,
         names=names,
         route=plan.as_dict(),
+        award=award,
+        part=part,
+        standstill_ends=standstill_ends,
     )
     if revision != 1:
         row = procurement.row(delivery_id)

@@ -49,7 +49,10 @@ def channel_class(name: str) -> type[Channel]:
 
 def title(destination: str) -> str:
     """How people name a destination: 'Tenders Electronic Daily (TED)', 'Trade press: x'."""
-    name = channel_class(destination).title
+    try:
+        name = channel_class(destination).title
+    except KeyError:  # a destination no adapter serves (an old row): its own name
+        return destination
     return f"{name}: {destination.split(':', 1)[1]}" if ":" in destination else name
 
 

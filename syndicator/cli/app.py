@@ -9,7 +9,7 @@ import sys
 import typer
 from sqlalchemy.exc import OperationalError
 
-from syndicator.cli import actions, demo, intake, lifecycle, monitor, preview, services, web
+from syndicator.cli import actions, awards, demo, intake, lifecycle, monitor, preview, services, web
 from syndicator.cli.common import EXIT_ENVIRONMENT, err
 from syndicator.config.files import ConfigError
 from syndicator.runtime.wiring import SchemaOutOfDate
@@ -26,6 +26,7 @@ app.add_typer(db_app, name="db")
 
 intake.register(app)
 lifecycle.register(app)
+awards.register(app)
 monitor.register(app)
 actions.register(app)
 services.register(app)

@@ -23,13 +23,13 @@ AsJson = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 KINDS = ("change", "correction")
 
 
-def _refused(error: LifecycleError, label: str) -> None:
+def refused(error: LifecycleError, label: str) -> None:
     for problem in error.problems:
         err.print(f"{label}: {problem}", markup=False, highlight=False)
     raise typer.Exit(EXIT_FAILED if error.not_found else EXIT_INVALID)
 
 
-def _report(result: StepResult, as_json: bool) -> None:
+def report(result: StepResult, as_json: bool) -> None:
     if as_json:
         print_json(result.as_dict())
         return
@@ -102,8 +102,8 @@ def amend_command(
                 enqueue=enqueue,
             )
     except LifecycleError as exc:
-        _refused(exc, str(file))
-    _report(result, as_json)
+        refused(exc, str(file))
+    report(result, as_json)
 
 
 def withdraw_command(
@@ -133,8 +133,8 @@ def withdraw_command(
                 enqueue=enqueue,
             )
     except LifecycleError as exc:
-        _refused(exc, f"{buyer}/{reference}")
-    _report(result, as_json)
+        refused(exc, f"{buyer}/{reference}")
+    report(result, as_json)
 
 
 def register(app: typer.Typer) -> None:

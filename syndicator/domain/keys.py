@@ -16,15 +16,22 @@ _NAMESPACE = uuid.UUID("6f1c9e0a-3d4b-5e8f-9a21-7c3b5d2e4f60")
 
 
 def delivery_key(
-    buyer: str, reference: str, version: int, destination: str, kind: NoticeKind = NoticeKind.CONTRACT
+    buyer: str,
+    reference: str,
+    version: int,
+    destination: str,
+    kind: NoticeKind = NoticeKind.CONTRACT,
+    part: str | None = None,
 ) -> str:
-    """The idempotency key of one notice (kind, tender version) on one destination.
+    """The idempotency key of one notice (kind, tender version, part) on one destination.
 
     A contract notice's key is the one the first release gave every advert, so adverts sent
     before notices had kinds keep their identity."""
     name = f"{buyer}\x1f{reference}\x1f{version}\x1f{destination}"
     if kind is not NoticeKind.CONTRACT:
         name += f"\x1f{kind.value}"
+    if part:
+        name += f"\x1f{part}"
     return str(uuid.uuid5(_NAMESPACE, name))
 
 

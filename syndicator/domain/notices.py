@@ -12,11 +12,14 @@ destination; `NoticeRef` is how a later notice refers to an earlier one (its rec
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from syndicator.domain.tender import Tender
+
+if TYPE_CHECKING:
+    from syndicator.domain.award import Award
 
 
 class NoticeKind(StrEnum):
@@ -122,6 +125,20 @@ class Notice:
     correction: bool = False
     changes: tuple[FieldChange, ...] = field(default_factory=tuple)
     withdrawn_at: datetime | None = None
+    # Award and contract details notices: the award decision, the part (a contract details notice
+    # is about one signed contract: "lot-2", or "whole" for an undivided tender), and the
+    # standstill once the award notice is published (its last day).
+    award: Award | None = None
+    part: str | None = None
+    standstill_ends: date | None = None
+
+    def signed_lots(self) -> list[int | None]:
+        """The lots a contract details notice is about (from `part`)."""
+        if self.part is None or self.award is None:
+            return []
+        if self.part == "whole":
+            return [None]
+        return [int(self.part.removeprefix("lot-"))]
 
     def __post_init__(self) -> None:
         if self.version < 1:

@@ -35,6 +35,7 @@ from syndicator.domain.states import Event
 from syndicator.engine import breaker
 from syndicator.engine.outcomes import Outcome, attempt_values
 from syndicator.engine.retry import RetryPolicy
+from syndicator.notices import awards
 from syndicator.notices.context import ContextBuilder, Job
 from syndicator.runtime.wiring import Store
 from syndicator.store import transitions as store
@@ -414,9 +415,12 @@ class Dispatcher:
 
     def _went_live(self, session: Executor, claimed: store.Claimed, now: datetime) -> list[int]:
         """A notice is published: notices waiting for it may go. A cancellation also stops
-        what its destination still held unpublished (TED's stop-publication)."""
+        what its destination still held unpublished (TED's stop-publication); an award notice on
+        the primary starts the standstill."""
         if claimed.notice == NoticeKind.CANCELLATION.value:
             store.take_down(session, claimed.tender_id, claimed.destination, claimed.id, now)
+        if claimed.notice == NoticeKind.AWARD.value:
+            awards.award_published(session, claimed.tender_id, claimed.destination, now)
         return store.open_gates(session, now, self.engine_config.gate_fallback, [claimed.tender_id])
 
     def _alert(

@@ -9,7 +9,8 @@ killed worker therefore delays a delivery by seconds, never loses it.
        enough ago) and the previous notice on their destination is published; a held notice
        whose previous one failed is planned again (it follows what is still live there)
     5. due sends and due status checks without a live wake-up message are enqueued
-    6. alerts that have waited a group window go to ops as one e-mail
+    6. signed contracts whose contract details notice is 30 days late raise an alert (once)
+    7. alerts that have waited a group window go to ops as one e-mail
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from syndicator.domain.states import DUE, Event, State
 from syndicator.engine import breaker
 from syndicator.engine.alerts import AlertSettings, flush
 from syndicator.engine.outcomes import Outcome
-from syndicator.notices import schedule
+from syndicator.notices import awards, schedule
 from syndicator.notices.plan import Carriers, plan_unblocked
 from syndicator.runtime.wiring import Store
 from syndicator.store import transitions as store
@@ -52,6 +53,7 @@ class SweepReport:
     reconcile: int = 0
     gates_opened: int = 0
     replanned: int = 0
+    overdue: int = 0
     enqueued: int = 0
     polls_enqueued: int = 0
     alerts_sent: int = 0
@@ -66,6 +68,7 @@ class SweepReport:
                 self.reconcile,
                 self.gates_opened,
                 self.replanned,
+                self.overdue,
                 self.enqueued,
                 self.polls_enqueued,
                 self.alerts_sent,
@@ -128,6 +131,8 @@ class Sweeper:
             polls = store.mark_enqueued(session, {State.SUBMITTED}, now, stale, SWEEP_LIMIT)
         report.enqueued = self._publish(self.send, sends)
         report.polls_enqueued = self._publish(self.poll, polls)
+        with self.store.sessions.begin() as session:
+            report.overdue = awards.overdue_contract_details(session, now)
         if self.alerts is not None:
             report.alerts_sent = flush(self.store, self.alerts, now)
         if report.busy():

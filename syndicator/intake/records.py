@@ -25,7 +25,7 @@ MAX_RECORDS = 10_000
 
 _GENERIC = {
     "missing": "is required",
-    "extra_forbidden": "is not a field of a tender record (check the spelling)",
+    "extra_forbidden": "is not a field of this record (check the spelling)",
     "string_type": "must be a string",
     "int_type": "must be a whole number",
     "bool_type": "must be true or false",
@@ -87,7 +87,8 @@ def _message(error: Any) -> str:
     return str(error["msg"])
 
 
-def _problems(label: str, exc: ValidationError) -> list[Problem]:
+def problems_of(label: str, exc: ValidationError) -> list[Problem]:
+    """A pydantic validation error as one `Problem` per field (any record model)."""
     problems = []
     for error in exc.errors(include_url=False):
         location = tuple(error["loc"])
@@ -97,7 +98,8 @@ def _problems(label: str, exc: ValidationError) -> list[Problem]:
     return problems
 
 
-def _label(index: int, item: Any) -> str:
+def label_of(index: int, item: Any) -> str:
+    """How a record is named in problem lines: its reference, else its position."""
     reference = item.get("reference") if isinstance(item, dict) else None
     if isinstance(reference, str) and 0 < len(reference) <= 64 and reference.isprintable():
         return reference
@@ -122,7 +124,7 @@ def validate_object(
     try:
         tender = Tender.model_validate(item, context=context)
     except ValidationError as exc:
-        return _problems(label, exc)
+        return problems_of(label, exc)
     found = check(tender) if check else []
     return [Problem(label, f, m) for f, m in found] if found else Parsed(tender, item)
 
@@ -140,7 +142,7 @@ def validate_document(
     problems: list[Problem] = []
     seen: dict[tuple[str, str], str] = {}
     for index, item in enumerate(items):
-        label = _label(index, item)
+        label = label_of(index, item)
         result = validate_object(item, context, label, check)
         if isinstance(result, list):
             problems.extend(result)
@@ -154,21 +156,42 @@ def validate_document(
     return parsed, problems
 
 
+def read_raw(path: Path) -> tuple[bytes | None, list[Problem]]:
+    """A file's bytes, or the one problem that stopped reading it."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            return None, [Problem("(file)", "(file)", f"is {size} bytes; at most {MAX_FILE_BYTES}")]
+        return path.read_bytes(), []
+    except FileNotFoundError:
+        return None, [Problem("(file)", "(file)", "no such file")]
+    except IsADirectoryError:
+        return None, [Problem("(file)", "(file)", "is a directory, not a JSON file")]
+    except OSError as exc:
+        return None, [Problem("(file)", "(file)", f"cannot be read: {exc.strerror or exc}")]
+
+
+def decode(raw: bytes) -> tuple[Any, list[Problem]]:
+    """JSON bytes as data (numbers exact), or the one problem that stopped decoding them."""
+    try:
+        return loads(raw.decode("utf-8-sig")), []
+    except UnicodeDecodeError:
+        return None, [Problem("(file)", "(json)", "is not UTF-8 text")]
+    except json.JSONDecodeError as exc:
+        return None, [
+            Problem("(file)", "(json)", f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}")
+        ]
+    except (ValueError, RecursionError) as exc:
+        return None, [Problem("(file)", "(json)", f"malformed JSON: {exc}")]
+
+
 def read_file(
     path: Path, context: TenderContext, check: Check | None = None
 ) -> tuple[list[Parsed], list[Problem]]:
     """Read and validate a JSON file of tender records."""
-    try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            return [], [Problem("(file)", "(file)", f"is {size} bytes; at most {MAX_FILE_BYTES}")]
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        return [], [Problem("(file)", "(file)", "no such file")]
-    except IsADirectoryError:
-        return [], [Problem("(file)", "(file)", "is a directory, not a JSON file")]
-    except OSError as exc:
-        return [], [Problem("(file)", "(file)", f"cannot be read: {exc.strerror or exc}")]
+    raw, problems = read_raw(path)
+    if raw is None:
+        return [], problems
     return read_bytes(raw, context, check)
 
 
@@ -176,18 +199,7 @@ def read_bytes(
     raw: bytes, context: TenderContext, check: Check | None = None
 ) -> tuple[list[Parsed], list[Problem]]:
     """Validate JSON bytes (a file's content or an HTTP request body)."""
-    try:
-        data = loads(raw.decode("utf-8-sig"))
-    except UnicodeDecodeError:
-        return [], [Problem("(file)", "(json)", "is not UTF-8 text")]
-    except json.JSONDecodeError as exc:
-        return [], [
-            Problem(
-                "(file)",
-                "(json)",
-                f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}",
-            )
-        ]
-    except (ValueError, RecursionError) as exc:
-        return [], [Problem("(file)", "(json)", f"malformed JSON: {exc}")]
+    data, problems = decode(raw)
+    if problems:
+        return [], problems
     return validate_document(data, context, check)

@@ -1,11 +1,11 @@
 """The one place a delivery becomes something to render: its `Notice` (kind, the tender version
-it carries, why it was made, what changed) and its `RenderContext` (buyer, dispatch time, and
+it carries, why it was made, what changed, the award) and its `RenderContext` (buyer, dispatch time, and
 the receipts of the earlier notices of the same procurement on this destination and on the
 primary one). Used by the worker, `syndicator preview` and the tests alike.
 
     Procurement (versions + every delivery of one tender) --build(row, now)--> Job(notice, context)
 
-`load` reads procurements from the store in three queries per batch; `preview` builds one in
+`load` reads procurements from the store in four queries per batch; `preview` builds one in
 memory for a record that is not (or not yet) in the store.
 """
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -21,11 +21,12 @@ from sqlalchemy import select
 
 from syndicator.channel.base import RenderContext
 from syndicator.config.buyers import Buyers
+from syndicator.domain.award import Award
 from syndicator.domain.changes import diff
 from syndicator.domain.notices import ChangeKind, Notice, NoticeKind, NoticeRef
 from syndicator.domain.states import CARRIED, State
 from syndicator.domain.tender import Tender
-from syndicator.store.models import DeliveryRow, TenderRow, TenderVersionRow
+from syndicator.store.models import AwardRow, DeliveryRow, TenderRow, TenderVersionRow
 from syndicator.store.transitions import Executor
 
 Titles = Callable[[str], str]  # a destination's name as people know it
@@ -64,6 +65,7 @@ class Row:
     publication_id: str | None = None
     submitted_at: datetime | None = None
     published_at: datetime | None = None
+    part: str | None = None
 
 
 @dataclass
@@ -78,6 +80,8 @@ class Procurement:
     rows: list[Row] = field(default_factory=list)
     withdrawn_at: datetime | None = None
     withdrawal_reason: str | None = None
+    award: dict[str, Any] | None = None  # the award record as stored
+    standstill_ends: date | None = None
 
     def row(self, delivery_id: int) -> Row:
         """One delivery by id."""
@@ -138,6 +142,15 @@ def build(
             correction=version.change_kind == ChangeKind.CORRECTION.value,
             changes=diff(carried.record, version.record) if carried else (),
         )
+    elif row.kind in (NoticeKind.AWARD, NoticeKind.CONTRACT_DETAILS):
+        notice = Notice(
+            kind=row.kind,
+            tender=tender,
+            version=row.version,
+            award=Award.model_validate(procurement.award) if procurement.award else None,
+            part=row.part,
+            standstill_ends=procurement.standstill_ends,
+        )
     elif row.kind is NoticeKind.CANCELLATION:
         notice = Notice(
             kind=row.kind,
@@ -186,6 +199,9 @@ def sketch(
     correction: bool = False,
     names: Names = _no_names,
     route: dict[str, Any] | None = None,
+    award: Award | None = None,
+    part: str | None = None,
+    standstill_ends: date | None = None,
 ) -> tuple[Procurement, int]:
     """A procurement in memory, for a record not in the store (`syndicator preview`, golden
     tests): the earlier notices a `kind` notice to `destination` would follow, published at
@@ -202,9 +218,19 @@ def sketch(
     procurement = Procurement(0, tender.buyer, tender.reference, primary, versions)
     if kind is NoticeKind.CANCELLATION:
         procurement.withdrawn_at, procurement.withdrawal_reason = now, reason
+    if award is not None:
+        procurement.award = award.model_dump(mode="json")
+        procurement.standstill_ends = standstill_ends
 
-    def add(where: str, notice: NoticeKind, version: int, state: State, gate: int | None = None) -> int:
-        key = delivery_key(tender.buyer, tender.reference, version, where, notice)
+    def add(
+        where: str,
+        notice: NoticeKind,
+        version: int,
+        state: State,
+        gate: int | None = None,
+        part: str | None = None,
+    ) -> int:
+        key = delivery_key(tender.buyer, tender.reference, version, where, notice, part)
         identity, remote_id = names(where, key)
         live = state is State.PUBLISHED
         row = Row(
@@ -219,19 +245,28 @@ def sketch(
             remote_id=remote_id,
             submitted_at=now if state in CARRIED else None,
             published_at=now if live else None,
+            part=part,
         )
         procurement.rows.append(row)
         return row.id
 
     follows = primary is not None and primary != destination and kind is not NoticeKind.CANCELLATION
     gate = None
+    # What each kind follows on a destination: the advert, and for contract details the award.
+    before = {
+        NoticeKind.CONTRACT: [],
+        NoticeKind.CHANGE: [NoticeKind.CONTRACT],
+        NoticeKind.CANCELLATION: [NoticeKind.CONTRACT],
+        NoticeKind.AWARD: [NoticeKind.CONTRACT],
+        NoticeKind.CONTRACT_DETAILS: [NoticeKind.CONTRACT, NoticeKind.AWARD],
+    }[kind]
     if follows and primary:
-        if kind is not NoticeKind.CONTRACT:
-            add(primary, NoticeKind.CONTRACT, 1, State.PUBLISHED)
-        gate = add(primary, kind, latest, State.SUBMITTED)
-    if kind is not NoticeKind.CONTRACT:
-        add(destination, NoticeKind.CONTRACT, 1, State.PUBLISHED)
-    return procurement, add(destination, kind, latest, State.PENDING, gate)
+        for earlier in before:
+            add(primary, earlier, 1, State.PUBLISHED)
+        gate = add(primary, kind, latest, State.SUBMITTED, part=part)
+    for earlier in before:
+        add(destination, earlier, 1, State.PUBLISHED)
+    return procurement, add(destination, kind, latest, State.PENDING, gate, part)
 
 
 def route_primary(route: Mapping[str, Any]) -> str | None:
@@ -260,6 +295,11 @@ def load(session: Executor, tender_ids: Sequence[int]) -> dict[int, Procurement]
     )
     for v in session.execute(versions):
         found[v.tender_id].versions[v.version] = Version(v.record, v.reason, v.change_kind, route=v.route)
+    awards = select(AwardRow.tender_id, AwardRow.record, AwardRow.standstill_ends).where(
+        AwardRow.tender_id.in_(tender_ids)
+    )
+    for a in session.execute(awards):
+        found[a.tender_id].award, found[a.tender_id].standstill_ends = a.record, a.standstill_ends
     columns = (
         D.tender_id,
         D.id,
@@ -276,6 +316,7 @@ def load(session: Executor, tender_ids: Sequence[int]) -> dict[int, Procurement]
         D.publication_id,
         D.submitted_at,
         D.published_at,
+        D.part,
     )
     for d in session.execute(select(*columns).where(D.tender_id.in_(tender_ids)).order_by(D.id)):
         found[d.tender_id].rows.append(
@@ -294,6 +335,7 @@ def load(session: Executor, tender_ids: Sequence[int]) -> dict[int, Procurement]
                 d.publication_id,
                 d.submitted_at,
                 d.published_at,
+                d.part,
             )
         )
     return found

@@ -14,6 +14,11 @@ reads what the store holds and says what to create, supersede and cancel; `sched
       D's unsent notices ................................................ cancelled
       a notice on D is (or may be) live ................................. cancellation notice, after it
         (at once when D can stop a notice it has not published yet, e.g. TED's stop-publication)
+
+    an award, per destination D that carries the advert and declares award notices:
+      award notice, after D's latest notice (the primary's first, the others following it)
+    a signed contract, per destination D that carries the award and declares contract details:
+      contract details notice for that contract, after D's award notice
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from syndicator.domain.notices import FOLLOWS_PRIMARY, Carrier, NoticeKind
-from syndicator.domain.states import CARRIED, UNSENT, State
+from syndicator.domain.states import CARRIED, ENDED, UNSENT, State
 
 Carriers = Callable[[str], Carrier]
 
@@ -50,6 +55,7 @@ class NewNotice:
     waits_previous: bool = False  # held until `previous` is published
     follows_primary: bool = False  # held until the primary's new notice in this plan is published
     gate_id: int | None = None  # held until this (already stored) primary notice is published
+    part: str | None = None  # which contract a contract details notice is about
 
     @property
     def held(self) -> bool:
@@ -230,4 +236,87 @@ def plan_unblocked(existing: Iterable[Existing], held: Existing, carriers: Carri
     else:
         plan.repoint.append((held.id, None))
         plan.steps.append(Step(held.destination, held.kind, "no longer waits for an earlier notice"))
+    return plan
+
+
+def _live_kinds(rows: Sequence[Existing]) -> set[NoticeKind]:
+    return {row.kind for row in rows if row.state in CARRIED}
+
+
+def plan_award(existing: Iterable[Existing], version: int, primary: str | None, carriers: Carriers) -> Plan:
+    """Award notices wherever the advert is (not where it was withdrawn): the primary's first."""
+    plan = Plan(version)
+    by_destination = _by_destination(existing)
+    destinations = list(by_destination)
+    if primary in destinations:
+        destinations.remove(primary)
+        destinations.insert(0, primary)
+    primary_sends = False
+    for destination in destinations:
+        rows = by_destination[destination]
+        carried = _carried(rows)
+        if carried is None or NoticeKind.CANCELLATION in _live_kinds(rows):
+            continue
+        if NoticeKind.AWARD not in carriers(destination).notices:
+            plan.steps.append(Step(destination, None, "does not carry award notices"))
+            continue
+        follows = primary_sends and destination != primary
+        plan.create.append(
+            NewNotice(
+                destination,
+                NoticeKind.AWARD,
+                version,
+                previous=carried.id,
+                waits_previous=carried.state is not State.PUBLISHED,
+                follows_primary=follows,
+            )
+        )
+        if destination == primary:
+            primary_sends, plan.primary = True, primary
+        text = f"award notice v{version}" + _waiting(carried)
+        if follows:
+            text += f", once {primary} has published its award notice"
+        plan.steps.append(Step(destination, NoticeKind.AWARD, text))
+    return plan
+
+
+def plan_contract_details(
+    existing: Iterable[Existing], version: int, part: str, primary: str | None, carriers: Carriers
+) -> Plan:
+    """A contract details notice for one signed contract wherever the award notice is."""
+    plan = Plan(version)
+    by_destination = _by_destination(existing)
+    destinations = list(by_destination)
+    if primary in destinations:
+        destinations.remove(primary)
+        destinations.insert(0, primary)
+    primary_sends = False
+    for destination in destinations:
+        rows = by_destination[destination]
+        # The award notice this destination carries, or is about to (sent with the award).
+        awards = [row for row in rows if row.kind is NoticeKind.AWARD and row.state not in ENDED]
+        if not awards or NoticeKind.CONTRACT_DETAILS not in carriers(destination).notices:
+            continue
+        carried = awards[-1]
+        follows = primary_sends and destination != primary
+        plan.create.append(
+            NewNotice(
+                destination,
+                NoticeKind.CONTRACT_DETAILS,
+                version,
+                previous=carried.id,
+                waits_previous=carried.state is not State.PUBLISHED,
+                follows_primary=follows,
+                part=part,
+            )
+        )
+        if destination == primary:
+            primary_sends, plan.primary = True, primary
+        plan.steps.append(
+            Step(
+                destination,
+                NoticeKind.CONTRACT_DETAILS,
+                f"contract details notice ({part})" + _waiting(carried),
+            )
+        )
     return plan

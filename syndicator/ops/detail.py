@@ -5,14 +5,18 @@ each, every delivery with its attempts. The one read model behind `syndicator sh
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from syndicator.ops.queries import attempts_of
-from syndicator.store.models import AttemptRow, DeliveryRow, TenderRow, TenderVersionRow
+from syndicator.store.models import AttemptRow, AwardRow, DeliveryRow, TenderRow, TenderVersionRow
+
+
+def _day(when: date | None) -> str | None:
+    return when.isoformat() if when else None
 
 
 def iso(when: datetime | None) -> str | None:
@@ -28,6 +32,7 @@ class TenderDetail:
     deliveries: list[DeliveryRow]
     attempts: dict[int, list[AttemptRow]]
     versions: list[TenderVersionRow] = field(default_factory=list)
+    award: AwardRow | None = None
 
     def notices_of(self, version: int) -> list[DeliveryRow]:
         """The deliveries carrying one version, in the order they were created."""
@@ -57,8 +62,35 @@ class TenderDetail:
             },
             "route": t.route,
             "versions": [self._version(v) for v in self.versions],
+            "awards": self.awards(),
             "deliveries": [self._delivery(d) for d in self.deliveries],
         }
+
+    def awards(self) -> list[dict[str, Any]]:
+        """One entry per lot of the award (empty before the award)."""
+        award = self.award
+        if award is None:
+            return []
+        found = []
+        for entry in award.record.get("lots", []):
+            contract = entry.get("contract") or {}
+            found.append(
+                {
+                    "lot": entry.get("lot"),
+                    "outcome": entry.get("outcome"),
+                    "reason": entry.get("reason"),
+                    "suppliers": entry.get("suppliers", []),
+                    "value": entry.get("value"),
+                    "contract": {"start": contract.get("start"), "end": contract.get("end")}
+                    if contract
+                    else None,
+                    "decision_date": award.decision_date.isoformat(),
+                    "award_notice_published_on": _day(award.award_notice_published_on),
+                    "standstill_ends": _day(award.standstill_ends),
+                    "signed_on": contract.get("signed_on"),
+                }
+            )
+        return found
 
     def _version(self, v: TenderVersionRow) -> dict[str, Any]:
         return {
@@ -80,6 +112,7 @@ class TenderDetail:
             "destination": d.destination,
             "notice": d.notice,
             "version": d.version,
+            "part": d.part,
             "state": d.state,
             "key": d.key,
             "revision": d.revision,
@@ -125,4 +158,5 @@ def tender_detail(session: Session, tender: TenderRow) -> TenderDetail:
             .order_by(TenderVersionRow.version)
         )
     )
-    return TenderDetail(tender, rows, attempts_of(session, [r.id for r in rows]), versions)
+    award = session.scalars(select(AwardRow).where(AwardRow.tender_id == tender.id)).first()
+    return TenderDetail(tender, rows, attempts_of(session, [r.id for r in rows]), versions, award)

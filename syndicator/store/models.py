@@ -2,6 +2,7 @@
 truth: a Celery message only wakes a worker up; everything a delivery needs lives here.
 
     tenders 1--* tender_versions     (the record as submitted, then each amendment)
+    tenders 1--1 awards 1--* award_lots   (the award decision; one row per lot and its contract)
     tenders 1--* deliveries 1--* attempts        audit_log (manual actions)
                  (one notice, of one tender version, to one destination)
     channel_state (per-destination circuit breaker)      alerts (waiting to be e-mailed)
@@ -9,17 +10,20 @@ truth: a Celery message only wakes a worker up; everything a delivery needs live
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Date,
     DateTime,
     ForeignKey,
     Index,
     Integer,
     LargeBinary,
+    Numeric,
     String,
     Text,
     TypeDecorator,
@@ -137,6 +141,9 @@ class DeliveryRow(Base):
         String(20), default="contract", server_default="contract"
     )  # syndicator.domain.notices.NoticeKind
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # tender version carried
+    # Which part of the procurement, where one kind and version has several notices: a contract
+    # details notice per signed contract ("lot-2", "whole").
+    part: Mapped[str | None] = mapped_column(String(40), nullable=True)
     key: Mapped[str] = mapped_column(String(100), unique=True)
     # Sent again by a person: 1 for the first send; channels that refuse a repeat of a refused
     # notice's identity (TED's businessId) number the re-send with it.
@@ -171,6 +178,53 @@ class DeliveryRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     tender: Mapped[TenderRow] = relationship(back_populates="deliveries")
+
+
+class AwardRow(Base):
+    """A tender's award decision: the record as given, and the standstill once the award notice
+    is published (Procurement Act 2023 s.51)."""
+
+    __tablename__ = "awards"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tender_id: Mapped[int] = mapped_column(ForeignKey("tenders.id", ondelete="CASCADE"), unique=True)
+    version: Mapped[int] = mapped_column(Integer)  # the tender version awarded
+    record: Mapped[dict[str, Any]] = mapped_column(Json)
+    decision_date: Mapped[date] = mapped_column(Date)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    award_notice_published_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    standstill_ends: Mapped[date | None] = mapped_column(Date, nullable=True)  # its last day
+
+    lots: Mapped[list[AwardLotRow]] = relationship(back_populates="award", order_by="AwardLotRow.id")
+
+
+class AwardLotRow(Base):
+    """One lot's outcome, and for an awarded lot its contract (what the transparency lists read)."""
+
+    __tablename__ = "award_lots"
+    __table_args__ = (
+        Index("ix_award_lots_buyer_end", "buyer", "contract_end"),
+        Index("ix_award_lots_start", "contract_start"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    award_id: Mapped[int] = mapped_column(ForeignKey("awards.id", ondelete="CASCADE"))
+    tender_id: Mapped[int] = mapped_column(BigId)
+    buyer: Mapped[str] = mapped_column(String(64))
+    lot: Mapped[int | None] = mapped_column(Integer, nullable=True)  # None: an undivided tender
+    outcome: Mapped[str] = mapped_column(String(20))  # awarded | not-awarded
+    reason: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    suppliers: Mapped[list[dict[str, Any]]] = mapped_column(Json, default=list)
+    value_net: Mapped[Decimal | None] = mapped_column(Numeric(16, 2), nullable=True)
+    value_gross: Mapped[Decimal | None] = mapped_column(Numeric(16, 2), nullable=True)
+    contract_start: Mapped[date | None] = mapped_column(Date, nullable=True)
+    contract_end: Mapped[date | None] = mapped_column(Date, nullable=True)
+    signed_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    # The 30-day contract details alert was raised (once).
+    details_alerted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    award: Mapped[AwardRow] = relationship(back_populates="lots")
 
 
 class AttemptRow(Base):

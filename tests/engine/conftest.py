@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from syndicator.config.settings import Config
+from syndicator.domain.notices import Carrier
 from syndicator.engine.dispatch import Dispatcher
 from syndicator.engine.sweeper import Sweeper
 from syndicator.intake.records import read_bytes
@@ -21,7 +22,15 @@ from syndicator.runtime.wiring import Store, tender_context
 from syndicator.store.models import AttemptRow, DeliveryRow
 from tests.engine.fakes import FakeClock, ScriptedChannel
 
-NAMES = ["crystal", "bluelight", "source-east-midlands", "ted", "trade-press"]
+NAMES = [
+    "crystal",
+    "bluelight",
+    "source-east-midlands",
+    "ted",
+    "find-a-tender",
+    "contracts-finder",
+    "trade-press",
+]
 
 
 @dataclass
@@ -49,8 +58,14 @@ class Engine:
             "tester",
             self.clock(),
             lambda ids: queued.extend(ids),
+            carriers=self.carriers,
         )
         return queued
+
+    def carriers(self, destination: str) -> Carrier:
+        """What the scripted channel serving `destination` declares."""
+        channel = self.channels[destination.split(":", 1)[0]]
+        return Carrier(channel.notices, channel.capabilities.stops_unpublished)
 
     def run(self, rounds: int = 20) -> None:
         """Sweep and work until nothing is queued (time does not move)."""
@@ -100,7 +115,13 @@ def make_engine(
     )
     dedupe = {name for name, channel in channels.items() if channel.capabilities.deduplicates}
     engine.sweeper = Sweeper(
-        store, config, dedupe, send=engine.sent.append, poll=engine.polled.append, clock=clock
+        store,
+        config,
+        dedupe,
+        send=engine.sent.append,
+        poll=engine.polled.append,
+        clock=clock,
+        carriers=engine.carriers,
     )
     return engine
 
@@ -112,6 +133,8 @@ def channels() -> dict[str, ScriptedChannel]:
         "bluelight": ScriptedChannel("bluelight", polls=True),
         "source-east-midlands": ScriptedChannel("source-east-midlands", polls=True),
         "ted": ScriptedChannel("ted", polls=True),
+        "find-a-tender": ScriptedChannel("find-a-tender", polls=True),
+        "contracts-finder": ScriptedChannel("contracts-finder"),
         "trade-press": ScriptedChannel("trade-press", deduplicates=False),
     }
 

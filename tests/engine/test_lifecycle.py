@@ -22,8 +22,12 @@ from syndicator.store.models import DeliveryRow, TenderVersionRow
 from tests.engine.conftest import Engine
 from tests.unit.records_factory import valued
 
-ABOVE = valued("500000")  # TED (the primary) and every national destination
-EVERYWHERE = {"ted", "crystal", "bluelight", "source-east-midlands", "trade-press:police-technology-press"}
+ABOVE = valued("500000")  # Find a Tender (the primary) and every other destination
+PRIMARY = "find-a-tender"
+EVERYWHERE = {PRIMARY, "crystal", "bluelight", "source-east-midlands", "trade-press:police-technology-press"}
+PCR = {"procurement_commenced_on": "2023-05-02"}  # under the PCR as amended: no primary below the threshold
+# Commenced on TED in 2020: TED is the primary, and it can stop a notice it has not published.
+ON_TED = valued("500000", procurement_commenced_on="2020-11-16", documents_url="https://example.test/d")
 
 
 def carriers(destination: str) -> Carrier:
@@ -104,20 +108,20 @@ def test_an_amendment_of_a_tender_published_everywhere_sends_one_change_notice_e
     engine.sent.append(engine.submit(ABOVE))
     publish_everything(engine)
     assert {r.destination for r in rows(engine) if r.state == State.PUBLISHED} == EVERYWHERE
-    channels["ted"].polls.append(Receipt("t", live=False, status="SUBMITTED"))  # TED's change waits a while
+    channels[PRIMARY].polls.append(Receipt("t", live=False, status="SUBMITTED"))  # TED's change waits a while
     result = amended(engine, later(submission_deadline="2027-01-29T12:00:00Z"))
     assert result.version == 2 and [c["field"] for c in result.changes] == ["submission_deadline"]
     assert {s["destination"]: s["notice"] for s in result.steps} == dict.fromkeys(EVERYWHERE, "change")
     engine.clock.advance(seconds=10)
     engine.run()
     changes = [r for r in rows(engine) if r.notice == "change"]
-    assert {r.destination: r.state for r in changes}["ted"] == State.SUBMITTED
-    assert all(r.state == State.HELD for r in changes if r.destination != "ted")  # after the primary
+    assert {r.destination: r.state for r in changes}[PRIMARY] == State.SUBMITTED
+    assert all(r.state == State.HELD for r in changes if r.destination != PRIMARY)  # after the primary
     publish_everything(engine)
     assert {(r.destination, r.state) for r in rows(engine) if r.notice == "change"} == {
         (d, State.PUBLISHED) for d in EVERYWHERE
     }
-    for name in ("crystal", "bluelight", "ted"):  # exactly one change notice each, carrying v2
+    for name in ("crystal", "bluelight", PRIMARY):  # exactly one change notice each, carrying v2
         sent = [n for n in channels[name].notices_seen if n.kind is NoticeKind.CHANGE]
         assert [(n.version, n.reason) for n in sent] == [(2, "Deadline extended")]
         assert [c.path for c in sent[0].changes] == ["submission_deadline"]
@@ -129,18 +133,23 @@ def test_an_amendment_of_a_tender_published_everywhere_sends_one_change_notice_e
 def test_an_amendment_while_the_national_notices_are_held_supersedes_them_and_sends_the_new_version(
     engine: Engine, channels
 ) -> None:
-    channels["ted"].polls.extend([Receipt("t", live=False, status="SUBMITTED")] * 3)
+    channels[PRIMARY].polls.extend([Receipt("t", live=False, status="SUBMITTED")] * 3)
     engine.sent.append(engine.submit(ABOVE))
     engine.clock.advance(seconds=10)
     engine.run()
     assert {r.destination: r.state for r in rows(engine)}["crystal"] == State.HELD
     amended(engine, later(title="Supply of ANPR cameras and back office"))
     superseded = {r.destination for r in rows(engine) if r.state == State.SUPERSEDED}
-    assert superseded == EVERYWHERE - {"ted"}  # TED's own contract notice is with TED
+    assert superseded == EVERYWHERE - {PRIMARY}  # TED's own contract notice is with TED
     publish_everything(engine)
     final = notices(engine)
-    assert ("ted", "contract", 1, State.PUBLISHED) in final and ("ted", "change", 2, State.PUBLISHED) in final
-    for destination in EVERYWHERE - {"ted"}:
+    assert (PRIMARY, "contract", 1, State.PUBLISHED) in final and (
+        PRIMARY,
+        "change",
+        2,
+        State.PUBLISHED,
+    ) in final
+    for destination in EVERYWHERE - {PRIMARY}:
         assert (destination, "contract", 2, State.PUBLISHED) in final  # the latest version, once
     assert channels["crystal"].notices_seen and all(n.version == 2 for n in channels["crystal"].notices_seen)
 
@@ -148,13 +157,13 @@ def test_an_amendment_while_the_national_notices_are_held_supersedes_them_and_se
 def test_two_quick_amendments_arrive_in_order_none_skipped_or_doubled(engine: Engine, channels) -> None:
     engine.sent.append(engine.submit(ABOVE))
     publish_everything(engine)
-    channels["ted"].polls.extend([Receipt("t", live=False, status="SUBMITTED")] * 2)
+    channels[PRIMARY].polls.extend([Receipt("t", live=False, status="SUBMITTED")] * 2)
     amended(engine, later(submission_deadline="2027-01-22T12:00:00Z"))
     engine.clock.advance(seconds=5)
     engine.run()  # TED's change v2 is submitted, not yet published; v2 elsewhere is held
     amended(engine, later(submission_deadline="2027-01-29T12:00:00Z"), reason="Extended again")
     publish_everything(engine)
-    ted = [(r.notice, r.version, r.state) for r in rows(engine) if r.destination == "ted"]
+    ted = [(r.notice, r.version, r.state) for r in rows(engine) if r.destination == PRIMARY]
     assert ted == [
         ("contract", 1, State.PUBLISHED),
         ("change", 2, State.PUBLISHED),
@@ -177,11 +186,11 @@ def test_a_change_waiting_for_a_notice_that_then_fails_becomes_the_contract_noti
     engine: Engine, channels
 ) -> None:
     channels["bluelight"].polls.append(Receipt("b", live=False))
-    engine.sent.append(engine.submit(valued("60000")))  # below TED: no primary
+    engine.sent.append(engine.submit(valued("60000", **PCR)))  # below the threshold: no primary
     engine.clock.advance(seconds=5)
     engine.run()
     assert {r.destination: r.state for r in rows(engine)}["bluelight"] == State.SUBMITTED
-    amended(engine, valued("60000", title="Supply of ANPR cameras (revised)"))
+    amended(engine, valued("60000", title="Supply of ANPR cameras (revised)", **PCR))
     waiting = [r for r in rows(engine) if r.destination == "bluelight" and r.notice == "change"]
     assert [r.state for r in waiting] == [State.HELD]
     channels["bluelight"].polls.append(RejectedError("bluelight rejected notice BL-1: no category"))
@@ -214,14 +223,14 @@ def test_withdrawing_while_ted_holds_the_notice_unpublished_stops_it_and_cancels
     engine: Engine, channels
 ) -> None:
     channels["ted"].polls.extend([Receipt("t", live=False, status="SUBMITTED")] * 2)
-    engine.sent.append(engine.submit(ABOVE))
+    engine.sent.append(engine.submit(ON_TED))
     engine.clock.advance(seconds=10)
     engine.run()
     channels["ted"].sends.append(Receipt("ted-stop", live=True, status="STOPPED"))  # stop-publication
-    withdrawn(engine)
+    withdrawn(engine, ON_TED)
     engine.run()
     final = notices(engine)
-    for destination in EVERYWHERE - {"ted"}:
+    for destination in (EVERYWHERE - {PRIMARY}) | {"contracts-finder"}:
         assert (destination, "contract", 1, State.CANCELLED) in final
         assert not any(
             d == destination and n == "cancellation" for d, n, _, _ in final

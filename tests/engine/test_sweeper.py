@@ -35,7 +35,7 @@ def test_a_dead_worker_on_a_deduplicating_channel_is_retried(engine: Engine, cha
 
 
 def test_a_dead_worker_on_trade_press_needs_reconcile(engine: Engine, channels) -> None:
-    ids = engine.submit(valued("50000", cpv=["45000000-7"]))
+    ids = engine.submit(valued("50000", cpv=["45000000-7"], procurement_commenced_on="2023-05-02"))
     press = [i for i in ids if i == engine.delivery("trade-press:construction-press").id]
     with engine.store.sessions.begin() as session:
         store_ops.claim(session, press, "dead:1", engine.clock(), engine.config.channels.engine.lease, [])

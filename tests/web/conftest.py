@@ -103,6 +103,8 @@ def build_channels() -> dict[str, ScriptedChannel]:
         "bluelight": ScriptedChannel("bluelight", polls=True),
         "source-east-midlands": ScriptedChannel("source-east-midlands", polls=True),
         "ted": ScriptedChannel("ted", polls=True),
+        "find-a-tender": ScriptedChannel("find-a-tender", polls=True),
+        "contracts-finder": ScriptedChannel("contracts-finder"),
         "trade-press": ScriptedChannel("trade-press", deduplicates=False),
     }
 
