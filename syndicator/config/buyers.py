@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from syndicator.config.files import ConfigError, read_toml, validate
 
 REVIEW_BODY_KEY = "_review_body"
+PUBLISHER_KEY = "_publisher"
 _ID = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 
 
@@ -46,6 +47,17 @@ class Organisation(BaseModel):
         return value
 
 
+class Publisher(BaseModel):
+    """Who publishes the transparency data (the contracts lists as OCDS): its name, web address
+    and the OCID prefix registered with the Open Contracting Partnership."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1, max_length=200)
+    uri: str = Field(pattern=r"^https://")
+    ocid_prefix: str = Field(pattern=r"^ocds-[a-z0-9]{6}$")
+
+
 class Buyers(BaseModel):
     """Every known buyer by id, and the review body named on TED notices."""
 
@@ -53,6 +65,11 @@ class Buyers(BaseModel):
 
     by_id: dict[str, Organisation]
     review_body: Organisation
+    publisher: Publisher = Publisher(
+        name="East Midlands Strategic Commercial Unit",
+        uri="https://www.emscu.example.police.uk",
+        ocid_prefix="ocds-emsx01",
+    )
 
     def get(self, buyer_id: str) -> Organisation:
         """The buyer with this id (validation guarantees it exists)."""
@@ -70,6 +87,7 @@ def load_buyers(path: Path) -> Buyers:
     if REVIEW_BODY_KEY not in data:
         raise ConfigError(str(path), REVIEW_BODY_KEY, "is required (the review body for notices)")
     review = validate(Organisation, data.pop(REVIEW_BODY_KEY), str(path), REVIEW_BODY_KEY)
+    publisher = data.pop(PUBLISHER_KEY, None)
     if not data:
         raise ConfigError(str(path), "(file)", "defines no buyer")
     buyers = {}
@@ -79,4 +97,8 @@ def load_buyers(path: Path) -> Buyers:
         if not isinstance(table, dict):
             raise ConfigError(str(path), buyer_id, "must be a table of the buyer's details")
         buyers[buyer_id] = validate(Organisation, table, str(path), buyer_id)
-    return Buyers(by_id=buyers, review_body=review)
+    if publisher is None:
+        return Buyers(by_id=buyers, review_body=review)
+    return Buyers(
+        by_id=buyers, review_body=review, publisher=validate(Publisher, publisher, str(path), PUBLISHER_KEY)
+    )

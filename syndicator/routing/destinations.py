@@ -229,4 +229,3 @@ def requirements(tender: Tender, plan: Route, policy: RoutingPolicy) -> list[tup
                     )
                 )
     return problems
-
