@@ -9,7 +9,18 @@ import sys
 import typer
 from sqlalchemy.exc import OperationalError
 
-from syndicator.cli import actions, awards, demo, intake, lifecycle, monitor, preview, services, web
+from syndicator.cli import (
+    actions,
+    awards,
+    demo,
+    intake,
+    lifecycle,
+    monitor,
+    preview,
+    services,
+    transparency,
+    web,
+)
 from syndicator.cli.common import EXIT_ENVIRONMENT, err
 from syndicator.config.files import ConfigError
 from syndicator.runtime.wiring import SchemaOutOfDate
@@ -27,6 +38,7 @@ app.add_typer(db_app, name="db")
 intake.register(app)
 lifecycle.register(app)
 awards.register(app)
+transparency.register(app)
 monitor.register(app)
 actions.register(app)
 services.register(app)

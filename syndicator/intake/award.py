@@ -44,6 +44,13 @@ from syndicator.store.models import AwardLotRow, AwardRow, TenderRow
 PA2023 = "pa2023"  # the regime whose award notice starts a standstill (s.51)
 
 
+def standstill_applies(tender: TenderRow) -> bool:
+    """Whether this product counts a standstill for the tender: under the Procurement Act, when
+    its award notice goes on the primary (Find a Tender). A call-off under a framework has no
+    primary here (Crystal only): its standstill, if any, is the framework's own business."""
+    return tender.route.get("regime") == PA2023 and route_primary(tender.route) is not None
+
+
 class AwardProblems(Exception):
     """Problems with an award record against the stored tender, as problem lines."""
 
@@ -89,7 +96,7 @@ def check(award: Award, tender: TenderRow | None, label: str) -> list[Problem]:
             found.append(Problem(label, "lots", f"no outcome for lot(s) {missing}: give one entry per lot"))
         if unknown:
             found.append(Problem(label, "lots", f"the tender has no lot(s) {unknown}"))
-    if tender.route.get("regime") == PA2023:
+    if standstill_applies(tender):
         for index, lot in enumerate(award.lots):
             if lot.contract and lot.contract.signed_on:
                 found.append(
@@ -246,7 +253,7 @@ def contract_signed(
             raise LifecycleError([f"{label} was already recorded as signed on {outcome.contract.signed_on}"])
         if signed_on < decision.decision_date:
             raise LifecycleError([f"{signed_on} is before the award decision of {decision.decision_date}"])
-        if tender.route.get("regime") == PA2023:
+        if standstill_applies(tender):
             if row.award_notice_published_on is None or row.standstill_ends is None:
                 raise LifecycleError(
                     [

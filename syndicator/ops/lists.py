@@ -166,8 +166,9 @@ def contracts_ocds(
                 "contracts": contracts_out,
             }
         )
+    tenders = sorted(str(t) for t in per_tender)
     package = {
-        "uri": f"urn:uuid:{uuid4_shaped('contracts-list', str(quarter), *sorted(str(t) for t in per_tender))}",
+        "uri": f"urn:uuid:{uuid4_shaped('contracts-list', str(quarter), *tenders)}",
         "version": OCDS_VERSION,
         "publishedDate": generated.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "publisher": {"name": publisher.name, "uri": publisher.uri},

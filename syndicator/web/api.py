@@ -14,6 +14,7 @@ from syndicator.ops import actions as ops
 from syndicator.ops.queries import audit, channel_health, deliveries, find_tender, tenders
 from syndicator.store.models import AuditRow, DeliveryRow, TenderRow
 from syndicator.web.auth import api_principal, api_role
+from syndicator.web.awards_api import router as awards_router
 from syndicator.web.context import Web, web
 from syndicator.web.intake_api import router as intake_router
 from syndicator.web.lifecycle_api import router as lifecycle_router
@@ -23,6 +24,7 @@ from syndicator.web.views import filters_from, iso, paging, since_from, state_fr
 router = APIRouter(prefix="/api", tags=["api"])
 router.include_router(intake_router)
 router.include_router(lifecycle_router)
+router.include_router(awards_router)
 
 Viewer = Annotated[Principal, Depends(api_role(Role.VIEWER))]
 Operator = Annotated[Principal, Depends(api_role(Role.OPERATOR))]

@@ -37,6 +37,7 @@ from syndicator.web.api import router as api_router
 from syndicator.web.apidocs import api_reference
 from syndicator.web.auth import SignInRequired, api_principal, api_role, bearer
 from syndicator.web.context import Enqueue, Web, web
+from syndicator.web.contracts_pages import router as contracts_pages_router
 from syndicator.web.forms import router as forms_router
 from syndicator.web.lifecycle_pages import router as lifecycle_pages_router
 from syndicator.web.options import WebOptions
@@ -238,6 +239,7 @@ def create_app(
     _install_service_routes(api)
     api.include_router(api_router)
     api.include_router(lifecycle_pages_router)  # before pages: /tenders/{reference:path} is greedy
+    api.include_router(contracts_pages_router)
     api.include_router(pages_router)
     api.include_router(forms_router)
     api.include_router(admin_router)
