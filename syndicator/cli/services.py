@@ -14,6 +14,7 @@ from syndicator.channel.base import ChannelError, RenderContext, TedReference
 from syndicator.channel.registry import ADAPTERS, build_channel, build_channels, family
 from syndicator.cli.common import EXIT_FAILED, EXIT_INVALID, err, fail, out
 from syndicator.cli.intake import read_all
+from syndicator.cli.terminal import line, styled
 from syndicator.domain.clock import utcnow
 from syndicator.domain.keys import delivery_key, ted_notice_id
 from syndicator.routing.policy import route
@@ -101,7 +102,7 @@ def sandbox(
         fail(f"cannot listen on {host}:{port} / {smtp_port}: {exc.strerror or exc}", EXIT_FAILED)
     base = config.base_url()
     kept = f"notices kept in {data}/" if files else "notices kept in memory only"
-    out.print(f"[bold]Channel sandbox[/] on {base} (SMTP {host}:{config.smtp_port}); {kept}", markup=True)
+    out.print(line(styled("Channel sandbox", "bold"), f" on {base} (SMTP {host}:{config.smtp_port}); {kept}"))
     for prefix, name in (
         ("/crystal", "crystal"),
         ("/bluelight", "bluelight"),
