@@ -31,7 +31,7 @@ def worker(
     loglevel: Annotated[str, typer.Option(help="Celery log level.")] = "INFO",
 ) -> None:
     """Run a Celery worker (and, by default, the beat that runs the sweeper)."""
-    from syndicator.runtime.celeryapp import QUEUE, create_app, describe_broker
+    from syndicator.runtime.celeryapp import QUEUE, beat_schedule_file, create_app, describe_broker
 
     settings, config = load()
     build_channels(config)  # fail now, not on the first delivery, if a channel is misconfigured
@@ -53,19 +53,21 @@ def worker(
         "syndicator@%h",
     ]
     if beat:
-        Path("var").mkdir(exist_ok=True)
-        argv += ["-B", "-s", str(Path("var") / "celerybeat-schedule")]
+        schedule = beat_schedule_file(settings)
+        schedule.parent.mkdir(parents=True, exist_ok=True)
+        argv += ["-B", "-s", str(schedule)]
     app.worker_main(argv)
 
 
 def beat(loglevel: Annotated[str, typer.Option(help="Celery log level.")] = "INFO") -> None:
     """Run only the beat (the sweeper's schedule): exactly one per deployment."""
-    from syndicator.runtime.celeryapp import create_app
+    from syndicator.runtime.celeryapp import beat_schedule_file, create_app
 
     settings, _ = load()
     app = create_app(settings)
-    Path("var").mkdir(exist_ok=True)
-    app.start(["beat", f"--loglevel={loglevel}", "-s", str(Path("var") / "celerybeat-schedule")])
+    schedule = beat_schedule_file(settings)
+    schedule.parent.mkdir(parents=True, exist_ok=True)
+    app.start(["beat", f"--loglevel={loglevel}", "-s", str(schedule)])
 
 
 def sandbox(
@@ -74,9 +76,10 @@ def sandbox(
         int, typer.Option(help="HTTP port for Crystal, Bluelight, Source East Midlands and TED.")
     ] = 8900,
     smtp_port: Annotated[int, typer.Option(help="SMTP port for trade press.")] = 8925,
-    data: Annotated[Path, typer.Option("--data", help="Where received notices are kept.")] = Path(
-        "var/sandbox"
-    ),
+    data: Annotated[
+        Path | None,
+        typer.Option("--data", help="Where received notices are kept (default: DATA_DIR/sandbox)."),
+    ] = None,
     files: Annotated[
         bool, typer.Option("--files/--no-files", help="Keep a copy of every notice on disk.")
     ] = True,
@@ -85,9 +88,11 @@ def sandbox(
     ] = None,
 ) -> None:
     """Run faithful local simulators of every channel until Ctrl-C."""
+    from syndicator.config.settings import Settings
     from syndicator.sandbox.config import SandboxConfig
     from syndicator.sandbox.server import Sandbox
 
+    data = data or Settings().data_dir / "sandbox"
     config = SandboxConfig(host=host, port=port, smtp_port=smtp_port, data_dir=data if files else None)
     for item in delay or []:
         name, _, seconds = item.partition("=")

@@ -279,3 +279,44 @@ def test_a_reference_that_is_no_id_is_just_not_found(run, reference: str) -> Non
     for args in (["show", reference], ["cancel", reference, "--reason", "x", "--yes"]):
         result = run(*args)
         assert result.returncode == 1 and "no tender" in result.stderr, result.stderr
+
+
+def test_commands_leave_nothing_in_the_working_folder(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    assert run("submit", str(EXAMPLES / "it-software.json")).returncode == 0
+    # The store is where SYNDICATOR_DATABASE_URL says; everything else under SYNDICATOR_DATA_DIR.
+    assert sorted(os.listdir(tmp_path)) == ["syndicator.db", "var"]
+    assert (tmp_path / "var" / "broker" / "control").is_dir()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", [["worker", "--concurrency", "1"], ["beat"]])
+def test_worker_and_beat_keep_their_files_under_the_data_dir(tmp_path: Path, command: list[str]) -> None:
+    import time
+
+    checkout, data = tmp_path / "checkout", tmp_path / "data"
+    checkout.mkdir()
+    env = {
+        **os.environ,
+        "SYNDICATOR_DATABASE_URL": f"sqlite:///{tmp_path}/syndicator.db",
+        "SYNDICATOR_DATA_DIR": str(data),
+        "SYNDICATOR_BROKER_URL": "filesystem://",
+        "SYNDICATOR_CONFIG_DIR": str(ROOT / "config"),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "syndicator", *command],
+        cwd=checkout,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not list(data.glob("celerybeat-schedule*")) and process.poll() is None:
+            assert time.monotonic() < deadline, "no beat schedule under the data dir within 60 s"
+            time.sleep(0.2)
+        assert process.poll() is None, process.stderr.read() if process.stderr else ""
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    assert os.listdir(checkout) == []
