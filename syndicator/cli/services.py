@@ -29,6 +29,10 @@ def worker(
         typer.Option("--beat/--no-beat", help="Also run the sweeper schedule (one beat per deployment)."),
     ] = True,
     loglevel: Annotated[str, typer.Option(help="Celery log level.")] = "INFO",
+    events: Annotated[
+        bool,
+        typer.Option("--events/--no-events", help="Send task events, for Flower or `celery events`."),
+    ] = False,
 ) -> None:
     """Run a Celery worker (and, by default, the beat that runs the sweeper)."""
     from syndicator.runtime.celeryapp import QUEUE, beat_schedule_file, create_app, describe_broker
@@ -52,6 +56,8 @@ def worker(
         "-n",
         "syndicator@%h",
     ]
+    if events:  # off by default: every task then publishes a few messages more to the broker
+        argv.append("--task-events")
     if beat:
         schedule = beat_schedule_file(settings)
         schedule.parent.mkdir(parents=True, exist_ok=True)
