@@ -230,6 +230,9 @@ def test_control_characters_in_a_reason_are_refused(run) -> None:  # type: ignor
     assert json.loads(run("audit", "--json").stdout)["audit"] == []  # nothing was done
     as_name = run("cancel", "EMSCU-FW-2026-0023", "--reason", "ok", "--as", "eve\x1b[2J", "--yes")
     assert as_name.returncode == 2 and "--as: contains the control character U+001B" in as_name.stderr
+    published = run("reconcile", "1", "--published", "BL-1\u202e", "--reason", "seen on the portal")
+    assert published.returncode == 2
+    assert "--published: contains the control character U+202E" in published.stderr
 
 
 def test_stored_control_characters_are_printed_visibly(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

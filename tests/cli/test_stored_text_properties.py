@@ -55,6 +55,7 @@ COMMANDS = [
     ["channels", "--json"],
     ["audit"],
     ["audit", "--json"],
+    ["repush", "--all", "--dry-run", "--reason", "look first"],  # lists last errors
 ]
 AT = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 runner = CliRunner()
@@ -174,7 +175,7 @@ FIELDS = [
 
 
 @settings(
-    max_examples=25,
+    max_examples=20,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
