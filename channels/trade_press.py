@@ -2,7 +2,8 @@
 
 The destination `trade-press:<publication>` names the desk (`desks` in the channel profile).
 `render` builds the whole RFC 5322 message (multipart/alternative, text and HTML copy) with
-the stdlib `email` package; `submit` hands it to the configured SMTP server.
+the stdlib `email` package; `submit` hands it to the configured SMTP server through the
+product's one SMTP client (`syndicator.channel.smtp`), which maps every failure:
 
     cannot connect, time-out or drop before the data was sent -> TransientError
     any 4xx reply (421 rate limiting included: SMTP has no Retry-After) -> TransientError
@@ -20,8 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import smtplib
-import ssl
 from datetime import UTC, date, datetime
 from email.header import Header
 from email.message import EmailMessage
@@ -29,34 +28,28 @@ from email.parser import BytesParser
 from email.policy import SMTP, default
 from email.utils import format_datetime
 from html import escape
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from pydantic import SecretStr, field_validator
 
 from syndicator.channel.base import (
-    AuthError,
     Capabilities,
     Channel,
-    ChannelError,
     ChannelSettings,
-    OutcomeUnknown,
     Receipt,
-    RejectedError,
     RenderContext,
     Rendered,
     RenderError,
-    TransientError,
     scrub,
 )
+from syndicator.channel.smtp import SmtpServer, send_message
 from syndicator.domain.notices import Notice, NoticeKind
 from syndicator.domain.tender import Lot, Money, Procedure, Tender
 
 MEDIA_TYPE = "message/rfc822"
 MESSAGE_ID_DOMAIN = "tender-syndicator.emscu"
-AUTH_CODES = frozenset({530, 534, 535})  # RFC 4954 section 6: auth required / too weak / refused
 _ADDRESS = re.compile(r"[!#-'*+\-/-9=?A-Z^-~.]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?")
 _KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
-_EOL = re.compile(rb"\r\n|\r|\n")
 
 
 class TradePressSettings(ChannelSettings):
@@ -116,14 +109,6 @@ def _set_subject(message: EmailMessage, subject: str) -> None:
         return
     folded = Header(subject, "utf-8", header_name="Subject").encode(linesep="\n")
     message.set_raw("Subject", folded)
-
-
-def _dot_stuffed(body: bytes) -> bytes:
-    """The DATA payload: CRLF lines, leading dots doubled, then the end marker (RFC 5321 4.5.2)."""
-    lines = _EOL.sub(b"\r\n", body)
-    if not lines.endswith(b"\r\n"):
-        lines += b"\r\n"
-    return re.sub(rb"(?m)^\.", b"..", lines) + b".\r\n"
 
 
 _PROCEDURES = {
@@ -332,109 +317,29 @@ class TradePressChannel(Channel):
         )
 
     def submit(self, rendered: Rendered, key: str) -> Receipt:
-        """Send the message to the desk; one boundary maps every SMTP failure."""
+        """Send the message to the desk through the one SMTP client (`syndicator.channel.smtp`)."""
         remote_id, sender, recipients = _envelope(rendered.body)
         settings = self.settings
-        try:
-            smtp = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.timeout)
-        except (smtplib.SMTPException, OSError) as exc:
-            raise TransientError(
-                f"cannot connect to the SMTP server {settings.smtp_host}:{settings.smtp_port}: "
-                f"{type(exc).__name__}"
-            ) from exc
-        progress = _Progress()
-        try:
-            code, text = self._transaction(smtp, sender, recipients, rendered.body, progress)
-        except ChannelError:
-            raise
-        except (smtplib.SMTPException, OSError) as exc:
-            raise self._mapped(exc, progress.data_sent) from exc
-        finally:
-            _close(smtp)
+        server = SmtpServer(
+            name=self.name,
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            starttls=settings.starttls,
+            username=settings.username,
+            password=settings.password,
+            timeout=settings.timeout,
+            password_variable="SYNDICATOR_TRADE_PRESS_PASSWORD",  # noqa: S106 - a variable's name
+        )
+        accepted = send_message(
+            server, sender, recipients, rendered.body, what="the advert", secrets=self.secret_values()
+        )
         return Receipt(
             remote_id=remote_id,
             live=True,
             status="accepted by the desk",
-            status_code=code,
-            excerpt=scrub(f"{code} {text}", self.secret_values()),
+            status_code=accepted.code,
+            excerpt=scrub(f"{accepted.code} {accepted.reply}", self.secret_values()),
         )
-
-    def _transaction(
-        self,
-        smtp: smtplib.SMTP,
-        sender: str,
-        recipients: list[str],
-        body: bytes,
-        progress: _Progress,
-    ) -> tuple[int, str]:
-        settings = self.settings
-        smtp.ehlo_or_helo_if_needed()
-        if settings.starttls:
-            smtp.starttls(context=ssl.create_default_context())
-            smtp.ehlo()
-        if settings.username:
-            if settings.password is None:
-                raise AuthError(
-                    "trade-press has a username but no password (set SYNDICATOR_TRADE_PRESS_PASSWORD)"
-                )
-            smtp.login(settings.username, settings.password.get_secret_value())
-        _expect(smtp.mail(sender), 250)
-        for recipient in recipients:
-            _expect(smtp.rcpt(recipient), 250, 251)
-        _expect(smtp.docmd("DATA"), 354)
-        # Sent by hand rather than with smtplib's data() so a failure can be placed before or
-        # after the end marker: only after it can the desk hold the advert.
-        smtp.send(_dot_stuffed(body))
-        progress.data_sent = True
-        code, reply = smtp.getreply()
-        _expect((code, reply), 250)
-        return code, reply.decode("utf-8", errors="replace")
-
-    def _mapped(self, exc: Exception, data_sent: bool) -> ChannelError:
-        """The one place an SMTP failure becomes a channel error."""
-        where = f"{self.settings.smtp_host}:{self.settings.smtp_port}"  # who answered
-        if isinstance(exc, smtplib.SMTPResponseException):
-            code, error = exc.smtp_code, exc.smtp_error
-            text = error.decode("utf-8", "replace") if isinstance(error, bytes) else str(error)
-            text = scrub(text, self.secret_values()) or ""
-            reply = f"{code} {text}"
-            common: dict[str, Any] = {"status_code": code, "excerpt": reply}
-            if code in AUTH_CODES:
-                return AuthError(f"{where} refused our SMTP credentials: {reply}", **common)
-            if 400 <= code < 500:
-                return TransientError(f"{where} deferred the advert: {reply}", **common)
-            if code >= 500:
-                refused = f"{where} refused the advert: {reply}"
-                return RejectedError(refused, reasons=[reply], **common)
-        if isinstance(exc, smtplib.SMTPNotSupportedError | ssl.SSLCertVerificationError):
-            return AuthError(f"the SMTP server {where} cannot be used as configured: {exc}")
-        if type(exc) is smtplib.SMTPException:  # login(): "No suitable authentication method"
-            return AuthError(f"the SMTP server {where} cannot authenticate us: {exc}")
-        if data_sent:
-            return OutcomeUnknown(
-                f"the SMTP server {where} did not confirm the advert after it was sent "
-                f"({type(exc).__name__}); the desk may have it"
-            )
-        return TransientError(f"the SMTP session with {where} failed: {type(exc).__name__}")
-
-
-class _Progress:
-    """How far a transaction got: whether the end of the data reached the server."""
-
-    data_sent = False
-
-
-def _expect(answer: tuple[int, bytes], *accepted: int) -> None:
-    code, text = answer
-    if code not in accepted:
-        raise smtplib.SMTPResponseException(code, text)
-
-
-def _close(smtp: smtplib.SMTP) -> None:
-    try:
-        smtp.quit()
-    except (smtplib.SMTPException, OSError):
-        smtp.close()
 
 
 def _envelope(body: bytes) -> tuple[str, str, list[str]]:

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from syndicator.cli.common import EXIT_FAILED, EXIT_INVALID, err, fail, out
 from syndicator.cli.format import stamp
+from syndicator.cli.terminal import styled
 from syndicator.domain.clock import utcnow
 from syndicator.runtime.wiring import load, open_store, redacted_url
 
@@ -99,7 +100,7 @@ def list_command() -> None:
             row.role,
             stamp(row.created_at),
             stamp(row.last_used_at) or "never",
-            f"[red]{stamp(row.revoked_at)}[/]" if row.revoked_at else "",
+            styled(stamp(row.revoked_at), "red") if row.revoked_at else "",
         )
     out.print(table)
 

@@ -187,7 +187,9 @@ def channel_health(session: Session, destinations: list[str], now: datetime) -> 
 
 def find_tender(session: Session, reference: str) -> TenderRow | None:
     """A tender by id, by reference (the newest if two buyers share it), or by buyer/reference."""
-    if reference.isdigit() and (by_id := session.get(TenderRow, int(reference))) is not None:
+    # ASCII digits only ("²" is a digit to str.isdigit but not to int), within the 64-bit id range.
+    as_id = int(reference) if reference.isascii() and reference.isdigit() else 0
+    if 0 < as_id < 2**63 and (by_id := session.get(TenderRow, as_id)) is not None:
         return by_id
     newest = T.id.desc()
     found = session.scalars(select(T).where(T.reference == reference).order_by(newest)).first()

@@ -98,6 +98,17 @@ class BluelightSimulator(Simulator):
         """Refuse with a 422 <NoticeErrors>, as the portal does."""
         return errors(422, "business-rule", [(None, reason)])
 
+    def refuse_credentials(self, request: SandboxRequest, status: int) -> SandboxResponse:
+        """The portal's <NoticeErrors> for a refused login (401) or a forbidden operation (403)."""
+        if status == 401:
+            return errors(
+                401,
+                "unauthorised",
+                [(None, "a valid Basic authorization is required (injected fault)")],
+                **{"WWW-Authenticate": 'Basic realm="CTM API"'},
+            )
+        return errors(403, "forbidden", [(None, "this account may not publish notices (injected fault)")])
+
     def _authorised(self, header: str | None) -> bool:
         scheme, _, encoded = (header or "").partition(" ")
         if scheme.lower() != "basic":

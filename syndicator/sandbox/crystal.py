@@ -77,6 +77,16 @@ class CrystalSimulator(Simulator):
         """A 422 in Crystal's error format (the `reject-422` fault)."""
         return _errors(422, ("(body)", reason))
 
+    def refuse_credentials(self, request: SandboxRequest, status: int) -> SandboxResponse:
+        """Crystal's 401 for a bad token, or 403 for a token without the publish permission."""
+        if status == 401:
+            return _errors(
+                401,
+                ("Authorization", "a valid bearer token is required (injected fault)"),
+                **{"WWW-Authenticate": 'Bearer realm="crystal"'},
+            )
+        return _errors(403, ("Authorization", "this token may not publish opportunities (injected fault)"))
+
     def problems(self, document: Any) -> list[tuple[str, str]]:
         """Every schema violation as (field, message), in a stable order."""
         found = [(_field(e), e.message) for e in self._validator.iter_errors(document)]

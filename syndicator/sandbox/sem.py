@@ -130,6 +130,14 @@ class SemSimulator(Simulator):
         """Refuse with a 422 and the portal's error list."""
         return errors(422, [{"path": "", "message": reason}])
 
+    def refuse_credentials(self, request: SandboxRequest, status: int) -> SandboxResponse:
+        """The portal's error list: a refused API key (401) or a key without publishing rights (403)."""
+        message = {
+            401: "a valid X-API-Key header is required (injected fault)",
+            403: "this API key may not publish releases (injected fault)",
+        }[status]
+        return errors(status, [{"path": "", "message": message}])
+
     def _receive(self, body: bytes) -> SandboxResponse:
         try:
             document = json.loads(body.decode("utf-8"))

@@ -170,6 +170,12 @@ class TedSimulator(Simulator):
             self._store(business_id, root, notice, {}, [reason])
         return self._refused(business_id)
 
+    def refuse_credentials(self, request: SandboxRequest, status: int) -> SandboxResponse:
+        """eNotices2's message: a refused API key (401) or an account without eSender rights (403)."""
+        if status == 401:
+            return _message(401, "Invalid or missing API key (injected fault)")
+        return _message(403, "This account is not allowed to submit notices (injected fault)")
+
     # -- endpoints ----------------------------------------------------------------------------
 
     def _authorised(self, request: SandboxRequest) -> bool:

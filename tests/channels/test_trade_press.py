@@ -19,7 +19,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, Session
 
-from channels.trade_press import TradePressChannel, TradePressSettings, _dot_stuffed, message_id
+from channels.trade_press import TradePressChannel, TradePressSettings, message_id
 from syndicator.channel.base import (
     AuthError,
     OutcomeUnknown,
@@ -30,6 +30,7 @@ from syndicator.channel.base import (
     TransientError,
 )
 from syndicator.channel.registry import build_channel
+from syndicator.channel.smtp import dot_stuffed as _dot_stuffed
 from syndicator.config.settings import Config
 from syndicator.domain.tender import Tender
 from tests.channels.contract import ChannelContract

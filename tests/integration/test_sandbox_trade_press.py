@@ -12,6 +12,7 @@ import pytest
 import requests
 
 from syndicator.channel.base import (
+    AuthError,
     Channel,
     OutcomeUnknown,
     RateLimited,
@@ -21,12 +22,14 @@ from syndicator.channel.base import (
 )
 from syndicator.config.settings import Config
 from syndicator.domain.tender import Tender
+from syndicator.engine.alerts import AlertSettings, compose, send
 from syndicator.sandbox.config import SandboxConfig
 from syndicator.sandbox.faults import Fault, Faults
 from syndicator.sandbox.ledger import Ledger
 from syndicator.sandbox.server import Sandbox
-from syndicator.sandbox.smtp import SmtpSink
-from tests.conftest import contract, render_context, routed_examples
+from syndicator.sandbox.smtp import ALERTS, SmtpSink
+from syndicator.store.models import AlertRow
+from tests.conftest import DISPATCHED_AT, contract, render_context, routed_examples
 from tests.integration.conftest import adapter_for, free_port, inject, received
 
 Examples = dict[str, Tender]
@@ -79,6 +82,8 @@ def test_a_resend_is_a_second_advert(config: Config, examples: Examples, sandbox
         ("rate-limit-429", TransientError, "Rate limited"),
         ("reject-422", RejectedError, "554"),
         ("down", TransientError, "421"),
+        ("auth-401", AuthError, "535"),
+        ("auth-403", AuthError, "535"),
     ],
 )
 def test_faults_map_to_their_error_class(
@@ -166,3 +171,46 @@ def test_faults_are_taken_per_message_transaction() -> None:
         assert faults.pending() == {}
     finally:
         sink.stop()
+
+
+def _alerts(box: Sandbox) -> AlertSettings:
+    """The shipped sandbox profile's alert settings, aimed at `box`."""
+    from syndicator.config.settings import REPO_CONFIG, Settings, load_config
+
+    shipped = load_config(Settings(config_dir=REPO_CONFIG, _env_file=None))  # type: ignore[call-arg]
+    section = dict(shipped.channels.profile_sections("sandbox")["alerts"])
+    return AlertSettings.model_validate(section | {"smtp_port": box.config.smtp_port})
+
+
+def _alert_email(settings: AlertSettings) -> EmailMessage:
+    row = AlertRow(kind="failed", destination="crystal", delivery_id=1, message="refused", at=DISPATCHED_AT)
+    return compose([row], settings, DISPATCHED_AT)
+
+
+def test_an_advert_fault_is_not_taken_by_an_alert_email(
+    config: Config, examples: Examples, sandbox: Sandbox
+) -> None:
+    channel = adapter_for(config, sandbox, CHANNEL)
+    rendered, key = _advert(channel, config, examples, "anpr-cameras")
+    inject(sandbox, CHANNEL, "error-503")
+    alerts = _alerts(sandbox)
+    send(_alert_email(alerts), alerts)  # the ops mailbox is another channel: no fault for it
+    assert [n["channel"] for n in received(sandbox, ALERTS)] == [ALERTS]
+    with pytest.raises(TransientError):
+        channel.submit(rendered, key)  # the fault was still there for the advert
+    assert channel.submit(rendered, key).status_code == 250
+
+
+def test_an_alerts_fault_hits_the_alert_email_only(
+    config: Config, examples: Examples, sandbox: Sandbox
+) -> None:
+    channel = adapter_for(config, sandbox, CHANNEL)
+    rendered, key = _advert(channel, config, examples, "it-software")
+    inject(sandbox, "alerts", "auth-401")  # "alerts" is an alias of the ledger's ops-alerts
+    assert channel.submit(rendered, key).status_code == 250
+    alerts = _alerts(sandbox)
+    with pytest.raises(AuthError) as caught:
+        send(_alert_email(alerts), alerts)
+    assert caught.value.status_code == 535
+    send(_alert_email(alerts), alerts)  # used up
+    assert len(received(sandbox, ALERTS)) == 1 and len(received(sandbox, CHANNEL)) == 1

@@ -187,8 +187,8 @@ def test_list_deliveries_filters_and_counts_like_status_json(site: Site) -> None
     answer = site.client.get("/api/deliveries", headers=site.auth("viewer")).json()
     assert answer["total"] == 2 and answer["counts"] == {"failed": 1, "published": 1}
     assert set(answer["deliveries"][0]) == {
-        "id", "tender_id", "tender_reference", "title", "buyer", "destination", "state",
-        "attempts", "last_error", "remote_id", "url", "created_at", "updated_at", "next_attempt_at",
+        "id", "tender_id", "tender_reference", "title", "buyer", "destination", "notice", "version",
+        "state", "attempts", "last_error", "remote_id", "url", "created_at", "updated_at", "next_attempt_at",
     }  # fmt: skip
     only = site.client.get(
         "/api/deliveries?state=failed&destination=crystal&buyer=emscu&since=1d", headers=site.auth("viewer")
