@@ -7,6 +7,7 @@ checks each advert, keeps it in the ledger and serves it back over the sandbox's
                   down            421 4.3.0, then the connection is closed
     DATA end    reject-422      554 5.6.0, nothing kept
                 not an advert   554 5.6.0 naming what is missing, nothing kept
+                a correction or withdrawal of no advert received (desk.py): 554 5.6.0, nothing kept
                 timeout         kept, then 250 only after `fault.delay` seconds
                 otherwise       kept, 250
 
@@ -28,6 +29,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from syndicator.sandbox.config import SandboxConfig
+from syndicator.sandbox.desk import Reading, read
 from syndicator.sandbox.faults import Fault, Faults
 from syndicator.sandbox.ledger import Entry, Ledger
 
@@ -98,7 +100,10 @@ class _Desk:
         why = problem(parsed)
         if why is not None:
             return f"554 5.6.0 Not an advert: {why}"
-        self._keep(envelope, parsed, content)
+        reading = read(parsed, self.ledger, CHANNEL)  # which notice and version (desk.py)
+        if isinstance(reading, str):
+            return f"554 5.6.0 Refused: {reading}"
+        self._keep(envelope, parsed, content, reading)
         if fault is not None:  # timeout: the advert is kept, the answer comes too late
             await asyncio.sleep(fault.delay)
         return "250 2.0.0 Advert received for the next edition"
@@ -121,7 +126,7 @@ class _Desk:
             )
         )
 
-    def _keep(self, envelope: Envelope, message: EmailMessage, content: bytes) -> None:
+    def _keep(self, envelope: Envelope, message: EmailMessage, content: bytes, reading: Reading) -> None:
         message_id = str(message["Message-ID"]).strip()
         existing = self.ledger.find(CHANNEL, message_id)
         # Everything runs on the sink's one event loop thread with no await between the
@@ -145,7 +150,10 @@ class _Desk:
                     "mail_from": envelope.mail_from,
                     "rcpt_tos": list(envelope.rcpt_tos),
                     "subject": str(message.get("Subject") or ""),
+                    "in_reply_to": reading.replies_to,
                 },
+                notice=reading.notice,
+                version=reading.version,
             )
         )
 
