@@ -14,6 +14,7 @@ The product's alert e-mails to ops reach the same sink; they are a channel of th
     DATA end    reject-422      554 5.6.0, nothing kept
                 an alert        (X-Syndicator-Alert header, or the alerts sender) kept, 250
                 not an advert   554 5.6.0 naming what is missing, nothing kept
+                a correction or withdrawal of no advert received (desk.py): 554 5.6.0, nothing kept
                 timeout         kept, then 250 only after `fault.delay` seconds
                 otherwise       kept, 250
 
@@ -35,6 +36,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from syndicator.sandbox.config import SandboxConfig
+from syndicator.sandbox.desk import Reading, read
 from syndicator.sandbox.faults import AUTH, Fault, Faults
 from syndicator.sandbox.ledger import Entry, Ledger
 
@@ -113,7 +115,10 @@ class _Desk:
         why = problem(parsed)
         if why is not None:
             return f"554 5.6.0 Not an advert: {why}"
-        self._keep(envelope, parsed, content)
+        reading = read(parsed, self.ledger, CHANNEL)  # which notice and version (desk.py)
+        if isinstance(reading, str):
+            return f"554 5.6.0 Refused: {reading}"
+        self._keep(envelope, parsed, content, reading)
         if fault is not None:  # timeout: the advert is kept, the answer comes too late
             await asyncio.sleep(fault.delay)
         return "250 2.0.0 Advert received for the next edition"
@@ -136,7 +141,7 @@ class _Desk:
             )
         )
 
-    def _keep(self, envelope: Envelope, message: EmailMessage, content: bytes) -> None:
+    def _keep(self, envelope: Envelope, message: EmailMessage, content: bytes, reading: Reading) -> None:
         message_id = str(message["Message-ID"]).strip()
         existing = self.ledger.find(CHANNEL, message_id)
         # Everything runs on the sink's one event loop thread with no await between the
@@ -160,7 +165,10 @@ class _Desk:
                     "mail_from": envelope.mail_from,
                     "rcpt_tos": list(envelope.rcpt_tos),
                     "subject": str(message.get("Subject") or ""),
+                    "in_reply_to": reading.replies_to,
                 },
+                notice=reading.notice,
+                version=reading.version,
             )
         )
 
