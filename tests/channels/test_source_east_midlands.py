@@ -24,8 +24,6 @@ from channels.ocds.schema import schema
 from channels.source_east_midlands import (
     SourceEastMidlandsChannel,
     SourceEastMidlandsSettings,
-    ocid,
-    release_id,
 )
 from syndicator.channel.base import (
     AuthError,
@@ -44,15 +42,13 @@ from syndicator.domain.notices import NoticeKind, NoticeRef
 from syndicator.domain.tender import Procedure, Tender
 from syndicator.notices.context import Job
 from tests.channels.contract import HttpChannelContract
+from tests.channels.sem_notices import PREFIX, REASON, SEM, amended, named, sem_job
 from tests.conftest import DISPATCHED_AT, render_job, routed_examples, shared_standards
 
 GOLDEN = Path(__file__).parent / "golden" / "source-east-midlands"
 REGENERATE = os.environ.get("SYNDICATOR_REGENERATE_GOLDEN") == "1"
 API_KEY = "sem-test-key-3b9e"
-PREFIX = "ocds-emsx01"  # the shipped sandbox profile's
-SEM = "source-east-midlands"
 KINDS = (NoticeKind.CONTRACT, NoticeKind.CHANGE, NoticeKind.CANCELLATION)
-REASON = "Bidders asked for more time; the deadline moves by two weeks"
 HOSTILE = 'Why? <script>alert("x")</script> ]]> \\"}, {"id": "evil"} \x00\x07\x1b[2J \u2028 £ 東京'
 Examples = dict[str, Tender]
 Handler = Callable[[requests.PreparedRequest], Response]
@@ -77,41 +73,6 @@ def _routed(config: Config, examples: Examples) -> list[tuple[str, Tender, str]]
     found = routed_examples(config, examples, SEM)
     assert len(found) >= 5, "the shipped examples should exercise Source East Midlands"
     return found
-
-
-def named(job: Job, prefix: str = PREFIX) -> Job:
-    """The job with the release ids the engine would have stored for the earlier notices on
-    this portal: a sketch cannot name them (`SourceEastMidlandsChannel.names` gives None, since
-    a release id starts with the ocid, which needs the configured prefix)."""
-    tender = job.notice.tender
-    process = ocid(prefix, tender.buyer, tender.reference)
-    history = tuple(
-        replace(ref, identity=release_id(process, ref.version, ref.kind, ref.key))
-        if ref.destination == SEM and ref.identity is None
-        else ref
-        for ref in job.context.history
-    )
-    return Job(job.notice, replace(job.context, history=history))
-
-
-def amended(tender: Tender) -> Tender:
-    """Version 2 of a tender: the deadline two weeks later and a sentence added."""
-    data = tender.model_dump(mode="json")
-    if tender.submission_deadline is not None:
-        data["submission_deadline"] = (tender.submission_deadline + timedelta(days=14)).isoformat()
-    data["description"] = tender.description + " Site visits are available on request."
-    return Tender.model_validate(data)
-
-
-def sem_job(config: Config, tender: Tender, kind: NoticeKind = NoticeKind.CONTRACT, **options: Any) -> Job:
-    """The job for `kind` on this portal: a change carries `amended(tender)` after a contract
-    notice of `tender`; a cancellation follows the contract notice."""
-    if kind is NoticeKind.CHANGE:
-        options = {"previous": tender, "reason": REASON, **options}
-        tender = amended(tender)
-    elif kind is NoticeKind.CANCELLATION:
-        options = {"reason": "The requirement is withdrawn", **options}
-    return named(render_job(config, tender, SEM, kind=kind, **options))
 
 
 def _package(config: Config, tender: Tender, kind: NoticeKind = NoticeKind.CONTRACT, **context: Any) -> Any:
