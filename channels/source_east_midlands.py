@@ -97,12 +97,12 @@ def _amended(notice: Notice, context: RenderContext, this: str) -> dict[str, Any
     """The tender.amendments[] entry of a change or cancellation: the release it amends is the
     latest this portal carries (`context.previous`), by the release id stored as its identity."""
     previous = context.previous
-    if previous is None or not previous.identity:
-        what = "no notice" if previous is None else f"its {previous.kind.value} notice v{previous.version}"
-        raise RenderError(
-            f"{NAME}: a {notice.kind.value} notice amends the release the portal holds, but it "
-            f"holds {what} with a known release id to amend"
-        )
+    amends = f"{NAME}: a {notice.kind.value} notice amends the latest release the portal holds"
+    if previous is None:
+        raise RenderError(f"{amends}, but it holds no notice of this procurement")
+    if not previous.identity:
+        what = f"{previous.kind.value} notice v{previous.version}"
+        raise RenderError(f"{amends}, but the release id of its {what} is not known")
     when = context.dispatched_at
     description = describe(notice.changes)
     if notice.kind is NoticeKind.CANCELLATION:

@@ -16,7 +16,6 @@ from typing import Any
 
 from syndicator.domain.notices import FieldChange
 
-
 # A value longer than this is not quoted: both sides would be cut to the same opening words.
 QUOTED = 120
 

@@ -426,9 +426,9 @@ def test_a_notice_that_cannot_name_the_release_it_amends_is_refused(
 ) -> None:
     job = sem_job(config, examples["anpr-cameras"], kind)
     unnamed = replace(job.context, history=tuple(replace(r, identity=None) for r in job.context.history))
-    with pytest.raises(RenderError, match="release id to amend"):
+    with pytest.raises(RenderError, match="the release id of its contract notice v1 is not known"):
         _channel().render(job.notice, unnamed)
-    with pytest.raises(RenderError, match="no notice"):
+    with pytest.raises(RenderError, match="it holds no notice of this procurement"):
         _channel().render(job.notice, replace(job.context, history=()))
 
 
