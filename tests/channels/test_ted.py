@@ -18,8 +18,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from channels.ted import TedChannel, TedSettings, contract_notice_schema, notice_identity
-from channels.ted_notice import XPATH_NS, notice_id, procedure_id
+from channels.ted.channel import TedChannel, TedSettings, notice_identity
+from channels.ted.identifiers import notice_id, procedure_id
+from channels.ted.schemas import contract_notice_schema
+from channels.ted.ubl import XPATH_NS
 from syndicator.channel.base import (
     AuthError,
     OutcomeUnknown,
@@ -408,7 +410,7 @@ def test_an_xsd_violation_is_a_render_error(
     def broken(tender: Tender, context: Any) -> bytes:
         return b"<ContractNotice xmlns='urn:oasis:names:specification:ubl:schema:xsd:ContractNotice-2'><Bogus/></ContractNotice>"  # noqa: E501
 
-    monkeypatch.setattr("channels.ted.build_notice", broken)
+    monkeypatch.setattr("channels.ted.channel.build_notice", broken)
     with pytest.raises(RenderError, match=r"breaks the eForms 1.15 XSD \(1 errors\): line 1: .*Bogus"):
         _rendered(config, examples["anpr-cameras"])
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from channels.ted import TedChannel, TedSettings
+from channels.ted.channel import TedChannel, TedSettings
 from syndicator.channel.base import RenderError
 from syndicator.config.settings import Config
 from syndicator.domain.tender import Tender

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import requests
 
-from channels.ted import TedChannel
+from channels.ted.channel import TedChannel
 from syndicator.channel.base import (
     AuthError,
     OutcomeUnknown,
