@@ -94,8 +94,9 @@ def build_no_award(notice: Notice, context: RenderContext) -> bytes:
     after a deadline); the reason for the withdrawal is its BT-300."""
     scopes = lots(notice.tender, context.vat_rate)
     outcomes = [LotOutcome(scope.lot_id, CLOSED_NO_WINNER, WITHDRAWN) for scope in scopes]
-    note = prose(notice.reason or "")
-    return build_award(notice.tender, context, outcomes, note=f"The procedure is withdrawn. {note}".strip())
+    reason = prose(notice.reason or "")
+    note = f"The procedure is withdrawn. Reason: {reason}" if reason else "The procedure is withdrawn."
+    return build_award(notice.tender, context, outcomes, note=note)
 
 
 def build_award(
