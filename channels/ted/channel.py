@@ -131,7 +131,7 @@ class TedChannel(HttpChannel):
         elif notice.kind is NoticeKind.CANCELLATION:
             form = withdrawal(notice, context)
             if form is Withdrawal.STOP:
-                return _stop(context)
+                return _stop_request(context)
             body = (build_cancel if form is Withdrawal.CANCEL else build_no_award)(notice, context)
         else:
             raise RenderError(f"ted does not carry {notice.kind.value} notices")
@@ -306,7 +306,7 @@ class TedChannel(HttpChannel):
         raise OutcomeUnknown(f"ted reports notice {business} as {shown}", **common)
 
 
-def _stop(context: RenderContext) -> Rendered:
+def _stop_request(context: RenderContext) -> Rendered:
     """The stop-publication of the notice TED holds as SUBMITTED: no body, the operation and
     its target (the businessId eNotices2 knows it by)."""
     previous = context.previous
