@@ -30,7 +30,7 @@ def test_overview_counts_by_destination_and_makes_failures_stand_out(site: Site)
     site.sign_in("viewer")
     page = site.client.get("/")
     assert page.status_code == 200 and page.headers["cache-control"] == "no-store"
-    html = page.text
+    html = page.text.replace("<wbr>", "")  # long destination names may break after the colon
     for destination in site.config.policy.destinations():
         assert f'<th scope="row">{destination}</th>' in html
     assert 'class="hotcount" href="/failed?destination=crystal&amp;state=failed">1</a>' in html
