@@ -15,7 +15,7 @@ from tests.browser.conftest import ARTIFACTS
 from tests.browser.layout import account, navigation, sideways_scroll, sticking_out, wide_tables
 from tests.browser.pages import SIGNED_OUT, visits
 from tests.browser.seed import Seeded
-from tests.browser.session import DESKTOP, NARROW, ZOOM_200, Viewport, open_page, sign_in
+from tests.browser.session import DESKTOP, NARROW, TABLET, ZOOM_200, Viewport, open_page, sign_in
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -74,7 +74,7 @@ def check_every_page(browser: Browser, seeded: tuple[Seeded, str], viewport: Vie
     assert not found, f"at {viewport.name}:\n{found}"
 
 
-@pytest.mark.parametrize("viewport", [NARROW, ZOOM_200], ids=lambda v: v.name)
+@pytest.mark.parametrize("viewport", [NARROW, ZOOM_200, TABLET], ids=lambda v: v.name)
 def test_every_page_reflows_without_sideways_scrolling(
     browser: Browser, seeded: tuple[Seeded, str], viewport: Viewport
 ) -> None:
