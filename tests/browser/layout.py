@@ -8,24 +8,31 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from playwright.sync_api import Page
 
-# Elements (outside a box that scrolls or clips on purpose) whose right edge passes the window.
+# Elements that pass the window's right edge, or are cut off by a box that hides its overflow
+# (a card with rounded corners). Inside a box that scrolls, content may be wider than the box.
 STICKING_OUT = """() => {
   const width = document.documentElement.clientWidth;
-  const scrolls = el => {
+  const clipper = el => {
     for (let up = el.parentElement; up; up = up.parentElement) {
       const x = getComputedStyle(up).overflowX;
-      if (x !== "visible") return true;
+      if (x !== "visible") return {box: up, scrolls: x === "auto" || x === "scroll"};
     }
-    return false;
+    return null;
   };
   const found = [];
   for (const el of document.body.querySelectorAll("*")) {
     const box = el.getBoundingClientRect();
-    if (box.width === 0 || box.height === 0 || box.right <= width + 1) continue;
-    if (el.closest(".visually-hidden") || scrolls(el)) continue;
+    if (box.width === 0 || box.height === 0 || el.closest(".visually-hidden")) continue;
+    const around = clipper(el);
+    const hidden = around && around.box.getBoundingClientRect();
+    if (hidden && (hidden.width <= 1 || hidden.height <= 1)) continue;  // hidden for screen readers
+    const edge = around ? around.box.getBoundingClientRect().right : width;
+    if (box.right <= Math.min(edge, width) + 1 || (around && around.scrolls)) continue;
     const classes = typeof el.className === "string" ? el.className.trim().split(/\\s+/) : [];
     const name = el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") + classes.map(c => "." + c).join("");
-    found.push(`${name} reaches ${Math.round(box.right)} px`);
+    const text = (el.textContent || "").trim().replace(/\\s+/g, " ").slice(0, 40);
+    const limit = Math.round(Math.min(edge, width));
+    found.push(`${name} (${text}) reaches ${Math.round(box.right)} px, past ${limit} px`);
   }
   return found.slice(0, 10);
 }"""
@@ -78,3 +85,23 @@ def account(page: Page) -> list[dict[str, Any]]:
 def wide_tables(page: Page) -> list[str]:
     """Tables whose content is wider than their box (they scroll sideways inside it)."""
     return list(page.evaluate(WIDE_TABLES))
+
+
+def lost_table_semantics(page: Page) -> list[str]:
+    """Where Chromium's accessibility tree (what a screen reader gets) has fewer tables or
+    column headers than the page's markup: a table laid out as cards must still be a table."""
+    counts = page.evaluate(
+        "() => ({table: document.querySelectorAll('table').length,"
+        " columnheader: document.querySelectorAll('thead th').length})"
+    )
+    session = page.context.new_cdp_session(page)
+    try:
+        nodes = session.send("Accessibility.getFullAXTree")["nodes"]
+    finally:
+        session.detach()
+    roles = [n.get("role", {}).get("value") for n in nodes if not n.get("ignored")]
+    return [
+        f"{role}: {roles.count(role)} for screen readers, {expected} in the page"
+        for role, expected in counts.items()
+        if roles.count(role) < expected
+    ]
