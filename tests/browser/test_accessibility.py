@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from tests.browser.axe import open_disclosures, report, scan
+from tests.browser.conftest import ARTIFACTS
 from tests.browser.pages import page_routes, visits
 from tests.browser.seed import Seeded, seed_every_state
 from tests.browser.session import open_page, sign_in
@@ -25,8 +26,11 @@ ROLES = ["viewer", "operator", "admin"]
 KNOWN = {"/", "/signin", "/tenders", "/tenders/{reference:path}", "/failed", "/audit", "/tokens"}
 
 
-def audit(page: Page, where: str) -> str:
-    """axe's report on the page as it is now (empty when clean), with every disclosure open."""
+def audit(page: Page, where: str, screenshot: str | None = None) -> str:
+    """axe's report on the page as it is now (empty when clean), with every disclosure open;
+    a screenshot first (as the person sees it) when named."""
+    if screenshot:
+        page.screenshot(path=str(ARTIFACTS / f"form-{screenshot}.png"), full_page=True)
     open_disclosures(page)
     return report(where, scan(page))
 
@@ -80,7 +84,7 @@ def test_the_sign_in_page_and_its_error_meet_wcag_a_and_aa(
         assert token.get_attribute("aria-invalid") == "true"
         described = token.get_attribute("aria-describedby") or ""
         assert "not valid" in page.locator(f"#{described}").inner_text()
-        problems.append(audit(page, "/signin with a refused token"))
+        problems.append(audit(page, "/signin with a refused token", "signin-refused"))
         found = "\n".join(p for p in problems if p)
         assert not found, f"axe-core found WCAG A/AA violations:\n{found}"
     finally:
@@ -107,7 +111,7 @@ def test_pages_reached_through_forms_meet_wcag_a_and_aa(browser: Browser, served
         row.get_by_label("Reason").first.fill("lot titles fixed by the buyer")
         row.get_by_role("button", name="Re-push").click()
         _outcome(page, f"delivery {data.failed_delivery} queued again")
-        problems.append(audit(page, "/failed after a re-push"))
+        problems.append(audit(page, "/failed after a re-push", "repushed"))
 
         needs = data.states["needs_reconcile"]
         page.goto(f"{base}/failed")
@@ -117,14 +121,14 @@ def test_pages_reached_through_forms_meet_wcag_a_and_aa(browser: Browser, served
         actions.repush(site.store.sessions, needs, actor="someone.else", reason="x", now=site.clock())
         page.locator(f"#row-{needs}").get_by_role("button", name="Re-push").click()
         _outcome(page, "only failed or needs_reconcile deliveries can be re-pushed")
-        problems.append(audit(page, "/failed after a refused action"))
+        problems.append(audit(page, "/failed after a refused action", "refused"))
 
         site.failed("EMSCU-2026-0700")
         page.goto(f"{base}/failed")
         page.get_by_label("Reason for re-pushing all matching").fill("portal outage over")
         page.get_by_role("button", name="Review re-push").click()
         assert page.get_by_role("heading", name="Re-push 1 delivery?").is_visible()
-        problems.append(audit(page, "/failed/repush (confirm)"))
+        problems.append(audit(page, "/failed/repush (confirm)", "confirm-repush"))
         page.get_by_role("button", name="Yes, re-push 1").click()
         _outcome(page, "1 re-pushed")
 
@@ -132,12 +136,12 @@ def test_pages_reached_through_forms_meet_wcag_a_and_aa(browser: Browser, served
         page.get_by_label("Name").fill("nina.new")
         page.get_by_role("button", name="Create token").click()
         _outcome(page, "Token for nina.new")
-        problems.append(audit(page, "/tokens with a new token shown"))
+        problems.append(audit(page, "/tokens with a new token shown", "token-created"))
         page.get_by_label("Name").fill("nina.new")
         page.get_by_role("button", name="Create token").click()
         name = page.get_by_label("Name")
         assert name.get_attribute("aria-invalid") == "true"
-        problems.append(audit(page, "/tokens with a refused name"))
+        problems.append(audit(page, "/tokens with a refused name", "token-refused"))
         page.get_by_role("row", name="nina.new").get_by_role("button", name="Revoke").click()
         _outcome(page, "token 'nina.new' revoked")
         problems.append(audit(page, "/tokens after revoking"))
