@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from syndicator.ops import actions
 from tests.browser.axe import open_disclosures, report, scan
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.pages import page_routes, visits
@@ -82,6 +83,7 @@ def test_the_sign_in_page_and_its_error_meet_wcag_a_and_aa(
         page.get_by_role("button", name="Sign in").click()
         token = page.get_by_label("API token")
         assert token.get_attribute("aria-invalid") == "true"
+        assert token.evaluate("el => el === document.activeElement"), "the refused field is not focused"
         described = token.get_attribute("aria-describedby") or ""
         assert "not valid" in page.locator(f"#{described}").inner_text()
         problems.append(audit(page, "/signin with a refused token", "signin-refused"))
@@ -116,8 +118,7 @@ def test_pages_reached_through_forms_meet_wcag_a_and_aa(browser: Browser, served
         needs = data.states["needs_reconcile"]
         page.goto(f"{base}/failed")
         page.locator(f"#row-{needs}").get_by_label("Reason").first.fill("channel back")
-        from syndicator.ops import actions  # another operator re-pushes it first
-
+        # another operator re-pushes it first
         actions.repush(site.store.sessions, needs, actor="someone.else", reason="x", now=site.clock())
         page.locator(f"#row-{needs}").get_by_role("button", name="Re-push").click()
         _outcome(page, "only failed or needs_reconcile deliveries can be re-pushed")
@@ -127,7 +128,8 @@ def test_pages_reached_through_forms_meet_wcag_a_and_aa(browser: Browser, served
         page.goto(f"{base}/failed")
         page.get_by_label("Reason for re-pushing all matching").fill("portal outage over")
         page.get_by_role("button", name="Review re-push").click()
-        assert page.get_by_role("heading", name="Re-push 1 delivery?").is_visible()
+        question = page.get_by_role("heading", name="Re-push 1 delivery?")
+        assert question.evaluate("el => el === document.activeElement"), "the question is not focused"
         problems.append(audit(page, "/failed/repush (confirm)", "confirm-repush"))
         page.get_by_role("button", name="Yes, re-push 1").click()
         _outcome(page, "1 re-pushed")

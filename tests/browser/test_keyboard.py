@@ -1,7 +1,7 @@
 """The keyboard alone, in Chromium: an operator signs in, re-pushes a failed delivery and finds
 it published, without a mouse; and on every page, tabbing forwards then backwards, each control
 shows its focus ring, on screen and uncovered (WCAG 2.1.1, 2.4.1, 2.4.3, 2.4.7, 2.4.11, 4.1.3),
-on a laptop screen and zoomed to 200%."""
+on a laptop screen, at 960 px and zoomed to 200%."""
 
 from __future__ import annotations
 
