@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from syndicator.domain import limits
 from syndicator.domain.states import ATTENTION, Event, State, can
 from syndicator.ops.queries import Filters, find_tender
 from syndicator.store import transitions as store
@@ -52,7 +53,14 @@ def _require(reason: str | None, actor: str) -> str:
         raise OpsError("every manual action needs an actor (who is doing this)")
     if not reason or not reason.strip():
         raise OpsError("a reason is required: say why, for the audit log")
+    _check("reason", reason.strip(), limits.REASON, layout=True)
     return reason.strip()
+
+
+def _check(field: str, text: str, limit: int, *, layout: bool = False) -> None:
+    """The shared limits (syndicator.domain.limits), so the CLI, forms and API refuse alike."""
+    if problem := limits.text_problem(text, limit=limit, layout=layout):
+        raise OpsError(f"{field}: {problem}")
 
 
 def _audit(
@@ -250,6 +258,12 @@ def reconcile(
 ) -> ActionResult:
     """Settle an outcome-unknown delivery: it is on the channel (remote id), or send it again."""
     why = _require(reason, actor)
+    if published_remote_id:
+        _check("remote id", published_remote_id, limits.REMOTE_ID)
+    if url:
+        _check("url", url, limits.URL)
+        if not url.lower().startswith(("https://", "http://")):
+            raise OpsError("url: must be an http or https address")
     if bool(published_remote_id) == resend:
         raise OpsError("say either that it was published (with its remote id) or that it must be resent")
     if resend:

@@ -18,6 +18,7 @@ from syndicator.store.models import DeliveryRow
 from syndicator.web import sessions
 from syndicator.web.auth import page_role, require_csrf, secure_cookies, set_session_cookie
 from syndicator.web.context import Web, web
+from syndicator.web.params import RowId
 from syndicator.web.rendering import flash, local_path, render
 from syndicator.web.sessions import COOKIE, SIGNIN_COOKIE, BrowserSession
 from syndicator.web.tokens import Role, authenticate
@@ -111,7 +112,7 @@ def signout(request: Request, app: App, csrf_token: Text = "") -> Response:
 
 @router.post("/deliveries/{delivery_id}/repush")
 def repush(
-    delivery_id: int, who: Operator, app: App, csrf_token: Csrf, reason: Text = "", next: Text = ""
+    delivery_id: RowId, who: Operator, app: App, csrf_token: Csrf, reason: Text = "", next: Text = ""
 ) -> Response:
     """Re-push one failed or needs-reconcile delivery."""
     require_csrf(who, csrf_token)
@@ -132,7 +133,7 @@ def repush(
 
 @router.post("/deliveries/{delivery_id}/reconcile")
 def reconcile(
-    delivery_id: int,
+    delivery_id: RowId,
     who: Operator,
     app: App,
     csrf_token: Csrf,
@@ -164,7 +165,7 @@ def reconcile(
 
 @router.post("/tenders/{tender_id}/cancel")
 def cancel(
-    tender_id: int, who: Operator, app: App, csrf_token: Csrf, reason: Text = "", next: Text = ""
+    tender_id: RowId, who: Operator, app: App, csrf_token: Csrf, reason: Text = "", next: Text = ""
 ) -> Response:
     """Cancel a tender's deliveries that have not reached a channel."""
     require_csrf(who, csrf_token)
