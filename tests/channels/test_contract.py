@@ -53,7 +53,9 @@ def test_every_channel_module_is_registered() -> None:
     modules = {info.name for info in pkgutil.iter_modules(channels.__path__) if not info.name.startswith("_")}
     registered = {target.split(":")[0].removeprefix("channels.") for target in ADAPTERS.values()}
     helpers = {name for name in modules if not _defines_channel(name)}
-    assert modules - helpers == registered, "a channel module is missing from syndicator.channel.registry.ADAPTERS"
+    assert modules - helpers == registered, (
+        "a channel module is missing from syndicator.channel.registry.ADAPTERS"
+    )
 
 
 def _defines_channel(module_name: str) -> bool:
