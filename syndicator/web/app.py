@@ -25,7 +25,6 @@ from sqlalchemy import text
 from starlette.status import HTTP_401_UNAUTHORIZED
 
 from syndicator.config.settings import Config, Settings, load_config
-from syndicator.domain import limits
 from syndicator.domain.clock import Clock, utcnow
 from syndicator.runtime.enqueue import broker_enqueuer
 from syndicator.runtime.wiring import Store, open_store
@@ -34,6 +33,7 @@ from syndicator.web.admin import router as admin_router
 from syndicator.web.api import router as api_router
 from syndicator.web.apidocs import ASSETS, ASSETS_URL, redoc_page, swagger_page
 from syndicator.web.auth import bearer, identify
+from syndicator.web.bodylimit import BodyLimit
 from syndicator.web.context import Enqueue, Web, web
 from syndicator.web.errors import ErrorBoundary, install_handlers
 from syndicator.web.forms import router as forms_router
@@ -187,8 +187,6 @@ def create_app(
         redoc_url=None,
         openapi_url=None,
         lifespan=lifespan,
-        # A streaming limit: a larger body is refused while it is read, never buffered whole.
-        max_body_size=limits.MAX_BODY_BYTES,
     )
     api.openapi = lambda: describe(api, state.buyers())  # type: ignore[method-assign]
     api.state.web = state
@@ -196,8 +194,10 @@ def create_app(
     api.mount(ASSETS_URL, StaticFiles(directory=str(ASSETS)), name="docs-assets")
     install_handlers(api)
     # Outermost last: headers on every answer; the boundary turns a crash into a logged 500;
-    # the gate refuses unauthenticated bodies before anything reads them.
+    # an over-size body is refused while it streams in; the gate refuses unauthenticated
+    # bodies before anything reads them.
     api.add_middleware(TokenFirst)
+    api.add_middleware(BodyLimit)
     api.add_middleware(ErrorBoundary)
     _install_security_headers(api)
     _install_service_routes(api)

@@ -20,7 +20,6 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -122,9 +121,6 @@ def allowed_methods(request: Request) -> list[str]:
 
 
 def _message(exc: StarletteHTTPException, request: Request) -> str:
-    if exc.status_code == 413:
-        limit = request.scope.get(MAX_BODY_SIZE_SCOPE_KEY, limits.MAX_BODY_BYTES)
-        return f"the request body is larger than {limit} bytes"
     if exc.status_code == 405:
         return f"{request.method} is not allowed here"
     return str(exc.detail)

@@ -16,7 +16,7 @@ from syndicator.domain.states import State
 from syndicator.ops import actions as ops
 from syndicator.store.models import DeliveryRow
 from syndicator.web import sessions
-from syndicator.web.auth import page_role, require_csrf, secure_cookies, set_session_cookie
+from syndicator.web.auth import client_address, page_role, require_csrf, secure_cookies, set_session_cookie
 from syndicator.web.context import Web, web
 from syndicator.web.params import RowId
 from syndicator.web.rendering import flash, local_path, render
@@ -87,8 +87,16 @@ def signin(
         return _signin_form(
             request, app, next, "The sign-in form expired; please paste your token again.", 403
         )
+    client = client_address(request)
+    if (wait := app.throttle.wait(client)) is not None:
+        refused = _signin_form(
+            request, app, next, f"Too many failed sign-ins from here; try again in {wait} seconds.", 429
+        )
+        refused.headers["Retry-After"] = str(wait)
+        return refused
     principal = authenticate(app.store.sessions, token.strip(), app.clock())
     if principal is None:
+        app.throttle.failed(client)
         return _signin_form(request, app, next, "That token is not valid (or it was revoked).", 401)
     lifetime = timedelta(hours=app.options.session_hours)
     cookie = sessions.start(app.store.sessions, principal, app.clock(), lifetime)

@@ -163,10 +163,16 @@ def test_the_repush_form_reason_has_the_api_limit(site: Site) -> None:
     csrf = site.sign_in("operator")
     site.client.post(
         f"/deliveries/{delivery_id}/repush",
-        data={"csrf_token": csrf, "reason": "r" * 900_00},
+        data={"csrf_token": csrf, "reason": "r" * 3000},
         follow_redirects=False,
     )
-    assert "at most 2000" in site.client.get("/failed").text
+    assert "reason: is 3000 characters long; at most 2000" in site.client.get("/failed").text
+    huge = site.client.post(
+        f"/deliveries/{delivery_id}/repush",
+        data={"csrf_token": csrf, "reason": "r" * 900_000},
+        follow_redirects=False,
+    )
+    assert huge.status_code == 413 and "larger than 65536 bytes" in huge.text
     assert state_of(site, delivery_id) == State.FAILED and audit_count(site) == 0
 
 
