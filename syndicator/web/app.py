@@ -19,7 +19,7 @@ from typing import Annotated
 
 import structlog
 from fastapi import Depends, FastAPI, HTTPException, Request
-from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from starlette.status import HTTP_401_UNAUTHORIZED
@@ -116,12 +116,12 @@ def _install_service_routes(api: FastAPI) -> None:
         return JSONResponse({"status": "ok", "database": "ok"})
 
     @api.get("/metrics", include_in_schema=False)
-    def metrics_text(request: Request, app: App) -> PlainTextResponse:
+    def metrics_text(request: Request, app: App) -> Response:
         if not app.options.metrics_public:
             identify(request, app)
-        with app.store.sessions() as session:
-            body = metrics.render(session, app.destinations(), app.clock())
-        return PlainTextResponse(body, media_type=metrics.CONTENT_TYPE)
+        accept = request.headers.get("accept", "")
+        body, media_type = metrics.exposition(app.store, app.destinations, app.clock, accept)
+        return Response(body, media_type=media_type)
 
     def reader(request: Request, app: App) -> None:
         """The API description is for signed-in people and token holders only."""
