@@ -68,7 +68,8 @@ def identify(request: Request, app: Web) -> Principal:
     token = bearer(request)
     principal = authenticate(app.store.sessions, token, app.clock()) if token else None
     if principal is None:
-        app.throttle.failed(client)
+        if token:  # a wrong token is a guess; a missing one is not, and costs no look-up
+            app.throttle.failed(client)
         raise HTTPException(
             HTTP_401_UNAUTHORIZED,
             "a valid API token is required: send 'Authorization: Bearer <token>' "

@@ -11,6 +11,7 @@ to the server (a second, plain-text traceback in the logs).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlencode
 
@@ -19,8 +20,9 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
+from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from syndicator.domain import limits
@@ -33,7 +35,6 @@ from syndicator.web.sessions import COOKIE
 
 log = structlog.get_logger(__name__)
 
-METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 JSON_PREFIXES = ("/api", "/metrics", "/healthz", "/openapi.json")
 INTERNAL = "internal error: it has been logged; please try again"
 _PATTERNS = {
@@ -111,13 +112,20 @@ def error_page(request: Request, status: int, message: str, headers: Any = None)
 
 
 def allowed_methods(request: Request) -> list[str]:
-    """Every method some route answers on this path (Starlette names only the first route's)."""
-    routes = request.app.router.routes
-    return [
-        method
-        for method in METHODS
-        if any(route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes)
-    ]
+    """The methods of the resource this path names (Starlette names only the first route's).
+
+    A path can match several templates (`/api/tenders/X/cancel` is also a tender reference
+    `X/cancel`); the resource is the most specific template, the one with the most literal text.
+    """
+    by_template: dict[str, set[str]] = {}
+    path = request.scope["path"]
+    for route in iter_route_contexts(request.app.router.routes):  # included routers' routes too
+        if route.path and route.methods and compile_path(route.path)[0].match(path):
+            by_template.setdefault(route.path, set()).update(route.methods)
+    if not by_template:
+        return []
+    resource = max(by_template, key=lambda template: len(re.sub(r"\{[^}]*\}", "", template)))
+    return sorted(by_template[resource])
 
 
 def _message(exc: StarletteHTTPException, request: Request) -> str:

@@ -34,6 +34,8 @@ REMOTE_URL_PATTERN = r"^[Hh][Tt][Tt][Pp][Ss]?://[^\x00-\x1f\x7f-\x9f]*$"
 
 def since_syntax(text: str) -> str:
     """Exactly what the description promises: a duration, a date, or a date-time with an offset."""
+    if len(text) > limits.SINCE_TEXT:
+        raise ValueError(f"must be at most {limits.SINCE_TEXT} characters")
     if re.fullmatch(DURATION_PATTERN, text):
         return text
     try:
@@ -64,8 +66,8 @@ SinceText = Annotated[
         {
             "anyOf": [
                 {"type": "string", "pattern": DURATION_PATTERN, "maxLength": limits.SINCE_TEXT},
-                {"type": "string", "format": "date"},
-                {"type": "string", "format": "date-time"},
+                {"type": "string", "format": "date", "maxLength": limits.SINCE_TEXT},
+                {"type": "string", "format": "date-time", "maxLength": limits.SINCE_TEXT},
             ],
             "description": "Created since: a duration ago (30m, 2h, 3d), a date, or a date-time.",
         }

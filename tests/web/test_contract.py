@@ -67,7 +67,7 @@ def test_constraints_are_in_the_description(site: Site) -> None:
     assert params["size"]["minimum"] == 1 and params["size"]["maximum"] == 200
     states = document["components"]["schemas"]["State"]["enum"]
     assert "failed" in states and params["state"]["anyOf"][0] == {"$ref": "#/components/schemas/State"}
-    assert {"format": "date", "type": "string"} in params["since"]["anyOf"][0]["anyOf"]
+    assert {"format": "date", "type": "string", "maxLength": 40} in params["since"]["anyOf"][0]["anyOf"]
     assert params["search"]["anyOf"][0]["maxLength"] == 200
     body = document["paths"]["/api/tenders"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     assert body["oneOf"][0] == {"$ref": "#/components/schemas/Tender"}
@@ -155,3 +155,18 @@ def test_the_api_reference_cannot_be_framed_and_loads_only_from_this_site(site: 
     assert answer.headers["x-frame-options"] == "DENY"
     policy = answer.headers["content-security-policy"]
     assert "frame-ancestors 'none'" in policy and "script-src 'self';" in policy and "unsafe" not in policy
+
+
+def test_a_body_that_is_not_utf8_is_422_not_400(site: Site) -> None:
+    answer = site.client.post(
+        "/api/deliveries/repush",
+        content=b'{"reason": "\xff"}',
+        headers=site.auth("operator") | {"Content-Type": "application/json"},
+    )
+    assert answer.status_code == 422 and "not UTF-8" in answer.json()["error"]
+
+
+def test_allow_names_the_methods_of_the_most_specific_resource(site: Site) -> None:
+    # /api/tenders/X/cancel is also the tender "X/cancel" to GET; the resource is the action
+    answer = site.client.options("/api/tenders/X/cancel", headers=site.auth("viewer"))
+    assert answer.status_code == 405 and answer.headers["allow"] == "POST"
