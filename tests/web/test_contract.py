@@ -170,3 +170,30 @@ def test_allow_names_the_methods_of_the_most_specific_resource(site: Site) -> No
     # /api/tenders/X/cancel is also the tender "X/cancel" to GET; the resource is the action
     answer = site.client.options("/api/tenders/X/cancel", headers=site.auth("viewer"))
     assert answer.status_code == 405 and answer.headers["allow"] == "POST"
+
+
+@pytest.mark.integration
+def test_a_shared_throttle_counts_failures_across_web_processes(store: Any, config: Any) -> None:
+    import redis
+    from fastapi.testclient import TestClient
+
+    from syndicator.config.settings import Settings
+    from syndicator.web.app import create_app
+    from syndicator.web.options import WebOptions
+    from tests.services import redis_url
+    from tests.web.conftest import build_site
+
+    url = redis_url()
+    redis.Redis.from_url(url).flushdb()  # this suite's own database (SYNDICATOR_TEST_REDIS_URL)
+    first = build_site(store, config, throttle_storage=url).client
+    other = create_app(
+        Settings(database_url="sqlite://", _env_file=None),  # type: ignore[call-arg]
+        store=store,
+        config=config,
+        enqueue=lambda ids: None,
+        options=WebOptions(_env_file=None, throttle_storage=url),  # type: ignore[call-arg]
+    )
+    second = TestClient(other)
+    bad = {"Authorization": "Bearer syn_not-a-token"}
+    codes = [client.get("/api/me", headers=bad).status_code for client in (first, second) * 6]
+    assert codes == [401] * 10 + [429] * 2
