@@ -28,11 +28,11 @@ def swagger_page(title: str) -> str:
 
 
 def redoc_page(title: str) -> str:
-    """ReDoc for /openapi.json."""
+    """ReDoc for /openapi.json; without search, which would run in a blob: worker the CSP refuses."""
     return (
         "<!doctype html><html lang=en><head><meta charset=utf-8>"
         f"<title>{escape(title)} API</title>"
         f"<link rel=icon href='{ASSETS_URL}/favicon.png'></head>"
-        "<body><redoc spec-url='/openapi.json'></redoc>"
+        "<body><redoc spec-url='/openapi.json' disable-search></redoc>"
         f"<script src='{ASSETS_URL}/redoc.standalone.js'></script></body></html>"
     )
