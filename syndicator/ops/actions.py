@@ -63,6 +63,12 @@ def _check(field: str, text: str, limit: int, *, layout: bool = False) -> None:
         raise OpsError(f"{field}: {problem}")
 
 
+def _exists(delivery_id: int) -> None:
+    """An id no row can have is refused before it reaches the database (bigint overflows there)."""
+    if not 1 <= delivery_id <= limits.MAX_ID:
+        raise OpsError(f"no delivery {delivery_id}")
+
+
 def _audit(
     session: Session,
     now: datetime,
@@ -127,6 +133,7 @@ def repush(
 ) -> ActionResult:
     """Send one delivery again. A published one is refused unless forced (it may publish twice)."""
     why = _require(reason, actor)
+    _exists(delivery_id)
     with sessions.begin() as session:
         row = session.get(DeliveryRow, delivery_id)
         if row is None:
@@ -258,6 +265,7 @@ def reconcile(
 ) -> ActionResult:
     """Settle an outcome-unknown delivery: it is on the channel (remote id), or send it again."""
     why = _require(reason, actor)
+    _exists(delivery_id)
     if published_remote_id:
         _check("remote id", published_remote_id, limits.REMOTE_ID)
     if url:

@@ -232,3 +232,13 @@ def test_a_crystal_only_submission_still_works_with_json(site: Site) -> None:
 def test_sign_in_form_still_works(site: Site) -> None:
     page = site.client.get("/signin")
     assert form_value(page.text, "signin_token")
+
+
+@pytest.mark.parametrize("action", ["repush", "reconcile"])
+def test_the_use_cases_refuse_an_id_no_row_can_have(site: Site, action: str) -> None:
+    # The CLI and any future entry point share this guard (PostgreSQL overflows on such an id).
+    from syndicator.ops import actions as ops
+
+    extra = {"resend": True} if action == "reconcile" else {}
+    with pytest.raises(ops.OpsError, match="no delivery"):
+        getattr(ops, action)(site.store.sessions, 2**70, actor="a", reason="r", now=site.clock(), **extra)
