@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, WithJsonSchema
 from starlette.status import HTTP_404_NOT_FOUND, HTTP_409_CONFLICT
 
 from syndicator.domain import limits
@@ -19,6 +19,7 @@ from syndicator.web.context import Web, web
 from syndicator.web.intake_api import router as intake_router
 from syndicator.web.openapi import ApiRoute, errors
 from syndicator.web.params import (
+    REASON_PATTERN,
     REMOTE_URL_PATTERN,
     AttentionState,
     FilterField,
@@ -30,6 +31,7 @@ from syndicator.web.params import (
     Size,
     StateFilter,
     TenderRef,
+    reason_text,
 )
 from syndicator.web.tokens import Principal, Role
 from syndicator.web.views import filters_from, iso, since_from, tender_detail
@@ -43,11 +45,15 @@ Operator = Annotated[Principal, Depends(api_role(Role.OPERATOR))]
 App = Annotated[Web, Depends(web)]
 Reason = Annotated[
     str,
-    StringConstraints(
-        strip_whitespace=True,
-        min_length=1,
-        max_length=limits.REASON,
-        pattern=limits.NO_CONTROL_EXCEPT_LAYOUT_PATTERN,
+    AfterValidator(reason_text),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": limits.REASON,
+            "pattern": REASON_PATTERN,
+            "description": "Why, for the audit log: not blank; tabs and newlines allowed.",
+        }
     ),
 ]
 ATTENTION_STATES = sorted(s.value for s in ATTENTION)

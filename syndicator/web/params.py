@@ -30,6 +30,21 @@ _DATE_TIME = re.compile(
 )
 REFERENCE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9/_.\-]*$"
 REMOTE_URL_PATTERN = r"^[Hh][Tt][Tt][Pp][Ss]?://[^\x00-\x1f\x7f-\x9f]*$"
+# Free text with one visible character at least; tabs and newlines allowed.
+REASON_PATTERN = (
+    r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
+)
+
+
+def reason_text(value: str) -> str:
+    """A reason within the shared limits, trimmed; the checks REASON_PATTERN describes, in order."""
+    if len(value) > limits.REASON:
+        raise ValueError(f"must be at most {limits.REASON} characters")
+    if found := limits.control_character(value, layout=True):
+        raise ValueError(f"contains the control character {found}")
+    if not value.strip():
+        raise ValueError("must not be blank: say why, for the audit log")
+    return value.strip()
 
 
 def since_syntax(text: str) -> str:
