@@ -28,7 +28,7 @@ from syndicator.runtime.enqueue import broker_enqueuer
 AsOpt = Annotated[str | None, typer.Option("--as", help="Who is acting (default: your OS user).")]
 ReasonOpt = Annotated[str | None, typer.Option("--reason", help="Why (required; goes to the audit log).")]
 CONFIRM_ABOVE = 5
-OPTION = {"reason": "--reason", "actor": "--as", "published_remote_id": "--published", "url": "--url"}
+OPTION = {"reason": "--reason", "actor": "--as", "remote id": "--published", "url": "--url"}
 
 
 def _refuse_input(exc: ops.InvalidInput) -> None:

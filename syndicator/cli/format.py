@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 
 from rich.text import Text
 
 from syndicator.cli.terminal import styled
-from syndicator.config.files import parse_duration
+
+# One reading of `--since` for the CLI, the dashboard and the API.
+from syndicator.ops.periods import parse_since as parse_since
 
 STATE_STYLE = {
     "published": "green",
@@ -52,21 +53,6 @@ def stamp(when: datetime | None) -> str:
 def state_text(state: str) -> Text:
     """A state in its colour."""
     return styled(state, STATE_STYLE.get(state, "white"))
-
-
-def parse_since(text: str, now: datetime) -> datetime:
-    """'2h' / '3d' ago, or an ISO date or date-time (UTC when no offset is given)."""
-    try:
-        if re.fullmatch(r"\d+(\.\d+)?\s*(ms|s|m|h|d)", text.strip()):
-            return now - parse_duration(text)
-        try:
-            parsed = datetime.fromisoformat(text)
-        except ValueError:
-            raise ValueError(f"{text!r} is neither a duration like 2h or 3d nor an ISO date") from None
-        # Compared with stored UTC times: an instant that has no UTC date-time is out of range too.
-        return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
-    except OverflowError:
-        raise ValueError(f"{text!r} reaches back before the year 1") from None
 
 
 def one_line(text: str | None, width: int = 70) -> str:

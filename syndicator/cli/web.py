@@ -54,7 +54,10 @@ def serve(
         f"dashboard on http://{shown}:{port}/ (API /api, docs /docs, metrics /metrics); "
         f"database {redacted_url(settings.database_url)}; Ctrl-C stops"
     )
-    server = uvicorn.Server(uvicorn.Config(app, log_level="info", proxy_headers=True, server_header=False))
+    # log_config=None: uvicorn's records go through our handler, in SYNDICATOR_LOG_FORMAT.
+    server = uvicorn.Server(
+        uvicorn.Config(app, log_level="info", log_config=None, proxy_headers=True, server_header=False)
+    )
     server.run(sockets=[sock])
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from syndicator.domain import limits
 from syndicator.domain.controls import code_point, first_control
 from syndicator.domain.states import ATTENTION, Event, State, can
 from syndicator.ops.queries import Filters, find_tender
@@ -24,7 +25,7 @@ Enqueue = Callable[[list[int]], None]
 REJECTIONS = ("rejected", "render")  # the channel refused this version: send a new revision
 BATCH = 50
 # The columns' and the API's limits: longer input is refused here, not by the database.
-MAX_REASON, MAX_ACTOR, MAX_REMOTE_ID, MAX_URL = 2000, 200, 200, 2000
+MAX_REASON, MAX_ACTOR, MAX_REMOTE_ID, MAX_URL = limits.REASON, 200, limits.REMOTE_ID, limits.URL
 
 
 class OpsError(Exception):
@@ -84,6 +85,12 @@ def _require(reason: str | None, actor: str) -> str:
     if not reason or not reason.strip():
         raise InvalidInput("reason", "a reason is required: say why, for the audit log")
     return _one_line("reason", reason, MAX_REASON)
+
+
+def _exists(delivery_id: int) -> None:
+    """An id no row can have is refused before it reaches the database (bigint overflows there)."""
+    if not 1 <= delivery_id <= limits.MAX_ID:
+        raise OpsError(f"no delivery {delivery_id}")
 
 
 def _audit(
@@ -150,6 +157,7 @@ def repush(
 ) -> ActionResult:
     """Send one delivery again. A published one is refused unless forced (it may publish twice)."""
     why = _require(reason, actor)
+    _exists(delivery_id)
     with sessions.begin() as session:
         row = session.get(DeliveryRow, delivery_id)
         if row is None:
@@ -281,10 +289,13 @@ def reconcile(
 ) -> ActionResult:
     """Settle an outcome-unknown delivery: it is on the channel (remote id), or send it again."""
     why = _require(reason, actor)
+    _exists(delivery_id)
+    if url and not url.strip().lower().startswith(("https://", "http://")):
+        raise InvalidInput("url", "must be an http or https address")
     if bool(published_remote_id) == resend:
         raise OpsError("say either that it was published (with its remote id) or that it must be resent")
     if published_remote_id is not None:
-        published_remote_id = _one_line("published_remote_id", published_remote_id, MAX_REMOTE_ID)
+        published_remote_id = _one_line("remote id", published_remote_id, MAX_REMOTE_ID)
     if url is not None:
         url = _one_line("url", url, MAX_URL) or None
     if resend:

@@ -83,3 +83,38 @@ def test_an_operator_repushes_a_failed_delivery_and_sees_it_published(
         page.screenshot(path=str(ARTIFACTS / "08-audit.png"), full_page=True)
     finally:
         page.context.close()
+
+
+def test_the_api_reference_renders_under_the_pages_policy(browser: Browser, served: tuple[Site, str]) -> None:
+    """Swagger UI and ReDoc from this site's assets, with scripts and styles from 'self' only."""
+    from playwright.sync_api import expect
+
+    site, base = served
+    page = open_page(browser, Viewport("1366", 1366, 860))
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    # Requests that left the page (a CSP-blocked one fails before reaching the network).
+    outside: list[str] = []
+    page.on("requestfinished", lambda r: outside.append(r.url) if not r.url.startswith(base) else None)
+    missing: list[str] = []
+    page.on("response", lambda r: missing.append(r.url) if r.status >= 400 else None)
+    try:
+        page.goto(f"{base}/signin")
+        page.get_by_label("API token").fill(site.tokens["viewer"])
+        page.get_by_role("button", name="Sign in").click()
+
+        page.goto(f"{base}/docs")
+        expect(page.locator(".swagger-ui .opblock").first).to_be_visible(timeout=20_000)
+        expect(page.locator(".swagger-ui")).to_contain_text("/api/tenders")
+        page.screenshot(path=str(ARTIFACTS / "09-swagger-ui.png"))
+
+        page.goto(f"{base}/redoc")
+        heading = page.get_by_role("heading", name="Submit tenders: validate, route, persist, enqueue")
+        expect(heading).to_be_visible(timeout=20_000)
+        page.screenshot(path=str(ARTIFACTS / "10-redoc.png"))
+    finally:
+        page.context.close()
+    assert outside == [] and missing == [], (outside, missing)
+    # Only ReDoc's "by Redocly" logo, which it would fetch from its CDN, is blocked.
+    blocked = [p for p in problems if "Content Security Policy" in p]
+    assert all("cdn.redoc.ly" in p for p in blocked), blocked
