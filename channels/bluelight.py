@@ -2,18 +2,22 @@
 HTTPS with HTTP Basic auth, under the contract in docs/channels/bluelight.md (the portal
 publishes no API description; `schemas/bluelight/*.xsd` are the project's definition).
 
-    render: Tender -> <TenderNotice> (ctm-notice-1.xsd), validated before it is returned
+    render (ctm-notice-1.xsd, validated before it is returned):
+      contract      <TenderNotice>              POST {base}/ctm/api/notices
+      change        <TenderNoticeUpdate>        POST {base}/ctm/api/notices/{id}/updates
+      cancellation  <TenderNoticeCancellation>  POST {base}/ctm/api/notices/{id}/cancellation
+    ({id}: the portal's NoticeId of the notice, from the earlier notice's receipt)
 
-    POST {base}/ctm/api/notices
       202 <NoticeReceipt> Received ----------> Receipt(live=False, remote_id=NoticeId)
-      409 <NoticeConflict> NoticeId ---------> GET the existing notice; its status is the receipt
-      400 / 422 <NoticeErrors> --------------> RejectedError(reasons)
+      200 <NoticeReceipt> Withdrawn ---------> Receipt(live=True)          (cancellation)
+      409 <NoticeConflict> NoticeId ---------> GET the notice; its status is the receipt
+      400 / 404 / 422 <NoticeErrors> --------> RejectedError(reasons)   (404: no notice {id})
       401 / 403 -> AuthError   429 -> RateLimited   5xx -> TransientError
-    GET {base}/ctm/api/notices/{id}
-      Received -> not live   Published -> live, Url   Rejected -> RejectedError(Reason...)
+    GET {base}/ctm/api/notices/{id}   (the status of the notice's latest version)
+      Received -> not live   Published, Withdrawn -> live, Url   Rejected -> RejectedError
 
-The portal keeps one notice per ExternalReference, our idempotency key, so a repeat after a
-lost answer never publishes twice.
+The portal keeps one document per ExternalReference, our idempotency key, so a repeat after a
+lost answer never publishes twice; an update or withdrawal keeps the notice's id.
 """
 
 from __future__ import annotations
@@ -42,7 +46,7 @@ from syndicator.channel.http import HttpChannel, HttpSettings, Response
 from syndicator.channel.xmlsafe import UnsafeXml, load_schema, parse
 from syndicator.config.buyers import Organisation
 from syndicator.domain.notices import Notice, NoticeKind
-from syndicator.domain.tender import Contact, Money, Tender
+from syndicator.domain.tender import Contact, Money
 
 SCHEMAS = Path(__file__).resolve().parent / "schemas" / "bluelight"
 NOTICE_XSD = SCHEMAS / "ctm-notice-1.xsd"
@@ -50,6 +54,13 @@ NOTICE_NS = "urn:emscu:syndicator:bluelight:ctm-notice:1"
 RECEIPT_NS = "urn:emscu:syndicator:bluelight:ctm-receipt:1"
 MEDIA_TYPE = "application/xml"
 NOTICES = "/ctm/api/notices"
+UPDATE, CANCEL = "update", "cancel"  # Rendered.operation; None is a new notice
+PATHS = {UPDATE: "updates", CANCEL: "cancellation"}  # below /ctm/api/notices/{id}/
+ROOTS = {
+    NoticeKind.CONTRACT: "TenderNotice",
+    NoticeKind.CHANGE: "TenderNoticeUpdate",
+    NoticeKind.CANCELLATION: "TenderNoticeCancellation",
+}
 CENT = Decimal("0.01")
 MAX_SHOWN_ERRORS = 5
 
@@ -128,10 +139,48 @@ def _contact(parent: etree._Element, contact: Contact) -> None:
         _add(block, "Telephone", contact.phone)
 
 
-def build_notice(tender: Tender, context: RenderContext, vat_rate: Decimal) -> etree._Element:
-    """The <TenderNotice> element, in the order ctm-notice-1.xsd prescribes."""
-    root = etree.Element(_q("TenderNotice"), nsmap={None: NOTICE_NS})
+def build_notice(notice: Notice, context: RenderContext, target: str | None = None) -> etree._Element:
+    """The document for the notice, in the order ctm-notice-1.xsd prescribes: a <TenderNotice>,
+    a <TenderNoticeUpdate> of notice `target` or a <TenderNoticeCancellation> of it."""
+    root = etree.Element(_q(ROOTS[notice.kind]), nsmap={None: NOTICE_NS})
     _add(root, "ExternalReference", external_reference(context))
+    if target is not None:
+        _add(root, "NoticeId", target)
+    _add(root, "Version", str(notice.version))
+    if notice.kind is NoticeKind.CANCELLATION:
+        _add(root, "BuyerReference", notice.tender.reference)
+        if notice.reason:
+            _add(root, "Reason", notice.reason)
+        if notice.withdrawn_at is not None:
+            _add(root, "WithdrawnAt", instant(notice.withdrawn_at))
+        return root
+    if notice.kind is NoticeKind.CHANGE:
+        _amendment(root, notice)
+    _content(root, notice, context)
+    return root
+
+
+def _amendment(root: etree._Element, notice: Notice) -> None:
+    """Why the new version was made and each field that differs from the one the portal holds."""
+    block = _add(root, "Amendment")
+    _add(block, "Kind", "correction" if notice.correction else "update")
+    if notice.reason:
+        _add(block, "Reason", notice.reason)
+    if notice.changes:
+        changes = _add(block, "Changes")
+        for change in notice.changes:
+            item = _add(changes, "Change")
+            _add(item, "Field", change.path)
+            _add(item, "Label", change.label)
+            if change.before is not None:
+                _add(item, "Before", change.before)
+            if change.after is not None:
+                _add(item, "After", change.after)
+
+
+def _content(root: etree._Element, notice: Notice, context: RenderContext) -> None:
+    """The notice itself (the schema's NoticeContent group), from the notice's tender version."""
+    tender, vat_rate = notice.tender, context.vat_rate
     _add(root, "BuyerReference", tender.reference)
     _add(root, "Title", tender.title)
     _add(root, "Description", tender.description)
@@ -169,14 +218,38 @@ def build_notice(tender: Tender, context: RenderContext, vat_rate: Decimal) -> e
         _add(root, "DocumentsUrl", tender.documents_url)
     _contact(root, tender.contact)
     _add(root, "SmeSuitable", "true" if tender.sme_suitable else "false")
+    _follows(root, context)
+
+
+def _follows(root: etree._Element, context: RenderContext) -> None:
+    """The primary destination's notice this one follows (TED's today, Find a Tender's next):
+    PCR 2015 reg 52(3) has a national advert state when the official notice was sent."""
     ref = context.follows
-    if ref is not None and ref.destination == "ted" and ref.identity and ref.dispatched_at:
-        ted = _add(root, "TedNotice")
-        _add(ted, "NoticeId", ref.identity)
-        _add(ted, "DispatchDate", ref.dispatched_at.astimezone(UTC).date().isoformat())
-        if ref.publication_id:
-            _add(ted, "PublicationNumber", ref.publication_id)
-    return root
+    if ref is None:
+        return
+    if ref.dispatched_at is None or not (ref.identity or ref.publication_id):
+        raise RenderError(
+            f"the {ref.destination} notice this one follows has no dispatch date or reference to state"
+        )
+    block = _add(root, "FollowsNotice")
+    _add(block, "Destination", ref.destination)
+    _add(block, "Title", ref.title or ref.destination)
+    if ref.identity:
+        _add(block, "NoticeId", ref.identity)
+    if ref.publication_id:
+        _add(block, "PublicationNumber", ref.publication_id)
+    _add(block, "DispatchDate", ref.dispatched_at.astimezone(UTC).date().isoformat())
+
+
+def _target(context: RenderContext) -> str:
+    """The portal's NoticeId of the notice a change or cancellation applies to."""
+    previous = context.previous
+    if previous is None or not previous.remote_id:
+        raise RenderError(
+            "bluelight needs the NoticeId it gave the notice to update or withdraw it; "
+            "the earlier notice on bluelight has none"
+        )
+    return previous.remote_id
 
 
 def _text(root: etree._Element, name: str) -> str | None:
@@ -200,6 +273,7 @@ class BluelightChannel(HttpChannel):
     name = "bluelight"
     title = "Bluelight e-tendering (EU-Supply CTM)"
     capabilities = Capabilities(deduplicates=True, polls=True)
+    notices = frozenset(ROOTS)
     settings_model = BluelightSettings
     settings: BluelightSettings
 
@@ -217,11 +291,14 @@ class BluelightChannel(HttpChannel):
         return key, None
 
     def render(self, notice: Notice, context: RenderContext) -> Rendered:
-        """The <TenderNotice>, valid against ctm-notice-1.xsd."""
-        if notice.kind is not NoticeKind.CONTRACT:
-            raise RenderError(f"bluelight does not carry {notice.kind.value} notices yet")
+        """The notice's document, valid against ctm-notice-1.xsd, and for a change or
+        cancellation the operation and the NoticeId it applies to."""
+        if notice.kind not in self.notices:
+            raise RenderError(f"bluelight does not carry {notice.kind.value} notices")
+        operation = {NoticeKind.CHANGE: UPDATE, NoticeKind.CANCELLATION: CANCEL}.get(notice.kind)
+        target = _target(context) if operation else None
         try:
-            root = build_notice(notice.tender, context, context.vat_rate)
+            root = build_notice(notice, context, target)
         except ValueError as exc:  # lxml refuses text that XML cannot carry
             raise RenderError(f"bluelight cannot carry this tender: {exc}") from exc
         with self._schema_lock:
@@ -231,15 +308,21 @@ class BluelightChannel(HttpChannel):
             shown = "; ".join(errors[:MAX_SHOWN_ERRORS])
             raise RenderError(f"the notice is not valid against {NOTICE_XSD.name}: {shown}")
         body = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
-        return Rendered(body=body, media_type=MEDIA_TYPE, identity=external_reference(context))
+        return Rendered(
+            body=body,
+            media_type=MEDIA_TYPE,
+            identity=external_reference(context),
+            operation=operation,
+            target=target,
+        )
 
     # -- submit and poll -------------------------------------------------------------------
 
     def submit(self, rendered: Rendered, key: str) -> Receipt:
-        """POST the notice; a repeat of a known ExternalReference returns that notice's status."""
+        """POST the document; a repeat of a known ExternalReference returns the notice's status."""
         response = self._call(
             "POST",
-            NOTICES,
+            _path(rendered),
             data=rendered.body,
             headers={"Content-Type": f"{rendered.media_type}; charset=utf-8"},
         )
@@ -257,7 +340,8 @@ class BluelightChannel(HttpChannel):
         return self._receipt(response)
 
     def poll(self, receipt: Receipt) -> Receipt:
-        """GET the notice's status: Received, Published (live) or Rejected (raises)."""
+        """GET the status of the notice's latest version: Received, Published or Withdrawn
+        (live), or Rejected (raises)."""
         if not receipt.remote_id:
             raise OutcomeUnknown("bluelight: there is no notice id to ask about")
         response = self._call("GET", f"{NOTICES}/{quote(receipt.remote_id, safe='')}")
@@ -302,10 +386,11 @@ class BluelightChannel(HttpChannel):
             raise RejectedError(
                 f"bluelight rejected notice {notice_id}: {summary}", reasons=reasons, **common
             )
-        if status not in ("Received", "Published"):
+        if status not in ("Received", "Published", "Withdrawn"):
             raise OutcomeUnknown(f"bluelight reported an unknown status {status!r}", **common)
-        published_at = _when(_text(root, "PublishedAt"))
-        live = status == "Published"
+        published_at = _when(_text(root, "WithdrawnAt" if status == "Withdrawn" else "PublishedAt"))
+        # Withdrawn: the notice's last request (a withdrawal) has taken effect on the portal.
+        live = status != "Received"
         return Receipt(
             remote_id=notice_id,
             live=live,
@@ -314,6 +399,15 @@ class BluelightChannel(HttpChannel):
             published_at=published_at if live else None,
             **common,
         )
+
+
+def _path(rendered: Rendered) -> str:
+    """Where the document is posted: a new notice, or below the notice it applies to."""
+    if rendered.operation is None:
+        return NOTICES
+    if not rendered.target or rendered.operation not in PATHS:
+        raise RenderError(f"bluelight cannot send operation {rendered.operation!r} to {rendered.target!r}")
+    return f"{NOTICES}/{quote(rendered.target, safe='')}/{PATHS[rendered.operation]}"
 
 
 def _when(text: str | None) -> datetime | None:

@@ -1,18 +1,22 @@
-"""Crystal, EMSCU's own e-tendering system: one JSON opportunity POSTed over HTTPS.
+"""Crystal, EMSCU's own e-tendering system: JSON over HTTPS, one request per notice.
 
-    POST {base_url}/api/v1/opportunities
-         Authorization: Bearer <token>          Idempotency-Key: <our delivery key>
-         body: opportunity-1 (channels/schemas/crystal/opportunity-1.schema.json)
+    notice         request (Authorization: Bearer <token>, Idempotency-Key: <our delivery key>)
+    contract       POST {base}/api/v1/opportunities                    opportunity-1, amendment null
+    change         PUT  {base}/api/v1/opportunities/{id}               opportunity-1 + amendment
+    cancellation   POST {base}/api/v1/opportunities/{id}/cancellation  cancellation-1
 
-    201 {"id", "url", "status": "live"} ---------> Receipt(live=True)
-    200 (same Idempotency-Key seen before) ------> Receipt(live=True), the first id
-    400 / 422 {"errors": [{"field", "message"}]} -> RejectedError, reasons "field: message"
-    401 / 403 -----------------------------------> AuthError
-    429 + Retry-After ---------------------------> RateLimited
-    5xx -----------------------------------------> TransientError
+    201 / 200 {"id", "url", "status": "live"} ---------> Receipt(live=True)   (contract, change)
+    200 {"id", "url", "status": "withdrawn"} ----------> Receipt(live=True)   (cancellation)
+    200 (same Idempotency-Key seen before) ------------> the first answer again
+    400 / 404 / 422 {"errors": [{"field", "message"}]} -> RejectedError, reasons "field: message"
+    401 / 403 -----------------------------------------> AuthError
+    429 + Retry-After ---------------------------------> RateLimited
+    5xx -----------------------------------------------> TransientError
 
-Crystal publishes synchronously and de-duplicates by the Idempotency-Key, so a time-out after
-the body was sent (OutcomeUnknown) is safe to retry. The contract is docs/channels/crystal.md.
+`{id}` is Crystal's id of the opportunity (`context.previous.remote_id`); an id Crystal does not
+hold answers 404. Crystal publishes synchronously and de-duplicates by the Idempotency-Key, so a
+time-out after the body was sent (OutcomeUnknown) is safe to retry. The contract is
+docs/channels/crystal.md.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, ClassVar
+from urllib.parse import quote
 
 from pydantic import SecretStr
 
@@ -36,11 +41,14 @@ from syndicator.channel.base import (
 )
 from syndicator.channel.http import HttpChannel, HttpSettings, Response
 from syndicator.domain.notices import Notice, NoticeKind
-from syndicator.domain.tender import Money, Tender
+from syndicator.domain.tender import Money
 
 MEDIA_TYPE = "application/json; charset=utf-8"
 OPPORTUNITIES = "api/v1/opportunities"
-SCHEMA = Path(__file__).resolve().parent / "schemas" / "crystal" / "opportunity-1.schema.json"
+SCHEMAS = Path(__file__).resolve().parent / "schemas" / "crystal"
+SCHEMA = SCHEMAS / "opportunity-1.schema.json"
+CANCELLATION_SCHEMA = SCHEMAS / "cancellation-1.schema.json"
+UPDATE, CANCEL = "update", "cancel"  # Rendered.operation; None is a new opportunity
 
 
 class CrystalSettings(HttpSettings):
@@ -64,11 +72,14 @@ def _value(money: Money, vat_rate: Decimal) -> dict[str, Any]:
     }
 
 
-def opportunity(tender: Tender, context: RenderContext) -> dict[str, Any]:
-    """The opportunity document, keys in the order the contract lists them."""
+def opportunity(notice: Notice, context: RenderContext) -> dict[str, Any]:
+    """The opportunity document of the notice's tender version, keys in the order the contract
+    lists them; a change notice's carries its amendment."""
+    tender = notice.tender
     buyer, deadline = context.buyer, tender.submission_deadline
     return {
         "reference": tender.reference,
+        "version": notice.version,
         "title": tender.title,
         "description": tender.description,
         "buyer": {
@@ -113,20 +124,72 @@ def opportunity(tender: Tender, context: RenderContext) -> dict[str, Any]:
             "phone": tender.contact.phone,
         },
         "sme_suitable": tender.sme_suitable,
-        "ted": _followed(context),
+        "follows": _followed(context),
+        "amendment": _amendment(notice) if notice.kind is NoticeKind.CHANGE else None,
     }
 
 
 def _followed(context: RenderContext) -> dict[str, Any] | None:
-    """The official-journal notice this opportunity follows (the contract's `ted` member)."""
+    """The primary destination's notice this one follows (TED's today, Find a Tender's next):
+    PCR 2015 reg 52(3) has a national advert state when the official notice was sent."""
     ref = context.follows
-    if ref is None or ref.destination != "ted" or ref.identity is None or ref.dispatched_at is None:
+    if ref is None:
         return None
+    if ref.dispatched_at is None or not (ref.identity or ref.publication_id):
+        raise RenderError(
+            f"the {ref.destination} notice this one follows has no dispatch date or reference to state"
+        )
     return {
+        "destination": ref.destination,
+        "title": ref.title or ref.destination,
         "notice_id": ref.identity,
-        "dispatched_on": _utc(ref.dispatched_at),
         "publication_id": ref.publication_id,
+        "dispatched_on": _utc(ref.dispatched_at),
     }
+
+
+def _amendment(notice: Notice) -> dict[str, Any]:
+    """Why this version replaces the one Crystal holds, and each field that differs."""
+    return {
+        "kind": "correction" if notice.correction else "update",
+        "reason": notice.reason or None,
+        "changes": [change.as_dict() for change in notice.changes],
+    }
+
+
+def cancellation(notice: Notice) -> dict[str, Any]:
+    """The cancellation document (cancellation-1): which tender and version, when and why."""
+    tender = notice.tender
+    return {
+        "reference": tender.reference,
+        "buyer": tender.buyer,
+        "version": notice.version,
+        "reason": notice.reason or None,
+        "withdrawn_at": _utc(notice.withdrawn_at) if notice.withdrawn_at else None,
+    }
+
+
+def _target(context: RenderContext) -> str:
+    """Crystal's id of the opportunity a change or cancellation applies to."""
+    previous = context.previous
+    if previous is None or not previous.remote_id:
+        raise RenderError(
+            "crystal needs the id it gave the opportunity to amend or withdraw it; "
+            "the earlier notice on crystal has none"
+        )
+    return previous.remote_id
+
+
+def _endpoint(rendered: Rendered) -> tuple[str, str, str]:
+    """(method, path, the status Crystal answers when it took the request) for the bytes."""
+    if rendered.operation is None:
+        return "POST", OPPORTUNITIES, "live"
+    if not rendered.target or rendered.operation not in (UPDATE, CANCEL):
+        raise RenderError(f"crystal cannot send operation {rendered.operation!r} to {rendered.target!r}")
+    path = f"{OPPORTUNITIES}/{quote(rendered.target, safe='')}"
+    if rendered.operation == UPDATE:
+        return "PUT", path, "live"
+    return "POST", f"{path}/cancellation", "withdrawn"
 
 
 def _reasons(response: Response) -> list[str]:
@@ -149,6 +212,7 @@ class CrystalChannel(HttpChannel):
     name = "crystal"
     title = "Crystal (EMSCU e-tendering)"
     capabilities = Capabilities(deduplicates=True, polls=False)
+    notices = frozenset({NoticeKind.CONTRACT, NoticeKind.CHANGE, NoticeKind.CANCELLATION})
     settings_model: ClassVar[type[CrystalSettings]] = CrystalSettings
     settings: CrystalSettings
 
@@ -158,14 +222,27 @@ class CrystalChannel(HttpChannel):
         return key, None
 
     def render(self, notice: Notice, context: RenderContext) -> Rendered:
-        """The opportunity as deterministic UTF-8 JSON (fixed key order and separators)."""
-        if notice.kind is not NoticeKind.CONTRACT:
-            raise RenderError(f"crystal does not carry {notice.kind.value} notices yet")
-        body = json.dumps(opportunity(notice.tender, context), ensure_ascii=False, indent=2)
-        return Rendered(body=body.encode("utf-8"), media_type=MEDIA_TYPE, identity=context.key)
+        """The request body as deterministic UTF-8 JSON (fixed key order and separators), and
+        for a change or cancellation the operation and the opportunity it applies to."""
+        if notice.kind not in self.notices:
+            raise RenderError(f"crystal does not carry {notice.kind.value} notices")
+        operation: str | None = None
+        target: str | None = None
+        document: dict[str, Any]
+        if notice.kind is NoticeKind.CONTRACT:
+            document = opportunity(notice, context)
+        elif notice.kind is NoticeKind.CHANGE:
+            operation, target, document = UPDATE, _target(context), opportunity(notice, context)
+        else:
+            operation, target, document = CANCEL, _target(context), cancellation(notice)
+        body = json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
+        return Rendered(
+            body=body, media_type=MEDIA_TYPE, identity=context.key, operation=operation, target=target
+        )
 
     def submit(self, rendered: Rendered, key: str) -> Receipt:
-        """POST the opportunity; the same key always yields the same Crystal id."""
+        """Send the request; the same key always yields the same answer."""
+        method, path, expected = _endpoint(rendered)
         headers = {
             **rendered.headers,
             "Content-Type": rendered.media_type,
@@ -173,7 +250,7 @@ class CrystalChannel(HttpChannel):
             "Authorization": f"Bearer {self.settings.token.get_secret_value()}",
             "Idempotency-Key": key,
         }
-        response = self.request("POST", OPPORTUNITIES, data=rendered.body, headers=headers)
+        response = self.request(method, path, data=rendered.body, headers=headers)
         if response.status >= 400:
             self.raise_for_status(response, _reasons(response))
         document = response.json()
@@ -186,9 +263,9 @@ class CrystalChannel(HttpChannel):
                 status_code=response.status,
                 excerpt=self.excerpt(response),
             )
-        if document.get("status") != "live":
+        if document.get("status") != expected:
             raise OutcomeUnknown(
-                f"crystal holds opportunity {remote_id} but did not say it is live",
+                f"crystal holds opportunity {remote_id} but did not say it is {expected}",
                 status_code=response.status,
                 excerpt=self.excerpt(response),
             )
@@ -197,7 +274,7 @@ class CrystalChannel(HttpChannel):
             remote_id=remote_id,
             live=True,
             url=url if isinstance(url, str) else None,
-            status="live",
+            status=expected,
             status_code=response.status,
             excerpt=self.excerpt(response),
         )

@@ -1,8 +1,11 @@
 """Source East Midlands, the regional opportunities portal: one OCDS 1.1 release package per
 notice, JSON over HTTPS with an `X-API-Key` header (docs/channels/source-east-midlands.md).
+The release itself is built from `channels.ocds`; this module holds what is the portal's own:
+its settings, how release ids are formed, its endpoints and its answers.
 
-    render: Tender -> release package {uri, version "1.1", publishedDate, publisher,
-            releases: [one release tagged "tender"]}, deterministic bytes
+    render: Notice -> release package {uri, version "1.1", publishedDate, publisher, releases: [
+            one release: tag "tender" (contract), "tenderAmendment" / "tenderUpdate" (change,
+            update for a correction), "tenderCancellation" (cancellation)]}, deterministic bytes
 
     POST {base}/ocds/releases
       202 {"id", "status": "pending"} ------> Receipt(live=False, remote_id=id)
@@ -12,20 +15,37 @@ notice, JSON over HTTPS with an `X-API-Key` header (docs/channels/source-east-mi
     GET {base}/ocds/releases/{id}
       pending -> not live   published -> live, url   rejected -> RejectedError(reason)
 
-The portal de-duplicates by release id, which is derived from our idempotency key.
+The portal de-duplicates by release id, which is derived from our idempotency key and names
+the tender version it carries: `{ocid}-v{version}-{kind}-{12 hex digits of the key}`.
 """
 
 from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import quote
 
 import requests
 from pydantic import Field, SecretStr
 
+from channels.ocds.amendments import amendment, describe
+from channels.ocds.codelists import PartyRole, TenderStatus
+from channels.ocds.documents import primary_notice, tender_documents
+from channels.ocds.parties import party, reference
+from channels.ocds.release import (
+    LOCATION_EXTENSION,
+    LOTS_EXTENSION,
+    SUITABILITY_EXTENSION,
+    mint_ocid,
+    package,
+    publisher,
+    release,
+    tag,
+)
+from channels.ocds.schema import schema
+from channels.ocds.serialize import dumps
+from channels.ocds.tender import section
 from syndicator.channel.base import (
     Capabilities,
     OutcomeUnknown,
@@ -36,44 +56,15 @@ from syndicator.channel.base import (
     RenderError,
 )
 from syndicator.channel.http import HttpChannel, HttpSettings, Response
-from syndicator.config.buyers import Organisation
 from syndicator.domain.keys import uuid4_shaped
 from syndicator.domain.notices import Notice, NoticeKind
-from syndicator.domain.tender import ContractType, Lot, Procedure, Tender
 
 MEDIA_TYPE = "application/json"
-CENT = Decimal("0.01")
 RELEASES = "/ocds/releases"
 MAX_SHOWN_ERRORS = 5
-
-# OCDS 1.1 closed codelists: method.csv and procurementCategory.csv.
-METHOD = {
-    Procedure.OPEN: "open",
-    Procedure.RESTRICTED: "selective",
-    Procedure.COMPETITIVE_DIALOGUE: "selective",
-    Procedure.COMPETITIVE_NEGOTIATED: "selective",
-    Procedure.FRAMEWORK_CALL_OFF: "selective",  # a mini-competition among framework suppliers
-}
-METHOD_DETAILS = {
-    Procedure.OPEN: "Open procedure",
-    Procedure.RESTRICTED: "Restricted procedure",
-    Procedure.COMPETITIVE_DIALOGUE: "Competitive dialogue",
-    Procedure.COMPETITIVE_NEGOTIATED: "Competitive procedure with negotiation",
-    Procedure.FRAMEWORK_CALL_OFF: "Call-off by mini-competition under a framework agreement",
-}
-CATEGORY = {
-    ContractType.SUPPLIES: "goods",
-    ContractType.SERVICES: "services",
-    ContractType.WORKS: "works",
-}
-COUNTRY_NAMES = {"GB": "United Kingdom"}
-DAYS_PER_MONTH = 30  # OCDS periods count days; months are stated at 30 days (documented)
-
-# Extensions whose fields the release uses; the core schema accepts them as extra properties.
-_EXTENSIONS = "https://raw.githubusercontent.com/open-contracting-extensions"
-LOTS_EXTENSION = f"{_EXTENSIONS}/ocds_lots_extension/v1.1.5/extension.json"
-LOCATION_EXTENSION = f"{_EXTENSIONS}/ocds_location_extension/v1.1.5/extension.json"
-SUITABILITY_EXTENSION = f"{_EXTENSIONS}/ocds_suitability_extension/master/extension.json"
+NAME = "source-east-midlands"
+# The notices that amend a release the portal holds (tender.amendments[].amendsReleaseID).
+AMENDING = frozenset({NoticeKind.CHANGE, NoticeKind.CANCELLATION})
 
 
 class SourceEastMidlandsSettings(HttpSettings):
@@ -88,240 +79,98 @@ class SourceEastMidlandsSettings(HttpSettings):
     publisher_uri: str | None = Field(default=None, pattern=r"^https://\S+$")
 
 
-def instant(value: datetime) -> str:
-    """An aware datetime as RFC 3339 (OCDS date-time), 'Z' for UTC."""
-    if value.tzinfo is None:
-        raise RenderError(f"{value.isoformat()} has no UTC offset")
-    text = value.isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
-
-
-def _encode(value: Any, depth: int) -> str:
-    """JSON text in a fixed layout; Decimal money is written with exactly two decimals."""
-    if isinstance(value, dict):
-        inner = "\n" + "  " * (depth + 1)
-        members = [
-            f"{inner}{json.dumps(str(k), ensure_ascii=False)}: {_encode(v, depth + 1)}"
-            for k, v in value.items()
-        ]
-        return "{" + ",".join(members) + "\n" + "  " * depth + "}" if members else "{}"
-    if isinstance(value, list):
-        inner = "\n" + "  " * (depth + 1)
-        elements = [inner + _encode(v, depth + 1) for v in value]
-        return "[" + ",".join(elements) + "\n" + "  " * depth + "]" if elements else "[]"
-    if isinstance(value, Decimal):
-        if not value.is_finite():
-            raise RenderError(f"{value} is not an amount")
-        # json.dumps would need float, which cannot hold every pence value exactly
-        return str(value.quantize(CENT))
-    if value is None or isinstance(value, bool | int | str):
-        return json.dumps(value, ensure_ascii=False)
-    raise TypeError(f"cannot write {type(value).__name__} as JSON")
-
-
-def dumps(document: dict[str, Any]) -> bytes:
-    """Deterministic UTF-8 JSON: keys in the order built, two-space indent, non-ASCII as is."""
-    return (_encode(document, 0) + "\n").encode("utf-8")
-
-
 def ocid(prefix: str, buyer: str, reference: str) -> str:
-    """The contracting process id: the same for every release about this tender.
-
-    Buyer ids never contain '_' and references never contain '~', so joining with '_' and
-    writing '/' as '~' (both URL-unreserved, RFC 3986 2.3) keeps distinct tenders distinct.
-    """
-    return f"{prefix}-{buyer}_{reference.replace('/', '~')}"
+    """The contracting process id of a tender on this portal (`channels.ocds.release.mint_ocid`)."""
+    return mint_ocid(prefix, buyer, reference)
 
 
-def release_id(process: str, context: RenderContext) -> str:
-    """The release id, derived from our key; a corrected re-send after a refusal is new."""
-    suffix = "" if context.revision <= 1 else f"-r{context.revision}"
-    return f"{process}-tender-{context.key}{suffix}"
+def release_id(process: str, version: int, kind: NoticeKind, key: str, revision: int = 1) -> str:
+    """`{ocid}-v{version}-{kind}-{hash}`, `-r{revision}` from the second revision on: derived
+    from our key (the portal de-duplicates by it), naming the tender version it carries (the
+    portal reads it from here) and the notice kind. A corrected re-send after a refusal is a new
+    release."""
+    suffix = "" if revision <= 1 else f"-r{revision}"
+    return f"{process}-v{version}-{kind.value}-{key.replace('-', '')[:12]}{suffix}"
 
 
-def _value(amount: Decimal, currency: str) -> dict[str, Any]:
-    return {"amount": amount, "currency": currency}
-
-
-def _party(buyer: Organisation, tender: Tender) -> dict[str, Any]:
-    country = COUNTRY_NAMES.get(buyer.country)
-    if country is None:
-        raise RenderError(f"source-east-midlands: no country name for {buyer.country!r}")
-    contact: dict[str, Any] = {"name": tender.contact.name, "email": tender.contact.email}
-    if tender.contact.phone:
-        contact["telephone"] = tender.contact.phone
-    return {
-        "id": buyer.org_id,
-        "name": buyer.legal_name,
-        "address": {
-            "streetAddress": buyer.address,
-            "locality": buyer.town,
-            "postalCode": buyer.postcode,
-            "countryName": country,
-        },
-        "contactPoint": contact,
-        "roles": ["buyer", "procuringEntity"],
-    }
-
-
-def _classifications(codes: list[str]) -> dict[str, Any]:
-    # OCDS CPV ids are the 8 digits without the check digit.
-    found: dict[str, Any] = {"classification": {"scheme": "CPV", "id": codes[0].split("-")[0]}}
-    if len(codes) > 1:
-        found["additionalClassifications"] = [
-            {"scheme": "CPV", "id": code.split("-")[0]} for code in codes[1:]
-        ]
-    return found
-
-
-def _delivery(tender: Tender) -> dict[str, Any]:
-    place = tender.place_of_performance
-    address: dict[str, Any] = {"locality": place.town}
-    if place.postcode:
-        address["postalCode"] = place.postcode
-    country = COUNTRY_NAMES.get(place.country)
-    if country is None:
-        raise RenderError(f"source-east-midlands: no country name for {place.country!r}")
-    address["countryName"] = country
-    return address
-
-
-def lot_id(lot: Lot) -> str:
-    """The Lots extension id of a lot."""
-    return f"lot-{lot.number}"
-
-
-def _items(tender: Tender, vat_rate: Decimal) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Items and lots. Item 1 classifies the procedure as a whole (OCDS 1.1 has no other place
-    for its main CPV); with lots, one item per lot carries `relatedLot` (Lots extension)."""
-    where = _delivery(tender)
-    items = [
-        {
-            "id": "1",
-            "description": tender.title,
-            **_classifications(tender.cpv),
-            "deliveryAddress": where,
-        }
-    ]
-    lots = []
-    for position, lot in enumerate(tender.lots, start=2):
-        items.append(
-            {
-                "id": str(position),
-                "description": lot.title,
-                **_classifications(lot.cpv or tender.cpv),
-                "deliveryAddress": where,
-                "relatedLot": lot_id(lot),
-            }
-        )
-        entry: dict[str, Any] = {"id": lot_id(lot), "title": lot.title}
-        if lot.description:
-            entry["description"] = lot.description
-        entry["status"] = "active"
-        if lot.estimated_value is not None:
-            money = lot.estimated_value
-            entry["value"] = _value(money.net(vat_rate), money.currency)
-        lots.append(entry)
-    return items, lots
-
-
-def _documents(tender: Tender, context: RenderContext) -> list[dict[str, Any]]:
-    """The tender documents, and the TED notice an above-threshold advert follows (a national
-    advert states when the TED notice was dispatched; OCDS 1.1 has no field of its own)."""
-    found = []
-    if tender.documents_url:
-        found.append(
-            {
-                "id": "tender-documents",
-                "documentType": "tenderNotice",
-                "title": "Tender documents",
-                "url": tender.documents_url,
-                "language": "en",
-            }
-        )
-    ted = context.follows
-    if ted is not None and ted.destination == "ted" and ted.identity and ted.dispatched_at:
-        sent = ted.dispatched_at.astimezone(UTC).date().isoformat()
-        published = f", published as {ted.publication_id}" if ted.publication_id else ""
-        found.append(
-            {
-                "id": f"ted-{ted.identity}",
-                "documentType": "tenderNotice",
-                "title": "Contract notice sent to TED",
-                "description": f"TED notice {ted.identity}, dispatched on {sent}{published}",
-                "language": "en",
-            }
-        )
-    return found
+def _amended(notice: Notice, context: RenderContext, this: str) -> dict[str, Any]:
+    """The tender.amendments[] entry of a change or cancellation: the release it amends is the
+    latest this portal carries (`context.previous`), by the release id stored as its identity."""
+    previous = context.previous
+    amends = f"{NAME}: a {notice.kind.value} notice amends the latest release the portal holds"
+    if previous is None:
+        raise RenderError(f"{amends}, but it holds no notice of this procurement")
+    if not previous.identity:
+        what = f"{previous.kind.value} notice v{previous.version}"
+        raise RenderError(f"{amends}, but the release id of its {what} is not known")
+    when = context.dispatched_at
+    description = describe(notice.changes)
+    if notice.kind is NoticeKind.CANCELLATION:
+        when = notice.withdrawn_at or when
+        description = "The procurement was withdrawn: the tender is cancelled."
+    return amendment(
+        f"{notice.kind.value}-v{notice.version}",
+        when,
+        amends=previous.identity,
+        release=this,
+        rationale=notice.reason,
+        description=description,
+    )
 
 
 def build_release(
-    tender: Tender, context: RenderContext, settings: SourceEastMidlandsSettings
+    notice: Notice, context: RenderContext, settings: SourceEastMidlandsSettings
 ) -> dict[str, Any]:
-    """The one release of the package, tagged "tender"."""
+    """The one release of the package: the version's full tender section, tagged by kind."""
+    tender = notice.tender
     process = ocid(settings.ocid_prefix, tender.buyer, tender.reference)
-    when = instant(context.dispatched_at)
-    buyer = {"id": context.buyer.org_id, "name": context.buyer.legal_name}
-    items, lots = _items(tender, context.vat_rate)
-    money = tender.estimated_value
-    period: dict[str, Any] = {"startDate": when}
-    if tender.submission_deadline is not None:
-        period["endDate"] = instant(tender.submission_deadline)
-    section: dict[str, Any] = {
-        "id": tender.reference,
-        "title": tender.title,
-        "description": tender.description,
-        "status": "active",
-        "procuringEntity": buyer,
-        "items": items,
-        "value": _value(money.net(context.vat_rate), money.currency),  # net of VAT
-        "procurementMethod": METHOD[tender.procedure],
-        "procurementMethodDetails": METHOD_DETAILS[tender.procedure],
-        "mainProcurementCategory": CATEGORY[tender.contract_type],
-        "submissionMethod": ["electronicSubmission"],
-        "tenderPeriod": period,
-    }
-    if tender.duration_months is not None:
-        section["contractPeriod"] = {"durationInDays": tender.duration_months * DAYS_PER_MONTH}
-    documents = _documents(tender, context)
-    if documents:
-        section["documents"] = documents
-    if lots:
-        section["lots"] = lots
-    section["suitability"] = {"sme": tender.sme_suitable}
-    return {
-        "ocid": process,
-        "id": release_id(process, context),
-        "date": when,
-        "tag": ["tender"],
-        "initiationType": "tender",
-        "language": "en",
-        "parties": [_party(context.buyer, tender)],
-        "buyer": buyer,
-        "tender": section,
-    }
+    this = release_id(process, notice.version, notice.kind, context.key, context.revision)
+    # The tender period began with the first notice: a change does not move its start.
+    first = context.first(NoticeKind.CONTRACT)
+    opened = first.dispatched_at if first is not None and first.dispatched_at else context.dispatched_at
+    documents = tender_documents(tender)
+    if context.follows is not None:
+        documents.append(primary_notice(context.follows))
+    cancelled = notice.kind is NoticeKind.CANCELLATION
+    body = section(
+        tender,
+        buyer=context.buyer,
+        vat_rate=context.vat_rate,
+        opened=opened,
+        status=TenderStatus.CANCELLED if cancelled else TenderStatus.ACTIVE,
+        documents=documents,
+    )
+    body["suitability"] = {"sme": tender.sme_suitable}  # Suitability extension
+    if notice.kind in AMENDING:
+        body["amendments"] = [_amended(notice, context, this)]
+    roles = [PartyRole.BUYER, PartyRole.PROCURING_ENTITY]
+    return release(
+        ocid=process,
+        release_id=this,
+        date=context.dispatched_at,
+        tags=[tag(notice)],
+        parties=[party(context.buyer, roles, contact=tender.contact)],
+        buyer=reference(context.buyer),
+        tender=body,
+    )
 
 
 def build_package(
-    tender: Tender, context: RenderContext, settings: SourceEastMidlandsSettings
+    notice: Notice, context: RenderContext, settings: SourceEastMidlandsSettings
 ) -> dict[str, Any]:
     """The release package (OCDS 1.1 release-package-schema.json) holding the one release."""
-    release = build_release(tender, context, settings)
-    publisher: dict[str, Any] = {"name": settings.publisher_name}
-    if settings.publisher_uri:
-        publisher["uri"] = settings.publisher_uri
+    one = build_release(notice, context, settings)
     extensions = [LOCATION_EXTENSION, SUITABILITY_EXTENSION]
-    if tender.lots:
+    if notice.tender.lots:
         extensions.insert(0, LOTS_EXTENSION)
-    return {
+    return package(
+        [one],
         # A URN rather than a URL: the portal assigns the notice's address only on receipt.
-        "uri": f"urn:uuid:{uuid4_shaped('sem-package', release['id'])}",
-        "version": "1.1",
-        "extensions": extensions,
-        "publishedDate": release["date"],
-        "publisher": publisher,
-        "releases": [release],
-    }
+        uri=f"urn:uuid:{uuid4_shaped('sem-package', one['id'])}",
+        published=context.dispatched_at,
+        by=publisher(settings.publisher_name, settings.publisher_uri),
+        extensions=extensions,
+    )
 
 
 def error_reasons(body: Any) -> list[str]:
@@ -341,21 +190,32 @@ def error_reasons(body: Any) -> list[str]:
 class SourceEastMidlandsChannel(HttpChannel):
     """Posts OCDS release packages to Source East Midlands and follows them to publication."""
 
-    name = "source-east-midlands"
+    name = NAME
     title = "Source East Midlands"
     capabilities = Capabilities(deduplicates=True, polls=True)
+    notices: ClassVar[frozenset[NoticeKind]] = frozenset(
+        {NoticeKind.CONTRACT, NoticeKind.CHANGE, NoticeKind.CANCELLATION}
+    )
     settings_model = SourceEastMidlandsSettings
     settings: SourceEastMidlandsSettings
 
     def __init__(self, settings: SourceEastMidlandsSettings, session: requests.Session | None = None) -> None:
         super().__init__(settings, session)
 
+    @classmethod
+    def names(cls, key: str) -> tuple[str | None, str | None]:
+        """Neither can be told from the key alone: the release id starts with the ocid (our
+        configured prefix) and names the tender version; the portal numbers its own ids."""
+        return None, None
+
     def render(self, notice: Notice, context: RenderContext) -> Rendered:
-        """The release package as deterministic UTF-8 JSON."""
-        if notice.kind is not NoticeKind.CONTRACT:
-            raise RenderError(f"source-east-midlands does not carry {notice.kind.value} notices yet")
-        package = build_package(notice.tender, context, self.settings)
-        return Rendered(body=dumps(package), media_type=MEDIA_TYPE, identity=package["releases"][0]["id"])
+        """The release package as deterministic UTF-8 JSON, refused here if it breaks OCDS 1.1.5."""
+        if notice.kind not in self.notices:
+            raise RenderError(f"{NAME} does not carry {notice.kind.value} notices")
+        document = build_package(notice, context, self.settings)
+        body = dumps(document)
+        schema().check_package(json.loads(body), NAME)
+        return Rendered(body=body, media_type=MEDIA_TYPE, identity=document["releases"][0]["id"])
 
     def submit(self, rendered: Rendered, key: str) -> Receipt:
         """POST the package; a release id the portal has seen returns its current status."""

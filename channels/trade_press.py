@@ -1,8 +1,15 @@
-"""Trade press: an advert e-mailed over SMTP to one publication's advertising desk.
+"""Trade press: an advert e-mailed over SMTP to one publication's advertising desk, and later
+a correction or withdrawal of it, threaded to it (RFC 5322 3.6.4) as a reply to the advert.
 
 The destination `trade-press:<publication>` names the desk (`desks` in the channel profile).
-`render` builds the whole RFC 5322 message (multipart/alternative, text and HTML copy) with
-the stdlib `email` package; `submit` hands it to the configured SMTP server.
+`render` builds the whole RFC 5322 message (multipart/alternative, text and HTML copy from
+`trade_press_copy`) with the stdlib `email` package; `submit` hands it to the configured SMTP
+server through the product's one SMTP client (`syndicator.channel.smtp`).
+
+    contract      Subject "Invitation to tender: <title> [<reference>]"
+    change        Subject "Amendment: ..." or "Correction: ..."  } In-Reply-To: <the advert's Message-ID>
+    cancellation  Subject "Withdrawal: ..."                      } References: <advert> [<latest notice>]
+    each its own Message-ID, <key@tender-syndicator.emscu>
 
     cannot connect, time-out or drop before the data was sent -> TransientError
     any 4xx reply (421 rate limiting included: SMTP has no Retry-After) -> TransientError
@@ -20,43 +27,34 @@ from __future__ import annotations
 
 import hashlib
 import re
-import smtplib
-import ssl
-from datetime import UTC, date, datetime
 from email.header import Header
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.policy import SMTP, default
 from email.utils import format_datetime
-from html import escape
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from pydantic import SecretStr, field_validator
 
+from channels.trade_press_copy import html, plain, subject
 from syndicator.channel.base import (
-    AuthError,
     Capabilities,
     Channel,
-    ChannelError,
     ChannelSettings,
-    OutcomeUnknown,
     Receipt,
-    RejectedError,
     RenderContext,
     Rendered,
     RenderError,
-    TransientError,
     scrub,
 )
-from syndicator.domain.notices import Notice, NoticeKind
-from syndicator.domain.tender import Lot, Money, Procedure, Tender
+from syndicator.channel.smtp import SmtpServer, send_message
+from syndicator.domain.notices import Notice, NoticeKind, NoticeRef
 
 MEDIA_TYPE = "message/rfc822"
 MESSAGE_ID_DOMAIN = "tender-syndicator.emscu"
-AUTH_CODES = frozenset({530, 534, 535})  # RFC 4954 section 6: auth required / too weak / refused
 _ADDRESS = re.compile(r"[!#-'*+\-/-9=?A-Z^-~.]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?")
 _KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
-_EOL = re.compile(rb"\r\n|\r|\n")
+_MESSAGE_ID = re.compile(r"<[A-Za-z0-9._-]{1,128}@[A-Za-z0-9.-]{1,128}>")  # as message_id() makes them
 
 
 class TradePressSettings(ChannelSettings):
@@ -118,167 +116,23 @@ def _set_subject(message: EmailMessage, subject: str) -> None:
     message.set_raw("Subject", folded)
 
 
-def _dot_stuffed(body: bytes) -> bytes:
-    """The DATA payload: CRLF lines, leading dots doubled, then the end marker (RFC 5321 4.5.2)."""
-    lines = _EOL.sub(b"\r\n", body)
-    if not lines.endswith(b"\r\n"):
-        lines += b"\r\n"
-    return re.sub(rb"(?m)^\.", b"..", lines) + b".\r\n"
-
-
-_PROCEDURES = {
-    Procedure.OPEN: "Open procedure",
-    Procedure.RESTRICTED: "Restricted procedure",
-    Procedure.COMPETITIVE_DIALOGUE: "Competitive dialogue",
-    Procedure.COMPETITIVE_NEGOTIATED: "Competitive procedure with negotiation",
-    Procedure.FRAMEWORK_CALL_OFF: "Call-off under a framework agreement",
-}
-
-
-# English names spelled out: strftime's %A and %B follow the process locale.
-_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
-_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-
-
-def _day(moment: date) -> str:
-    return f"{moment.day} {_MONTHS[moment.month - 1]} {moment.year}"
-
-
-def _deadline(moment: datetime) -> str:
-    # Stated in UTC: the tender records an instant, and a label-free local time would be ambiguous.
-    utc = moment.astimezone(UTC)
-    return f"{utc:%H:%M} UTC on {_WEEKDAYS[utc.weekday()]} {_day(utc.date())}"
-
-
-def _money(money: Money) -> str:
-    return f"£{money.amount:,.2f} {'including' if money.vat_included else 'excluding'} VAT"
-
-
-def _ted_sentence(context: RenderContext) -> str | None:
-    """Directive 2014/24/EU art. 52(3): a national advert states when the TED notice was sent."""
-    ted = context.follows
-    if ted is None or ted.destination != "ted" or ted.dispatched_at is None:
-        return None
-    published = f", published as {ted.publication_id}" if ted.publication_id else ""
-    return (
-        f"The contract notice for this tender was dispatched to the Publications Office of the "
-        f"European Union (TED) on {_day(ted.dispatched_at.astimezone(UTC).date())} "
-        f"(notice {ted.identity}{published})."
-    )
-
-
-def _facts(tender: Tender, context: RenderContext) -> list[tuple[str, str]]:
-    """The advert's labelled facts, shared by the text and the HTML copy."""
-    buyer, place, deadline = context.buyer, tender.place_of_performance, tender.submission_deadline
-    cpv = ", ".join([f"{tender.cpv[0]} (main)", *tender.cpv[1:]])
-    facts = [
-        ("Reference", tender.reference),
-        ("Buyer", f"{buyer.legal_name}, {buyer.address}, {buyer.town} {buyer.postcode}"),
-        ("Contract type", tender.contract_type.value.capitalize()),
-        ("Procedure", _PROCEDURES[tender.procedure]),
-        ("Estimated value", _money(tender.estimated_value)),
-        ("Publication date", _day(tender.published_on)),
-        ("Place of performance", " ".join(filter(None, (place.town, place.postcode)))),
-        ("CPV codes", cpv),
-        ("Suitable for SMEs", "Yes" if tender.sme_suitable else "No"),
-    ]
-    if tender.duration_months is not None:
-        facts.insert(5, ("Contract duration", f"{tender.duration_months} months"))
-    if deadline is not None:  # render() refuses a tender without one; see there
-        facts.insert(5, ("Submission deadline", _deadline(deadline)))
-    return facts
-
-
-def _lot_line(lot: Lot) -> str:
-    parts = [f"Lot {lot.number}: {lot.title}"]
-    if lot.estimated_value is not None:
-        parts.append(f"estimated value {_money(lot.estimated_value)}")
-    if lot.cpv:
-        parts.append(f"CPV {', '.join(lot.cpv)}")
-    return "; ".join(parts)
-
-
-def _documents(tender: Tender) -> str:
-    if tender.documents_url:
-        return f"Download the tender documents from {tender.documents_url}"
-    return "The tender documents are available on request from the contact below."
-
-
-def _contact(tender: Tender) -> list[str]:
-    contact = tender.contact
-    return [contact.name, contact.email, *([contact.phone] if contact.phone else [])]
-
-
-def advert_text(tender: Tender, context: RenderContext) -> str:
-    """The plain-text advert copy."""
-    lines = ["INVITATION TO TENDER", "", tender.title, ""]
-    lines += [f"{label}: {value}" for label, value in _facts(tender, context)]
-    lines += ["", "Summary", tender.description]
-    for lot in tender.lots:
-        lines += ["", _lot_line(lot), *([lot.description] if lot.description else [])]
-    lines += ["", "How to obtain the documents", _documents(tender)]
-    lines += ["", "Contact", *_contact(tender)]
-    ted = _ted_sentence(context)
-    if ted:
-        lines += ["", ted]
-    return "\n".join(lines) + "\n"
-
-
-def _paragraphs(text: str) -> str:
-    """Escaped text as <p> paragraphs (blank lines) with <br> for single line breaks."""
-    blocks = [block.strip() for block in re.split(r"\n\s*\n", text) if block.strip()]
-    return "\n".join(
-        "<p>" + "<br>\n".join(escape(line) for line in block.splitlines()) + "</p>" for block in blocks
-    )
-
-
-def advert_html(tender: Tender, context: RenderContext) -> str:
-    """The HTML advert copy: every piece of tender text goes through html.escape."""
-    rows = "\n".join(
-        f'<tr><th scope="row">{escape(label)}</th><td>{escape(value)}</td></tr>'
-        for label, value in _facts(tender, context)
-    )
-    parts = [
-        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">',
-        f"<title>{escape(tender.title)}</title>\n</head>\n<body>",
-        f"<h1>Invitation to tender: {escape(tender.title)}</h1>",
-        f"<table>\n{rows}\n</table>",
-        "<h2>Summary</h2>",
-        _paragraphs(tender.description),
-    ]
-    if tender.lots:
-        items = "\n".join(
-            f"<li>{escape(_lot_line(lot))}{_paragraphs(lot.description) if lot.description else ''}</li>"
-            for lot in tender.lots
+def _thread(context: RenderContext) -> tuple[NoticeRef, list[str]]:
+    """The advert a correction or withdrawal replies to, and the References (RFC 5322 3.6.4):
+    the advert, then the latest notice the desk has of the tender when that is another one.
+    Stored identities are checked before they go into a header."""
+    original = context.first(NoticeKind.CONTRACT)
+    if original is None or not original.identity:
+        raise RenderError(
+            f"{context.destination} has no advert of this tender on record to correct or withdraw"
         )
-        parts += ["<h2>Lots</h2>", f"<ul>\n{items}\n</ul>"]
-    parts.append("<h2>How to obtain the documents</h2>")
-    if tender.documents_url:
-        url = escape(tender.documents_url)
-        parts.append(f'<p>Download the tender documents from <a href="{url}">{url}</a></p>')
-    else:
-        parts.append(f"<p>{escape(_documents(tender))}</p>")
-    contact = [escape(line) for line in _contact(tender)]
-    contact[1] = f'<a href="mailto:{contact[1]}">{contact[1]}</a>'
-    parts += ["<h2>Contact</h2>", "<p>" + "<br>\n".join(contact) + "</p>"]
-    ted = _ted_sentence(context)
-    if ted:
-        parts.append(f"<p>{escape(ted)}</p>")
-    parts.append("</body>\n</html>")
-    return "\n".join(parts) + "\n"
+    chain = [original.identity]
+    previous = context.previous
+    if previous is not None and previous.identity and previous.identity != original.identity:
+        chain.append(previous.identity)
+    for identity in chain:
+        if not _MESSAGE_ID.fullmatch(identity):
+            raise RenderError(f"{identity!r} is not a Message-ID this channel gave an e-mail")
+    return original, chain
 
 
 class TradePressChannel(Channel):
@@ -287,6 +141,7 @@ class TradePressChannel(Channel):
     name = "trade-press"
     title = "Trade press"
     capabilities = Capabilities(deduplicates=False, polls=False)
+    notices = frozenset({NoticeKind.CONTRACT, NoticeKind.CHANGE, NoticeKind.CANCELLATION})
     settings_model: ClassVar[type[TradePressSettings]] = TradePressSettings
     settings: TradePressSettings
 
@@ -297,8 +152,8 @@ class TradePressChannel(Channel):
 
     def render(self, notice: Notice, context: RenderContext) -> Rendered:
         """The complete message, byte for byte (CRLF, 7-bit, boundary derived from the key)."""
-        if notice.kind is not NoticeKind.CONTRACT:
-            raise RenderError(f"trade-press does not carry {notice.kind.value} notices yet")
+        if notice.kind not in self.notices:
+            raise RenderError(f"trade-press does not carry {notice.kind.value} notices")
         tender = notice.tender
         publication = context.publication
         desk = self.settings.desks.get(publication or "")
@@ -308,19 +163,28 @@ class TradePressChannel(Channel):
                 f"no advertising desk is configured for {context.destination!r} "
                 f"(trade-press.desks has: {known})"
             )
-        if tender.submission_deadline is None:
+        if tender.submission_deadline is None and notice.kind is not NoticeKind.CANCELLATION:
             raise RenderError("a trade press advert needs a submission deadline; this has none")
+        follows = context.follows
+        if follows is not None and (follows.dispatched_at is None or follows.public_reference is None):
+            raise RenderError(
+                f"the {follows.destination} notice this advert follows has no dispatch date or reference"
+            )
+        original, chain = _thread(context) if notice.kind is not NoticeKind.CONTRACT else (None, [])
         message = EmailMessage(policy=SMTP)
         message["From"] = self.settings.sender
         message["To"] = desk
-        _set_subject(message, f"Invitation to tender: {tender.title} [{tender.reference}]")
+        _set_subject(message, subject(notice))
         message["Date"] = format_datetime(context.dispatched_at)
         message["Message-ID"] = message_id(context.key)
+        if chain:
+            message["In-Reply-To"] = chain[0]
+            message["References"] = " ".join(chain)
         message["X-Tender-Reference"] = f"{tender.buyer}/{tender.reference}"
         # Quoted-printable keeps the message 7-bit and its lines short (RFC 5322 2.1.1).
-        message.set_content(advert_text(tender, context), charset="utf-8", cte="quoted-printable")
+        message.set_content(plain(notice, context, original), charset="utf-8", cte="quoted-printable")
         message.add_alternative(
-            advert_html(tender, context), subtype="html", charset="utf-8", cte="quoted-printable"
+            html(notice, context, original), subtype="html", charset="utf-8", cte="quoted-printable"
         )
         for part in message.iter_parts():
             del part["MIME-Version"]  # belongs on the message only (RFC 2045 section 4)
@@ -332,109 +196,29 @@ class TradePressChannel(Channel):
         )
 
     def submit(self, rendered: Rendered, key: str) -> Receipt:
-        """Send the message to the desk; one boundary maps every SMTP failure."""
+        """Send the message to the desk through the one SMTP client (`syndicator.channel.smtp`)."""
         remote_id, sender, recipients = _envelope(rendered.body)
         settings = self.settings
-        try:
-            smtp = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.timeout)
-        except (smtplib.SMTPException, OSError) as exc:
-            raise TransientError(
-                f"cannot connect to the SMTP server {settings.smtp_host}:{settings.smtp_port}: "
-                f"{type(exc).__name__}"
-            ) from exc
-        progress = _Progress()
-        try:
-            code, text = self._transaction(smtp, sender, recipients, rendered.body, progress)
-        except ChannelError:
-            raise
-        except (smtplib.SMTPException, OSError) as exc:
-            raise self._mapped(exc, progress.data_sent) from exc
-        finally:
-            _close(smtp)
+        server = SmtpServer(
+            name=self.name,
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            starttls=settings.starttls,
+            username=settings.username,
+            password=settings.password,
+            timeout=settings.timeout,
+            password_variable="SYNDICATOR_TRADE_PRESS_PASSWORD",  # noqa: S106 - a variable's name
+        )
+        accepted = send_message(
+            server, sender, recipients, rendered.body, what="the advert", secrets=self.secret_values()
+        )
         return Receipt(
             remote_id=remote_id,
             live=True,
             status="accepted by the desk",
-            status_code=code,
-            excerpt=scrub(f"{code} {text}", self.secret_values()),
+            status_code=accepted.code,
+            excerpt=scrub(f"{accepted.code} {accepted.reply}", self.secret_values()),
         )
-
-    def _transaction(
-        self,
-        smtp: smtplib.SMTP,
-        sender: str,
-        recipients: list[str],
-        body: bytes,
-        progress: _Progress,
-    ) -> tuple[int, str]:
-        settings = self.settings
-        smtp.ehlo_or_helo_if_needed()
-        if settings.starttls:
-            smtp.starttls(context=ssl.create_default_context())
-            smtp.ehlo()
-        if settings.username:
-            if settings.password is None:
-                raise AuthError(
-                    "trade-press has a username but no password (set SYNDICATOR_TRADE_PRESS_PASSWORD)"
-                )
-            smtp.login(settings.username, settings.password.get_secret_value())
-        _expect(smtp.mail(sender), 250)
-        for recipient in recipients:
-            _expect(smtp.rcpt(recipient), 250, 251)
-        _expect(smtp.docmd("DATA"), 354)
-        # Sent by hand rather than with smtplib's data() so a failure can be placed before or
-        # after the end marker: only after it can the desk hold the advert.
-        smtp.send(_dot_stuffed(body))
-        progress.data_sent = True
-        code, reply = smtp.getreply()
-        _expect((code, reply), 250)
-        return code, reply.decode("utf-8", errors="replace")
-
-    def _mapped(self, exc: Exception, data_sent: bool) -> ChannelError:
-        """The one place an SMTP failure becomes a channel error."""
-        where = f"{self.settings.smtp_host}:{self.settings.smtp_port}"  # who answered
-        if isinstance(exc, smtplib.SMTPResponseException):
-            code, error = exc.smtp_code, exc.smtp_error
-            text = error.decode("utf-8", "replace") if isinstance(error, bytes) else str(error)
-            text = scrub(text, self.secret_values()) or ""
-            reply = f"{code} {text}"
-            common: dict[str, Any] = {"status_code": code, "excerpt": reply}
-            if code in AUTH_CODES:
-                return AuthError(f"{where} refused our SMTP credentials: {reply}", **common)
-            if 400 <= code < 500:
-                return TransientError(f"{where} deferred the advert: {reply}", **common)
-            if code >= 500:
-                refused = f"{where} refused the advert: {reply}"
-                return RejectedError(refused, reasons=[reply], **common)
-        if isinstance(exc, smtplib.SMTPNotSupportedError | ssl.SSLCertVerificationError):
-            return AuthError(f"the SMTP server {where} cannot be used as configured: {exc}")
-        if type(exc) is smtplib.SMTPException:  # login(): "No suitable authentication method"
-            return AuthError(f"the SMTP server {where} cannot authenticate us: {exc}")
-        if data_sent:
-            return OutcomeUnknown(
-                f"the SMTP server {where} did not confirm the advert after it was sent "
-                f"({type(exc).__name__}); the desk may have it"
-            )
-        return TransientError(f"the SMTP session with {where} failed: {type(exc).__name__}")
-
-
-class _Progress:
-    """How far a transaction got: whether the end of the data reached the server."""
-
-    data_sent = False
-
-
-def _expect(answer: tuple[int, bytes], *accepted: int) -> None:
-    code, text = answer
-    if code not in accepted:
-        raise smtplib.SMTPResponseException(code, text)
-
-
-def _close(smtp: smtplib.SMTP) -> None:
-    try:
-        smtp.quit()
-    except (smtplib.SMTPException, OSError):
-        smtp.close()
 
 
 def _envelope(body: bytes) -> tuple[str, str, list[str]]:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from syndicator.channel.base import RenderContext
-from syndicator.channel.registry import names, title
+from syndicator.channel.registry import family, names, title
 from syndicator.config.settings import REPO_CONFIG, Config, Settings, load_config
 from syndicator.domain.award import Award
 from syndicator.domain.notices import Notice, NoticeKind
@@ -25,6 +25,15 @@ EXAMPLES = ROOT / "examples"
 SHARED = ROOT.parent / "shared"
 TODAY = date(2026, 11, 26)
 DISPATCHED_AT = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+# The ids channels that choose their own would have given sketched earlier notices (a change or
+# cancellation names its target by it), in each channel's own format.
+SKETCHED_REMOTE_IDS = {"crystal": "CRY-{:06d}", "bluelight": "BL-2026-{:06d}"}
+
+
+def sketched_remote_id(destination: str, number: int) -> str | None:
+    """A plausible channel id for the `number`-th sketched notice (None: the key names it)."""
+    pattern = SKETCHED_REMOTE_IDS.get(family(destination))
+    return pattern.format(number) if pattern else None
 
 
 def shared_standards() -> Path:
@@ -112,6 +121,7 @@ def render_job(
         award=award,
         part=part,
         standstill_ends=standstill_ends,
+        remote_ids=sketched_remote_id,
     )
     if revision != 1:
         row = procurement.row(delivery_id)

@@ -26,7 +26,7 @@ ADAPTERS: Mapping[str, str] = {
     "crystal": "channels.crystal:CrystalChannel",
     "bluelight": "channels.bluelight:BluelightChannel",
     "source-east-midlands": "channels.source_east_midlands:SourceEastMidlandsChannel",
-    "ted": "channels.ted:TedChannel",
+    "ted": "channels.ted.channel:TedChannel",
     "trade-press": "channels.trade_press:TradePressChannel",
 }
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from syndicator.cli.common import EXIT_FAILED, EXIT_INVALID, actor, fail, out, print_json
 from syndicator.cli.format import one_line
+from syndicator.cli.limits import IdArg, IdsArg
 from syndicator.cli.monitor import (
     AsJson,
     BuyerOpt,
@@ -19,6 +19,7 @@ from syndicator.cli.monitor import (
     filters_from,
     opened,
 )
+from syndicator.cli.terminal import line, styled
 from syndicator.domain.clock import utcnow
 from syndicator.ops import actions as ops
 from syndicator.ops.queries import find_tender
@@ -27,6 +28,12 @@ from syndicator.runtime.enqueue import broker_enqueuer
 AsOpt = Annotated[str | None, typer.Option("--as", help="Who is acting (default: your OS user).")]
 ReasonOpt = Annotated[str | None, typer.Option("--reason", help="Why (required; goes to the audit log).")]
 CONFIRM_ABOVE = 5
+OPTION = {"reason": "--reason", "actor": "--as", "remote id": "--published", "url": "--url"}
+
+
+def _refuse_input(exc: ops.InvalidInput) -> None:
+    """Malformed input is a usage error naming the option it came from."""
+    fail(f"{OPTION.get(exc.field, exc.field)}: {exc.problem}", EXIT_INVALID)
 
 
 def _report(result: ops.ActionResult, as_json: bool) -> None:
@@ -37,9 +44,7 @@ def _report(result: ops.ActionResult, as_json: bool) -> None:
 
 
 def repush(
-    deliveries: Annotated[
-        list[int] | None, typer.Argument(help="Delivery ids (see `syndicator status`).")
-    ] = None,
+    deliveries: IdsArg = None,
     all_matching: Annotated[
         bool,
         typer.Option("--all", help="Every failed / needs-reconcile delivery matching the filters."),
@@ -88,7 +93,7 @@ def repush(
                     str(row.tender_id),
                     row.destination,
                     row.state,
-                    escape(one_line(row.last_error, 60)),
+                    one_line(row.last_error, 60),
                 )
             if not as_json:
                 out.print(table)
@@ -100,10 +105,13 @@ def repush(
                 return
             if not typer.confirm(f"Re-push these {len(rows)} deliveries?"):
                 fail("nothing re-pushed", EXIT_FAILED)
-        with broker_enqueuer(settings) as enqueue:
-            result = ops.repush_matching(
-                store.sessions, filters, actor=who, reason=reason, now=now, enqueue=enqueue
-            )
+        try:
+            with broker_enqueuer(settings) as enqueue:
+                result = ops.repush_matching(
+                    store.sessions, filters, actor=who, reason=reason, now=now, enqueue=enqueue
+                )
+        except ops.InvalidInput as exc:
+            _refuse_input(exc)
         _report(result, as_json)
         return
     assert deliveries is not None
@@ -124,9 +132,11 @@ def repush(
                     enqueue=enqueue,
                 )
                 _report(result, as_json)
+            except ops.InvalidInput as exc:
+                _refuse_input(exc)
             except ops.OpsError as exc:
                 problems += 1
-                out.print(f"[red]refused:[/] {escape(str(exc))}", markup=True)
+                out.print(line(styled("refused:", "red"), " ", str(exc)))
     if problems:
         raise typer.Exit(EXIT_FAILED)
 
@@ -152,13 +162,15 @@ def cancel(
         fail("nothing cancelled", EXIT_FAILED)
     try:
         result = ops.cancel(store.sessions, str(tender.id), actor=actor(as_name), reason=reason, now=utcnow())
+    except ops.InvalidInput as exc:
+        _refuse_input(exc)
     except ops.OpsError as exc:
         fail(str(exc))
     _report(result, as_json)
 
 
 def reconcile(
-    delivery: Annotated[int, typer.Argument(help="The needs_reconcile delivery's id.")],
+    delivery: IdArg,
     published: Annotated[
         str | None, typer.Option("--published", help="It is on the channel under this remote id.")
     ] = None,
@@ -189,6 +201,8 @@ def reconcile(
                 resend=resend,
                 enqueue=enqueue,
             )
+    except ops.InvalidInput as exc:
+        _refuse_input(exc)
     except ops.OpsError as exc:
         fail(str(exc))
     _report(result, as_json)

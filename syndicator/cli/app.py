@@ -70,13 +70,13 @@ def main() -> None:
     try:
         app()
     except ConfigError as exc:
-        err.print(f"configuration error: {exc}", markup=False)
+        err.print(f"configuration error: {exc}")
         sys.exit(EXIT_ENVIRONMENT)
     except SchemaOutOfDate as exc:
-        err.print(f"database: {exc}", markup=False)
+        err.print(f"database: {exc}")
         sys.exit(EXIT_ENVIRONMENT)
     except OperationalError as exc:
-        err.print(f"database unavailable: {str(exc.orig).strip().splitlines()[0]}", markup=False)
+        err.print(f"database unavailable: {str(exc.orig).strip().splitlines()[0]}")
         sys.exit(EXIT_ENVIRONMENT)
     except KeyboardInterrupt:
         err.print("interrupted")
@@ -85,7 +85,6 @@ def main() -> None:
         if os.environ.get("SYNDICATOR_DEBUG"):
             raise
         err.print(
-            f"internal error: {type(exc).__name__}: {exc} (set SYNDICATOR_DEBUG=1 to see the traceback)",
-            markup=False,
+            f"internal error: {type(exc).__name__}: {exc} (set SYNDICATOR_DEBUG=1 to see the traceback)"
         )
         sys.exit(70)

@@ -10,6 +10,7 @@ import typer
 
 from syndicator.cli.common import EXIT_INVALID, actor, err, out
 from syndicator.cli.lifecycle import refused, report
+from syndicator.cli.terminal import line, styled
 from syndicator.domain.clock import utcnow
 from syndicator.domain.standstill import may_enter_into, standstill_ends
 from syndicator.intake.award import AwardProblems, award, contract_signed
@@ -27,7 +28,7 @@ def _day(text: str, option: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        err.print(f"{option} {text!r}: write a date as YYYY-MM-DD", markup=False)
+        err.print(f"{option} {text!r}: write a date as YYYY-MM-DD")
         raise typer.Exit(EXIT_INVALID) from None
 
 
@@ -36,10 +37,10 @@ def validate_award(file: AwardFile) -> None:
     parsed, problems = read_awards(file)
     if problems:
         for problem in problems:
-            print(problem.line(str(file)))
+            out.print(problem.line(str(file)))
         raise typer.Exit(EXIT_INVALID)
     noun = "record" if len(parsed) == 1 else "records"
-    out.print(f"[green]OK[/] {len(parsed)} award {noun} valid", markup=True)
+    out.print(line(styled("OK", "green"), f" {len(parsed)} award {noun} valid"))
 
 
 def award_command(file: AwardFile, as_name: AsOpt = None, as_json: AsJson = False) -> None:
@@ -48,7 +49,7 @@ def award_command(file: AwardFile, as_name: AsOpt = None, as_json: AsJson = Fals
     parsed, problems = read_awards(file)
     if problems:
         for problem in problems:
-            print(problem.line(str(file)))
+            out.print(problem.line(str(file)))
         raise typer.Exit(EXIT_INVALID)
     store = open_store(settings)
     failed = False
@@ -65,12 +66,12 @@ def award_command(file: AwardFile, as_name: AsOpt = None, as_json: AsJson = Fals
                 )
             except AwardProblems as exc:
                 for problem in exc.problems:
-                    print(problem.line(str(file)))
+                    out.print(problem.line(str(file)))
                 failed = True
                 continue
             except LifecycleError as exc:
-                for line in exc.problems:
-                    err.print(f"{file}: {item.label}: {line}", markup=False)
+                for text in exc.problems:
+                    err.print(f"{file}: {item.label}: {text}")
                 failed = True
                 continue
             report(result, as_json)
@@ -119,9 +120,9 @@ def standstill(
 ) -> None:
     """The last day of the standstill for a contract award notice published that day (PA2023 s.51)."""
     day = _day(published_on, "--published-on")
-    print(standstill_ends(day).isoformat())
+    out.print(standstill_ends(day).isoformat())
     if explain:
-        err.print(f"the contract may be entered into from {may_enter_into(day).isoformat()}", markup=False)
+        err.print(f"the contract may be entered into from {may_enter_into(day).isoformat()}")
 
 
 def register(app: typer.Typer) -> None:

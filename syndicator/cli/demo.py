@@ -19,8 +19,9 @@ def demo(
 
     from syndicator.demo.run import run_demo
 
-    # Piped into a log (CI, `make demo | tee`), rich would assume 80 columns and cut the tables.
-    console = out if out.is_terminal else Console(highlight=False, width=160)
+    # The demo's own console reads markup in its fixed messages (the commands' consoles never
+    # do); piped into a log (CI, `make demo | tee`), rich would assume 80 columns and cut tables.
+    console = Console(highlight=False) if out.is_terminal else Console(highlight=False, width=160)
     raise typer.Exit(run_demo(console, keep))
 
 

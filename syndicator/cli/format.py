@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 
-from syndicator.config.files import parse_duration
+from rich.text import Text
+
+from syndicator.cli.terminal import styled
+
+# One reading of `--since` for the CLI, the dashboard and the API.
+from syndicator.ops.periods import parse_since as parse_since
 
 STATE_STYLE = {
     "published": "green",
@@ -46,20 +50,9 @@ def stamp(when: datetime | None) -> str:
     return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S") if when else ""
 
 
-def styled(state: str) -> str:
-    """A state with its colour, for rich markup."""
-    return f"[{STATE_STYLE.get(state, 'white')}]{state}[/]"
-
-
-def parse_since(text: str, now: datetime) -> datetime:
-    """'2h' / '3d' ago, or an ISO date or date-time (UTC when no offset is given)."""
-    if re.fullmatch(r"\d+(\.\d+)?\s*(ms|s|m|h|d)", text.strip()):
-        return now - parse_duration(text)
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"{text!r} is neither a duration like 2h or 3d nor an ISO date") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+def state_text(state: str) -> Text:
+    """A state in its colour."""
+    return styled(state, STATE_STYLE.get(state, "white"))
 
 
 def one_line(text: str | None, width: int = 70) -> str:

@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from syndicator.cli.common import EXIT_FAILED, EXIT_INVALID, actor, out, print_json
+from syndicator.cli.terminal import line, styled
 from syndicator.config.settings import Config
 from syndicator.domain.clock import utcnow
 from syndicator.intake.records import Parsed, read_file
@@ -33,10 +33,10 @@ def read_all(files: list[Path], config: Config) -> tuple[list[Parsed], list[str]
 
 
 def _report_problems(lines: list[str]) -> None:
-    for line in lines:
-        print(line)
+    for problem in lines:  # they quote the files: what a file holds is shown, never obeyed
+        out.print(problem)
     noun = "problem" if len(lines) == 1 else "problems"
-    out.print(f"[red]{len(lines)} {noun}[/]; nothing was changed", markup=True)
+    out.print(line(styled(f"{len(lines)} {noun}", "red"), "; nothing was changed"))
 
 
 def validate(files: Files) -> None:
@@ -47,25 +47,25 @@ def validate(files: Files) -> None:
         _report_problems(lines)
         raise typer.Exit(EXIT_INVALID)
     noun = "record" if len(parsed) == 1 else "records"
-    out.print(f"[green]OK[/] {len(parsed)} {noun} valid", markup=True)
+    out.print(line(styled("OK", "green"), f" {len(parsed)} {noun} valid"))
 
 
 def _explain(plan: Route) -> None:
     count = len(plan.destinations)
     noun = "destination" if count == 1 else "destinations"
-    out.print(f"[bold]{escape(plan.reference)}[/] ({plan.buyer}): {count} {noun}", markup=True)
-    out.print(f"  law: {plan.law}", markup=False)
+    out.print(line(styled(plan.reference, "bold"), f" ({plan.buyer}): {count} {noun}"))
+    out.print(line(f"  law: {plan.law}"))
     if plan.primary:
-        out.print(f"  primary: {plan.primary} (every other destination waits for its notice)", markup=False)
+        out.print(line(f"  primary: {plan.primary} (every other destination waits for its notice)"))
     if plan.not_advertised:
         out.print(f"  not advertised: {plan.not_advertised}")
     for entry in plan.destinations:
-        after = f" [dim](after {entry.after})[/]" if entry.after else ""
-        out.print(f"  [cyan]{entry.destination}[/]{after}", markup=True)
+        after = styled(f" (after {entry.after})", "dim") if entry.after else ""
+        out.print(line("  ", styled(entry.destination, "cyan"), after))
         for reason in entry.reasons:
             out.print(f"      {reason}")
     for warning in plan.warnings:
-        out.print(f"  [yellow]warning:[/] {warning}", markup=True)
+        out.print(line("  ", styled("warning:", "yellow"), f" {warning}"))
     out.print()
 
 
@@ -116,9 +116,10 @@ def submit_command(
             colour = {Outcome.CREATED: "green", Outcome.UNCHANGED: "cyan"}.get(result.outcome, "red")
             where = ", ".join(result.destinations) or "no channel"
             out.print(
-                f"[{colour}]{result.outcome.value:9}[/] tender {result.tender_id} "
-                f"{result.buyer}/{result.reference} -> {where}",
-                markup=True,
+                line(
+                    styled(f"{result.outcome.value:9}", colour),
+                    f" tender {result.tender_id} {result.buyer}/{result.reference} -> {where}",
+                )
             )
             if result.outcome is not Outcome.CREATED or not result.destinations:
                 out.print(f"          {result.message}")

@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from syndicator.cli.common import EXIT_FAILED, EXIT_INVALID, actor, err, out, print_json
 from syndicator.cli.intake import read_all
+from syndicator.cli.terminal import line, styled
 from syndicator.domain.clock import utcnow
 from syndicator.intake.amend import amend
 from syndicator.intake.lifecycle import LifecycleError, StepResult
@@ -25,7 +25,7 @@ KINDS = ("change", "correction")
 
 def refused(error: LifecycleError, label: str) -> None:
     for problem in error.problems:
-        err.print(f"{label}: {problem}", markup=False, highlight=False)
+        err.print(f"{label}: {problem}")
     raise typer.Exit(EXIT_FAILED if error.not_found else EXIT_INVALID)
 
 
@@ -35,24 +35,25 @@ def report(result: StepResult, as_json: bool) -> None:
         return
     verb = {"amend": "amended", "withdraw": "withdrawn"}[result.action]
     out.print(
-        f"[bold]{escape(result.buyer)}/{escape(result.reference)}[/] {verb}: version {result.version} "
-        f"(tender {result.tender_id})",
-        markup=True,
+        line(
+            styled(f"{result.buyer}/{result.reference}", "bold"),
+            f" {verb}: version {result.version} (tender {result.tender_id})",
+        )
     )
     if result.changes:
         out.print("changed:")
         for change in result.changes:
             before = change["before"] if change["before"] is not None else "(none)"
             after = change["after"] if change["after"] is not None else "(removed)"
-            out.print(f"  {change['label']}: {_short(before)} -> {_short(after)}", markup=False)
+            out.print(f"  {change['label']}: {_short(before)} -> {_short(after)}")
     if result.steps:
         out.print("what each destination gets:")
         for step in result.steps:
-            out.print(f"  {step['destination']:34} {step['text']}", markup=False)
+            out.print(f"  {step['destination']:34} {step['text']}")
     else:
         out.print("no destination carries it: nothing to send")
     for warning in result.warnings:
-        out.print(f"[yellow]warning:[/] {escape(warning)}", markup=True)
+        out.print(line(styled("warning:", "yellow"), f" {warning}"))
 
 
 def _short(text: str, limit: int = 70) -> str:
@@ -73,10 +74,10 @@ def amend_command(
 ) -> None:
     """Store a changed record as the tender's next version and send its notices everywhere."""
     if kind not in KINDS:
-        err.print(f"{file}: --kind {kind!r}: one of {', '.join(KINDS)}", markup=False)
+        err.print(f"{file}: --kind {kind!r}: one of {', '.join(KINDS)}")
         raise typer.Exit(EXIT_INVALID)
     if not reason or not reason.strip():
-        err.print(f"{file}: --reason is required: say why the tender changes", markup=False)
+        err.print(f"{file}: --reason is required: say why the tender changes")
         raise typer.Exit(EXIT_INVALID)
     settings, config = load()
     parsed, lines = read_all([file], config)
@@ -85,7 +86,7 @@ def amend_command(
             print(line)
         raise typer.Exit(EXIT_INVALID)
     if len(parsed) != 1:
-        err.print(f"{file}: holds {len(parsed)} records; amend one tender at a time", markup=False)
+        err.print(f"{file}: holds {len(parsed)} records; amend one tender at a time")
         raise typer.Exit(EXIT_INVALID)
     store = open_store(settings)
     try:
@@ -117,7 +118,7 @@ def withdraw_command(
 ) -> None:
     """End a procurement: cancellation notices wherever the advert is, unsent notices cancelled."""
     if not reason or not reason.strip():
-        err.print(f"{reference}: --reason is required: say why the tender is withdrawn", markup=False)
+        err.print(f"{reference}: --reason is required: say why the tender is withdrawn")
         raise typer.Exit(EXIT_INVALID)
     settings, _ = load()
     store = open_store(settings)

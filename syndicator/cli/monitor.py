@@ -6,11 +6,13 @@ from decimal import Decimal
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from syndicator.cli.common import EXIT_FAILED, fail, out, print_json
-from syndicator.cli.format import age, one_line, parse_since, stamp, styled, until
+from syndicator.cli.format import age, one_line, parse_since, stamp, state_text, until
+from syndicator.cli.limits import LimitOpt, PageOpt
+from syndicator.cli.terminal import line, styled
 from syndicator.config.settings import Config, Settings
 from syndicator.domain.clock import utcnow
 from syndicator.domain.states import State
@@ -57,8 +59,8 @@ def status(
     buyer: BuyerOpt = None,
     since: SinceOpt = None,
     search: Annotated[str | None, typer.Option("--search", help="Part of a reference or title.")] = None,
-    limit: Annotated[int, typer.Option(help="Rows per page.")] = 50,
-    page: Annotated[int, typer.Option(help="Page number.")] = 1,
+    limit: LimitOpt = 50,
+    page: PageOpt = 1,
     as_json: AsJson = False,
 ) -> None:
     """Every tender x destination with state, attempts, last error and remote reference."""
@@ -103,17 +105,18 @@ def status(
             d.buyer,
             d.destination,
             f"{d.notice} v{d.version}",
-            styled(d.state),
+            state_text(d.state),
             str(d.attempts),
             age(d.created_at, now),
-            escape(detail),
+            detail,
         )
     out.print(table if result.items else "no deliveries match")
-    summary = ", ".join(f"{styled(s)} {n}" for s, n in sorted(result.counts.items()))
+    summary: list[str | Text] = []
+    for s, n in sorted(result.counts.items()):
+        summary += [", " if summary else "", state_text(s), f" {n}"]
     out.print(
-        f"\n{result.total} deliveries: {summary or 'none'}"
-        + (f"  (page {page} of {result.pages})" if result.pages > 1 else ""),
-        markup=True,
+        line(f"\n{result.total} deliveries: ", *(summary or ["none"]))
+        + (f"  (page {page} of {result.pages})" if result.pages > 1 else "")
     )
 
 
@@ -137,55 +140,69 @@ def show(
         print_json(detail.as_dict())
         return
     value = tender.record["estimated_value"]
-    out.print(f"[bold]{tender.reference}[/] — {escape(tender.title)}", markup=True)
+    out.print(line(styled(tender.reference, "bold"), " — ", tender.title))
     out.print(
-        f"tender {tender.id}, buyer {tender.buyer}, £{Decimal(value['amount']):,.2f} "
-        f"{'incl.' if value.get('vat_included') else 'excl.'} VAT, {tender.record['contract_type']}, "
-        f"{tender.record['procedure']}; submitted {stamp(tender.created_at)} by {tender.submitted_by}"
-        + (f"; [red]cancelled {stamp(tender.cancelled_at)}[/]" if tender.cancelled_at else ""),
-        markup=True,
+        line(
+            f"tender {tender.id}, buyer {tender.buyer}, £{Decimal(value['amount']):,.2f} "
+            f"{'incl.' if value.get('vat_included') else 'excl.'} VAT, {tender.record['contract_type']}, "
+            f"{tender.record['procedure']}; submitted {stamp(tender.created_at)} by {tender.submitted_by}",
+            styled(f"; cancelled {stamp(tender.cancelled_at)}", "red") if tender.cancelled_at else "",
+        )
     )
     if tender.withdrawn_at:
         out.print(
-            f"[red]withdrawn {stamp(tender.withdrawn_at)}[/] by {escape(tender.withdrawn_by or '')}: "
-            f"{escape(tender.withdrawal_reason or '')}",
-            markup=True,
+            line(
+                styled(f"withdrawn {stamp(tender.withdrawn_at)}", "red"),
+                f" by {tender.withdrawn_by or ''}: {tender.withdrawal_reason or ''}",
+            )
         )
     if tender.route.get("not_advertised"):
         out.print(f"not advertised: {tender.route['not_advertised']}")
     if detail.versions:
         out.print()
-        out.print("[bold]versions[/]", markup=True)
+        out.print(styled("versions", "bold"))
     for version in detail.versions:
-        why = f": {escape(version.reason)}" if version.reason else ""
+        why = f": {version.reason}" if version.reason else ""
         kind = f" ({version.change_kind})" if version.change_kind else ""
-        out.print(
-            f"  v{version.version} {stamp(version.created_at)} by {escape(version.submitted_by)}{kind}{why}",
-            markup=True,
-        )
+        out.print(f"  v{version.version} {stamp(version.created_at)} by {version.submitted_by}{kind}{why}")
         for change in version.changes:
             before = one_line(change.get("before") or "(none)", 50)
             after = one_line(change.get("after") or "(removed)", 50)
-            out.print(f"      {change.get('label')}: {before} -> {after}", markup=False)
+            out.print(f"      {change.get('label')}: {before} -> {after}")
         notices = ", ".join(
             f"{d.destination} {d.notice} {d.state}" for d in detail.notices_of(version.version)
         )
-        out.print(f"      notices: {notices or 'none'}", markup=False)
+        out.print(f"      notices: {notices or 'none'}")
+    if detail.award is not None:
+        out.print()
+        out.print(styled("award", "bold"))
+        for entry in detail.awards():
+            label = f"lot {entry['lot']}" if entry["lot"] is not None else "the contract"
+            who = ", ".join(s["name"] for s in entry["suppliers"]) or entry.get("reason") or ""
+            dates = [f"decided {entry['decision_date']}"]
+            if entry["standstill_ends"]:
+                dates.append(f"standstill ends {entry['standstill_ends']}")
+            if entry["signed_on"]:
+                dates.append(f"signed {entry['signed_on']}")
+            out.print(f"  {label}: {entry['outcome']} {who} ({'; '.join(dates)})")
     reasons = {e["destination"]: e["reasons"] for e in tender.route["destinations"]}
     for row in rows:
         out.print()
         out.print(
-            f"[bold cyan]{row.destination}[/] {row.notice} v{row.version}  {styled(row.state)}  "
-            f"delivery {row.id}, "
-            f"{row.attempts} attempt(s)" + (f", {row.remote_url or row.remote_id}" if row.remote_id else ""),
-            markup=True,
+            line(
+                styled(row.destination, "bold cyan"),
+                f" {row.notice} v{row.version}  ",
+                state_text(row.state),
+                f"  delivery {row.id}, {row.attempts} attempt(s)",
+                f", {row.remote_url or row.remote_id}" if row.remote_id else "",
+            )
         )
         for reason in reasons.get(row.destination, []):
             out.print(f"  why: {reason}")
         if row.state == State.RETRY_WAIT:
             out.print(f"  next attempt {until(row.next_attempt_at, now)} ({stamp(row.next_attempt_at)})")
         if row.last_error and row.state != State.PUBLISHED:
-            out.print(f"  [red]last error:[/] {escape(row.last_error)}", markup=True)
+            out.print(line("  ", styled("last error:", "red"), " ", row.last_error))
         table = Table(box=None, show_header=bool(timeline[row.id]), pad_edge=False, padding=(0, 2, 0, 2))
         for column in ("when (UTC)", "what", "by", "outcome", "code", "detail"):
             table.add_column(column, overflow="fold")
@@ -197,8 +214,10 @@ def show(
                 who or "",
                 a.outcome,
                 str(a.status_code or ""),
-                escape(one_line(a.message, 60))
-                + (f"\n[dim]{escape(one_line(' '.join(a.excerpt.split()), 60))}[/]" if a.excerpt else ""),
+                line(
+                    one_line(a.message, 60),
+                    styled("\n" + one_line(" ".join(a.excerpt.split()), 60), "dim") if a.excerpt else "",
+                ),
             )
         if timeline[row.id]:
             out.print(table)
@@ -227,7 +246,8 @@ def channels(as_json: AsJson = False) -> None:
     ):
         table.add_column(column)
     for h in health:
-        breaker = f"[red]open {until(h.open_until, now)}[/]" if h.breaker == "open" else "[green]closed[/]"
+        is_open = h.breaker == "open"
+        breaker = styled(f"open {until(h.open_until, now)}", "red") if is_open else styled("closed", "green")
         table.add_row(
             h.destination,
             breaker,
@@ -237,9 +257,7 @@ def channels(as_json: AsJson = False) -> None:
             str(h.counts.get("failed", 0)),
             str(h.counts.get("needs_reconcile", 0)),
             age(h.last_success, now) + (" ago" if h.last_success else ""),
-            (age(h.last_failure, now) + " ago: " + escape(one_line(h.last_error, 40)))
-            if h.last_failure
-            else "",
+            (age(h.last_failure, now) + " ago: " + one_line(h.last_error, 40)) if h.last_failure else "",
         )
     out.print(table)
 
@@ -250,7 +268,7 @@ def audit_command(
         str | None, typer.Option("--action", help="repush, cancel, reconcile-published, ...")
     ] = None,
     since: SinceOpt = None,
-    limit: Annotated[int, typer.Option(help="How many rows.")] = 50,
+    limit: LimitOpt = 50,
     as_json: AsJson = False,
 ) -> None:
     """Manual actions: who did what, when and why."""

@@ -43,6 +43,12 @@ def _one(path: Path, config: Config, reference: str | None, option: str) -> Tend
     return chosen[0].tender
 
 
+def _placeholder_id(destination: str, number: int) -> str:
+    """The channel's id of a sketched earlier notice: a preview cannot know the real one (the
+    portal chose it), so it says so where the id goes."""
+    return f"PREVIEW-{destination}-{number}"
+
+
 def _stored(settings: Settings, tender: Tender) -> Procurement | None:
     """The tender's procurement from the store, when there is a store holding it."""
     from sqlalchemy import select
@@ -151,6 +157,7 @@ def preview(
             correction=correction,
             names=names,
             route=plan.as_dict(),
+            remote_ids=_placeholder_id,
         )
     job: Job = build(
         procurement, delivery_id, now, buyers=config.buyers, vat_rate=config.policy.vat_rate, titles=title

@@ -11,6 +11,7 @@ import typer
 
 from syndicator.channel.registry import build_channels
 from syndicator.cli.common import EXIT_FAILED, EXIT_INVALID, err, fail, out
+from syndicator.cli.terminal import line, styled
 from syndicator.runtime.wiring import load, open_store, redacted_url
 from syndicator.runtime.worker import alert_settings
 
@@ -22,9 +23,13 @@ def worker(
         typer.Option("--beat/--no-beat", help="Also run the sweeper schedule (one beat per deployment)."),
     ] = True,
     loglevel: Annotated[str, typer.Option(help="Celery log level.")] = "INFO",
+    events: Annotated[
+        bool,
+        typer.Option("--events/--no-events", help="Send task events, for Flower or `celery events`."),
+    ] = False,
 ) -> None:
     """Run a Celery worker (and, by default, the beat that runs the sweeper)."""
-    from syndicator.runtime.celeryapp import QUEUE, create_app, describe_broker
+    from syndicator.runtime.celeryapp import QUEUE, beat_schedule_file, create_app, describe_broker
 
     settings, config = load()
     build_channels(config)  # fail now, not on the first delivery, if a channel is misconfigured
@@ -45,20 +50,24 @@ def worker(
         "-n",
         "syndicator@%h",
     ]
+    if events:  # off by default: every task then publishes a few messages more to the broker
+        argv.append("--task-events")
     if beat:
-        Path("var").mkdir(exist_ok=True)
-        argv += ["-B", "-s", str(Path("var") / "celerybeat-schedule")]
+        schedule = beat_schedule_file(settings)
+        schedule.parent.mkdir(parents=True, exist_ok=True)
+        argv += ["-B", "-s", str(schedule)]
     app.worker_main(argv)
 
 
 def beat(loglevel: Annotated[str, typer.Option(help="Celery log level.")] = "INFO") -> None:
     """Run only the beat (the sweeper's schedule): exactly one per deployment."""
-    from syndicator.runtime.celeryapp import create_app
+    from syndicator.runtime.celeryapp import beat_schedule_file, create_app
 
     settings, _ = load()
     app = create_app(settings)
-    Path("var").mkdir(exist_ok=True)
-    app.start(["beat", f"--loglevel={loglevel}", "-s", str(Path("var") / "celerybeat-schedule")])
+    schedule = beat_schedule_file(settings)
+    schedule.parent.mkdir(parents=True, exist_ok=True)
+    app.start(["beat", f"--loglevel={loglevel}", "-s", str(schedule)])
 
 
 def sandbox(
@@ -67,9 +76,10 @@ def sandbox(
         int, typer.Option(help="HTTP port for Crystal, Bluelight, Source East Midlands and TED.")
     ] = 8900,
     smtp_port: Annotated[int, typer.Option(help="SMTP port for trade press.")] = 8925,
-    data: Annotated[Path, typer.Option("--data", help="Where received notices are kept.")] = Path(
-        "var/sandbox"
-    ),
+    data: Annotated[
+        Path | None,
+        typer.Option("--data", help="Where received notices are kept (default: DATA_DIR/sandbox)."),
+    ] = None,
     files: Annotated[
         bool, typer.Option("--files/--no-files", help="Keep a copy of every notice on disk.")
     ] = True,
@@ -78,9 +88,11 @@ def sandbox(
     ] = None,
 ) -> None:
     """Run faithful local simulators of every channel until Ctrl-C."""
+    from syndicator.config.settings import Settings
     from syndicator.sandbox.config import SandboxConfig
     from syndicator.sandbox.server import Sandbox
 
+    data = data or Settings().data_dir / "sandbox"
     config = SandboxConfig(host=host, port=port, smtp_port=smtp_port, data_dir=data if files else None)
     for item in delay or []:
         name, _, seconds = item.partition("=")
@@ -95,7 +107,7 @@ def sandbox(
         fail(f"cannot listen on {host}:{port} / {smtp_port}: {exc.strerror or exc}", EXIT_FAILED)
     base = config.base_url()
     kept = f"notices kept in {data}/" if files else "notices kept in memory only"
-    out.print(f"[bold]Channel sandbox[/] on {base} (SMTP {host}:{config.smtp_port}); {kept}", markup=True)
+    out.print(line(styled("Channel sandbox", "bold"), f" on {base} (SMTP {host}:{config.smtp_port}); {kept}"))
     for prefix, name in (
         ("/crystal", "crystal"),
         ("/bluelight", "bluelight"),

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from syndicator.cli.common import EXIT_FAILED, EXIT_INVALID, err, fail, out
 from syndicator.cli.format import stamp
+from syndicator.cli.terminal import styled
 from syndicator.domain.clock import utcnow
 from syndicator.runtime.wiring import load, open_store, redacted_url
 
@@ -53,7 +54,10 @@ def serve(
         f"dashboard on http://{shown}:{port}/ (API /api, docs /docs, metrics /metrics); "
         f"database {redacted_url(settings.database_url)}; Ctrl-C stops"
     )
-    server = uvicorn.Server(uvicorn.Config(app, log_level="info", proxy_headers=True, server_header=False))
+    # log_config=None: uvicorn's records go through our handler, in SYNDICATOR_LOG_FORMAT.
+    server = uvicorn.Server(
+        uvicorn.Config(app, log_level="info", log_config=None, proxy_headers=True, server_header=False)
+    )
     server.run(sockets=[sock])
 
 
@@ -99,7 +103,7 @@ def list_command() -> None:
             row.role,
             stamp(row.created_at),
             stamp(row.last_used_at) or "never",
-            f"[red]{stamp(row.revoked_at)}[/]" if row.revoked_at else "",
+            styled(stamp(row.revoked_at), "red") if row.revoked_at else "",
         )
     out.print(table)
 

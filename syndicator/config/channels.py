@@ -39,10 +39,12 @@ class EngineConfig(_Section):
 
 
 class RetryConfig(_Section):
-    """Waits between attempts (the first attempt is immediate), with +/- jitter."""
+    """Waits between attempts (the first attempt is immediate), with +/- jitter; a 429 waits
+    at least its Retry-After, up to `max_retry_after` (asked for longer, the delivery fails)."""
 
     schedule: list[Duration] = Field(min_length=0, max_length=50)
     jitter: float = Field(default=0.2, ge=0, le=0.9)
+    max_retry_after: Duration = timedelta(hours=24)
 
 
 class BreakerConfig(_Section):

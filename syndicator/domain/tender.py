@@ -28,14 +28,15 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from syndicator.domain import limits
+from syndicator.domain.limits import control_character
+
 MAX_AMOUNT = Decimal("1000000000000")  # £1 trillion: anything above is a typo, not a tender
 MAX_PLANNED_AHEAD = timedelta(days=366)
 MAX_TENDER_PERIOD = timedelta(days=3 * 366)
 
 _REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9/_.\-]{0,63}")
 _CPV = re.compile(r"\d{8}(-\d)?")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-_CONTROL_EXCEPT_LAYOUT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _EMAIL = re.compile(r"[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+")
 _PHONE = re.compile(r"\+?[0-9 ()\-]{7,25}")
 _POSTCODE = re.compile(r"(GIR ?0AA|[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2})")
@@ -90,10 +91,9 @@ def _text(value: Any, *, limit: int, layout: bool) -> str:
         raise _problem("text", "must not be empty")
     if len(text) > limit:
         raise _problem("text", f"is {len(text)} characters long; at most {limit} are allowed")
-    pattern = _CONTROL_EXCEPT_LAYOUT if layout else _CONTROL
-    found = pattern.search(text)
+    found = control_character(text, layout=layout)
     if found:
-        raise _problem("text", f"contains the control character U+{ord(found.group()):04X}")
+        raise _problem("text", f"contains the control character {found}")
     return text
 
 
@@ -216,6 +216,9 @@ class Contact(_Strict):
     def _email(cls, value: Any) -> str:
         if not isinstance(value, str) or len(value) > 254 or not _EMAIL.fullmatch(value.strip()):
             raise _problem("email", f"{value!r} is not an e-mail address")
+        # The address goes into e-mail headers and notices: a NUL or a line break would corrupt them.
+        if found := control_character(value):
+            raise _problem("email", f"contains the control character {found}")
         return value.strip()
 
     @field_validator("phone", mode="before")
@@ -327,8 +330,10 @@ class Tender(_Strict):
     def _https(cls, value: Any) -> str | None:
         if value is None:
             return None
-        if not isinstance(value, str) or len(value) > 2000:
-            raise _problem("url", "must be an https URL of at most 2000 characters")
+        if not isinstance(value, str) or len(value) > limits.URL:
+            raise _problem("url", f"must be an https URL of at most {limits.URL} characters")
+        if found := control_character(value):
+            raise _problem("url", f"contains the control character {found}")
         parts = urlsplit(value)
         if parts.scheme != "https" or not parts.hostname or any(c.isspace() for c in value):
             raise _problem("url", f"{value!r} is not an https URL")

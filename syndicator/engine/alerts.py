@@ -5,24 +5,25 @@ message, not hundreds.
 
 Configured by the active profile's `alerts` section (SMTP server, sender, recipients, group
 window); the password comes from SYNDICATOR_ALERTS_PASSWORD. Without a section, alerts stay in
-the table (the dashboard and `syndicator status` still show every failure).
+the table (the dashboard and `syndicator status` still show every failure). The e-mail goes
+through the same SMTP client as trade press adverts (`syndicator.channel.smtp`).
 """
 
 from __future__ import annotations
 
-import smtplib
-import ssl
 from collections import Counter
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.policy import SMTP
+from email.utils import format_datetime, make_msgid, parseaddr
 
 import structlog
 from pydantic import Field, SecretStr
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from syndicator.channel.base import ChannelSettings
+from syndicator.channel.base import ChannelError, ChannelSettings
+from syndicator.channel.smtp import SmtpServer, send_message
 from syndicator.config.files import Duration
 from syndicator.runtime.wiring import Store
 from syndicator.store.models import AlertRow
@@ -76,13 +77,25 @@ def compose(alerts: list[AlertRow], settings: AlertSettings, now: datetime) -> E
 
 
 def send(message: EmailMessage, settings: AlertSettings) -> None:
-    """Hand the e-mail to the SMTP server."""
-    with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.timeout) as smtp:
-        if settings.starttls:
-            smtp.starttls(context=ssl.create_default_context())
-        if settings.username and settings.password:
-            smtp.login(settings.username, settings.password.get_secret_value())
-        smtp.send_message(message)
+    """Hand the e-mail to the SMTP server; raises a ChannelError when it is not accepted."""
+    server = SmtpServer(
+        name="alerts",
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        starttls=settings.starttls,
+        username=settings.username,
+        password=settings.password,
+        timeout=settings.timeout,
+        password_variable="SYNDICATOR_ALERTS_PASSWORD",  # noqa: S106 - a variable's name
+    )
+    send_message(
+        server,
+        parseaddr(settings.sender)[1],
+        list(settings.to),
+        message.as_bytes(policy=SMTP),
+        what="the alert e-mail",
+        secrets=settings.secret_values(),
+    )
 
 
 def _due(session: Session, now: datetime, window: timedelta) -> list[AlertRow]:
@@ -105,8 +118,13 @@ def flush(store: Store, settings: AlertSettings, now: datetime) -> int:
             return 0
         try:
             send(compose(alerts, settings, now), settings)
-        except (OSError, smtplib.SMTPException) as exc:  # kept unsent: the next sweep tries again
-            log.warning("alert e-mail failed; will retry", error=str(exc), alerts=len(alerts))
+        except ChannelError as exc:  # kept unsent: the next sweep tries again
+            log.warning(
+                "alert e-mail failed; will retry",
+                error=exc.message,
+                error_class=exc.error_class,
+                alerts=len(alerts),
+            )
             return 0
         session.execute(update(AlertRow).where(AlertRow.id.in_([a.id for a in alerts])).values(sent_at=now))
     log.info("alert e-mail sent", alerts=len(alerts), to=settings.to)

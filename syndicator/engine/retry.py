@@ -2,7 +2,9 @@
 
 The first attempt is immediate; after the n-th failure the policy waits `schedule[n-1]`
 (+/- jitter); when the schedule is exhausted the delivery fails. A 429 waits at least its
-Retry-After, capped at the longest step so a hostile header cannot park a delivery forever.
+Retry-After, as the README promises; a channel that asks for more than `max_retry_after`
+(channels.toml) fails the delivery with that reason instead, so a hostile or broken header
+cannot park a delivery for months unseen: a failed delivery alerts ops and can be re-pushed.
 """
 
 from __future__ import annotations
@@ -39,11 +41,12 @@ class RetryPolicy:
 
     schedule: tuple[timedelta, ...]
     jitter: float = 0.2
+    max_retry_after: timedelta = timedelta(hours=24)
 
     @classmethod
     def from_config(cls, config: RetryConfig) -> RetryPolicy:
         """Build from a `[retry.<destination>]` section."""
-        return cls(tuple(config.schedule), config.jitter)
+        return cls(tuple(config.schedule), config.jitter, config.max_retry_after)
 
     @property
     def max_attempts(self) -> int:
@@ -84,6 +87,30 @@ class RetryPolicy:
         if wait is None:
             return Decision(Event.FAIL, None, f"gave up after {attempts_made} attempts")
         if isinstance(error, RateLimited) and error.retry_after is not None:
-            longest = max(self.schedule, default=timedelta(0))
-            wait = max(wait, min(timedelta(seconds=error.retry_after), longest))
+            asked = _seconds(error.retry_after)
+            if asked > self.max_retry_after:
+                return Decision(
+                    Event.FAIL,
+                    None,
+                    f"the channel asks us to wait {_shown(asked)}, longer than max_retry_after "
+                    f"({_shown(self.max_retry_after)}): re-push it when the channel takes notices again",
+                )
+            wait = max(wait, asked)
         return Decision(Event.TRANSIENT, now + wait, f"attempt {attempts_made + 1} of {self.max_attempts}")
+
+
+def _seconds(value: float) -> timedelta:
+    """Retry-After seconds as a timedelta; more than timedelta can hold is simply very long."""
+    try:
+        return timedelta(seconds=value)
+    except OverflowError:
+        return timedelta.max
+
+
+def _shown(wait: timedelta) -> str:
+    """'90s', '2h', '3d' (whole units, rounded down): for a message a person reads."""
+    seconds = int(wait.total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"

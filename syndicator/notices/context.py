@@ -181,6 +181,10 @@ def build(
 
 
 Names = Callable[[str, str], tuple[str | None, str | None]]  # (destination, key) -> (identity, remote id)
+# (destination, sketched row number) -> an id the channel might have given an earlier notice it
+# chose the id of itself (Crystal, Bluelight): the sketch cannot know it, and a change or
+# cancellation names its target by it.
+RemoteIds = Callable[[str, int], str | None]
 
 
 def _no_names(destination: str, key: str) -> tuple[str | None, str | None]:
@@ -202,11 +206,13 @@ def sketch(
     award: Award | None = None,
     part: str | None = None,
     standstill_ends: date | None = None,
+    remote_ids: RemoteIds | None = None,
 ) -> tuple[Procurement, int]:
     """A procurement in memory, for a record not in the store (`syndicator preview`, golden
     tests): the earlier notices a `kind` notice to `destination` would follow, published at
     `now`, and the delivery to render. A change or cancellation without `previous` refers to a
-    contract notice of the same record."""
+    contract notice of the same record. `remote_ids` fills in the channel's id of an earlier
+    notice where `names` cannot derive it."""
     from syndicator.domain.keys import delivery_key
 
     latest = 2 if previous is not None or kind is NoticeKind.CHANGE else 1
@@ -232,9 +238,12 @@ def sketch(
     ) -> int:
         key = delivery_key(tender.buyer, tender.reference, version, where, notice, part)
         identity, remote_id = names(where, key)
+        number = len(procurement.rows) + 1
+        if remote_id is None and remote_ids is not None and state in CARRIED:
+            remote_id = remote_ids(where, number)
         live = state is State.PUBLISHED
         row = Row(
-            id=len(procurement.rows) + 1,
+            id=number,
             destination=where,
             kind=notice,
             version=version,

@@ -14,6 +14,8 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from syndicator.domain import limits
+from syndicator.domain.controls import code_point, first_control
 from syndicator.domain.states import ATTENTION, Event, State, can
 from syndicator.ops.queries import Filters, find_tender
 from syndicator.store import transitions as store
@@ -22,10 +24,21 @@ from syndicator.store.models import AuditRow, DeliveryRow, TenderRow
 Enqueue = Callable[[list[int]], None]
 REJECTIONS = ("rejected", "render")  # the channel refused this version: send a new revision
 BATCH = 50
+# The columns' and the API's limits: longer input is refused here, not by the database.
+MAX_REASON, MAX_ACTOR, MAX_REMOTE_ID, MAX_URL = limits.REASON, 200, limits.REMOTE_ID, limits.URL
 
 
 class OpsError(Exception):
     """A manual action that cannot be done, with the reason a person should read."""
+
+
+class InvalidInput(OpsError):
+    """A manual action's input is malformed; `field` names which input."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+        self.problem = problem
 
 
 @dataclass
@@ -47,12 +60,37 @@ class ActionResult:
         }
 
 
+def _one_line(field: str, value: str, limit: int) -> str:
+    """`value` stripped, if it is one line of plain text within `limit` characters.
+
+    Every audit field is printed later, in terminals and pages: a control character would let
+    the text rewrite or hide other lines (an ESC sequence, a CR, a bidi override), so it is
+    refused here, where CLI, API and forms all pass.
+    """
+    control = first_control(value)
+    if control is not None:
+        raise InvalidInput(
+            field, f"contains the control character {code_point(control)}; write one line of plain text"
+        )
+    value = value.strip()
+    if len(value) > limit:
+        raise InvalidInput(field, f"is {len(value)} characters long; at most {limit} are kept")
+    return value
+
+
 def _require(reason: str | None, actor: str) -> str:
     if not actor or not actor.strip():
-        raise OpsError("every manual action needs an actor (who is doing this)")
+        raise InvalidInput("actor", "every manual action needs an actor (who is doing this)")
+    _one_line("actor", actor, MAX_ACTOR)
     if not reason or not reason.strip():
-        raise OpsError("a reason is required: say why, for the audit log")
-    return reason.strip()
+        raise InvalidInput("reason", "a reason is required: say why, for the audit log")
+    return _one_line("reason", reason, MAX_REASON)
+
+
+def _exists(delivery_id: int) -> None:
+    """An id no row can have is refused before it reaches the database (bigint overflows there)."""
+    if not 1 <= delivery_id <= limits.MAX_ID:
+        raise OpsError(f"no delivery {delivery_id}")
 
 
 def _audit(
@@ -119,6 +157,7 @@ def repush(
 ) -> ActionResult:
     """Send one delivery again. A published one is refused unless forced (it may publish twice)."""
     why = _require(reason, actor)
+    _exists(delivery_id)
     with sessions.begin() as session:
         row = session.get(DeliveryRow, delivery_id)
         if row is None:
@@ -250,8 +289,15 @@ def reconcile(
 ) -> ActionResult:
     """Settle an outcome-unknown delivery: it is on the channel (remote id), or send it again."""
     why = _require(reason, actor)
+    _exists(delivery_id)
+    if url and not url.strip().lower().startswith(("https://", "http://")):
+        raise InvalidInput("url", "must be an http or https address")
     if bool(published_remote_id) == resend:
         raise OpsError("say either that it was published (with its remote id) or that it must be resent")
+    if published_remote_id is not None:
+        published_remote_id = _one_line("remote id", published_remote_id, MAX_REMOTE_ID)
+    if url is not None:
+        url = _one_line("url", url, MAX_URL) or None
     if resend:
         with sessions() as session:
             row = session.get(DeliveryRow, delivery_id)

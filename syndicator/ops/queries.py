@@ -11,11 +11,21 @@ from typing import Any
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
+from syndicator.domain.limits import MAX_ID
 from syndicator.domain.states import State
 from syndicator.store.models import AttemptRow, AuditRow, ChannelStateRow, DeliveryRow, TenderRow
 
 D, T = DeliveryRow, TenderRow
 BACKLOG = (State.HELD, State.PENDING, State.RETRY_WAIT, State.SENDING, State.SUBMITTED)
+
+
+def _matches(search: str) -> Any:
+    """Part of a tender's reference or title, ignoring case; % and _ are matched literally."""
+    term = search.lower()
+    return or_(
+        func.lower(T.reference).contains(term, autoescape=True),
+        func.lower(T.title).contains(term, autoescape=True),
+    )
 
 
 @dataclass(frozen=True)
@@ -34,9 +44,9 @@ class Filters:
         if self.state:
             query = query.where(D.state == self.state)
         if self.destination:
-            query = query.where(
-                or_(D.destination == self.destination, D.destination.like(f"{self.destination}:%"))
-            )
+            # autoescape: a % or _ typed by a person is that character, not a wildcard
+            family = D.destination.startswith(f"{self.destination}:", autoescape=True)
+            query = query.where(or_(D.destination == self.destination, family))
         if self.buyer:
             query = query.where(D.buyer == self.buyer)
         if self.since:
@@ -44,8 +54,7 @@ class Filters:
         if self.tender_id:
             query = query.where(D.tender_id == self.tender_id)
         if self.search:
-            pattern = f"%{self.search.lower()}%"
-            query = query.where(or_(func.lower(T.reference).like(pattern), func.lower(T.title).like(pattern)))
+            query = query.where(_matches(self.search))
         return query
 
 
@@ -187,7 +196,9 @@ def channel_health(session: Session, destinations: list[str], now: datetime) -> 
 
 def find_tender(session: Session, reference: str) -> TenderRow | None:
     """A tender by id, by reference (the newest if two buyers share it), or by buyer/reference."""
-    if reference.isdigit() and (by_id := session.get(TenderRow, int(reference))) is not None:
+    # isascii: "²" passes isdigit() but not int(); MAX_ID: a larger number cannot be a row id.
+    is_id = reference.isascii() and reference.isdigit() and int(reference) <= MAX_ID
+    if is_id and (by_id := session.get(TenderRow, int(reference))) is not None:
         return by_id
     newest = T.id.desc()
     found = session.scalars(select(T).where(T.reference == reference).order_by(newest)).first()
@@ -281,8 +292,7 @@ def tenders(
     """A page of tenders, newest first; `state` keeps those with a delivery in that state."""
     query = select(T)
     if search:
-        pattern = f"%{search.lower()}%"
-        query = query.where(or_(func.lower(T.reference).like(pattern), func.lower(T.title).like(pattern)))
+        query = query.where(_matches(search))
     if buyer:
         query = query.where(T.buyer == buyer)
     if state:

@@ -29,15 +29,23 @@ def _transport_options(settings: Settings, lease: float) -> dict[str, object]:
         # Far above the time limit plus HTTP time-outs: never redeliver a running task.
         return {"visibility_timeout": max(3600, int(lease * 4))}
     if url.startswith("filesystem://"):
-        # The embedded broker: messages are files in one folder that every process shares.
+        # The embedded broker: messages are files in one folder that every process shares. Its
+        # exchange tables go under it too: kombu's default is ./control, in whatever folder the
+        # process happened to start.
         folder = Path(settings.data_dir) / "broker"
-        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "control").mkdir(parents=True, exist_ok=True)
         return {
             "data_folder_in": str(folder),
             "data_folder_out": str(folder),
+            "control_folder": str(folder / "control"),
             "polling_interval": 0.1,
         }
     return {}
+
+
+def beat_schedule_file(settings: Settings) -> Path:
+    """Where beat keeps its schedule state: under the data folder, never the working folder."""
+    return Path(settings.data_dir) / "celerybeat-schedule"
 
 
 def create_app(settings: Settings | None = None) -> Celery:
@@ -65,6 +73,7 @@ def create_app(settings: Settings | None = None) -> Celery:
         worker_hijack_root_logger=False,
         worker_redirect_stdouts=False,  # our structured logs go to stderr as they are
         worker_send_task_events=False,
+        beat_schedule_filename=str(beat_schedule_file(settings)),
         beat_schedule={
             "sweep": {
                 "task": SWEEP,

@@ -65,3 +65,8 @@ class Simulator(ABC):
     @abstractmethod
     def reject(self, request: SandboxRequest, reason: str) -> SandboxResponse:
         """The channel's own way of refusing a notice (for the `reject-422` fault)."""
+
+    @abstractmethod
+    def refuse_credentials(self, request: SandboxRequest, status: int) -> SandboxResponse:
+        """The channel's own 401 (credentials refused) or 403 (not allowed) answer, for the
+        `auth-401` and `auth-403` faults."""

@@ -26,6 +26,9 @@ class SandboxConfig:
     bluelight_password: str = "sandbox-bluelight-password"  # noqa: S105
     sem_api_key: str = "sandbox-sem-key"
     ted_api_key: str = "sandbox-ted-key"
+    # Mail from this envelope sender is the product's alert e-mails (channel `ops-alerts`), not
+    # an advert: the `alerts.sender` of the shipped sandbox profile.
+    alerts_sender: str = "syndicator@emscu.example.police.uk"
     publish_delay: dict[str, float] = field(default_factory=_default_delays)
 
     def base_url(self) -> str:

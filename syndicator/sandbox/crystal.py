@@ -1,25 +1,34 @@
 """A local stand-in for Crystal, EMSCU's e-tendering system (docs/channels/crystal.md).
 
-    POST /crystal/api/v1/opportunities     Bearer token, Idempotency-Key, opportunity-1 JSON
-         201 {"id": "CRY-000001", "url", "status": "live"}   first time a key is seen
-         200 the same document                              the key again (nothing new published)
-         400 no Idempotency-Key / not JSON, 401 bad token, 415 not JSON, 422 schema errors
-    GET  /crystal/opportunities/{id}        public: the published opportunity as JSON
+    POST /crystal/api/v1/opportunities                    a new opportunity (opportunity-1)
+         201 {"id": "CRY-000001", "url", "status": "live", "version"}   first time a key is seen
+    PUT  /crystal/api/v1/opportunities/{id}               a new version of it (opportunity-1 +
+         200 {"id", "url", "status": "live", "version"}    amendment), live at once
+    POST /crystal/api/v1/opportunities/{id}/cancellation  withdraw it (cancellation-1)
+         200 {"id", "url", "status": "withdrawn", "version"}
+    any of them again with a known Idempotency-Key: 200 and the first answer, nothing new
+    400 no Idempotency-Key / not JSON, 401 bad token, 404 no opportunity {id}, 405 wrong method,
+    415 not JSON, 422 schema errors or a business rule (see `_rules`)
+    GET  /crystal/opportunities/{id}        public: the current version as JSON; 410 once withdrawn
 
-Crystal publishes synchronously, so an accepted opportunity is live at once. A refused one
-(400/422) is not remembered: a corrected re-send with the same key is a first send. The body
-is checked against the project's own schema file, read by path: this module stands in for a
-remote system and never imports the adapter in `channels/`.
+Crystal publishes synchronously, so an accepted request takes effect at once. A refused one is
+not remembered: a corrected re-send with the same key is a first send. The ledger keeps one
+entry per request that took effect, its `notice` worked out from the endpoint and its
+`version` read from the body, as the real system would. Bodies are checked against the
+project's own schema files, read by path: this module stands in for a remote system and never
+imports the adapter in `channels/`.
 """
 
 from __future__ import annotations
 
 import hmac
 import json
+import re
 import threading
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
@@ -30,11 +39,15 @@ from syndicator.sandbox.ledger import Entry, Ledger
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "channels" / "schemas"
 SCHEMA_PATH = SCHEMAS / "crystal" / "opportunity-1.schema.json"
+CANCELLATION_SCHEMA_PATH = SCHEMAS / "crystal" / "cancellation-1.schema.json"
 OPPORTUNITIES = "/api/v1/opportunities"
+_ONE = re.compile(r"/api/v1/opportunities/([^/]+)(/cancellation)?")
 PUBLIC = "/opportunities/"
+CONTRACT, CHANGE, CANCELLATION = "contract", "change", "cancellation"
+Problem = tuple[str, str]
 
 
-def _errors(status: int, *problems: tuple[str, str], **headers: str) -> SandboxResponse:
+def _errors(status: int, *problems: Problem, **headers: str) -> SandboxResponse:
     """Crystal's error document: `{"errors": [{"field", "message"}]}`."""
     return SandboxResponse.json(
         status, {"errors": [{"field": f, "message": m} for f, m in problems]}, **headers
@@ -49,6 +62,12 @@ def _field(error: ValidationError) -> str:
     return text or "(body)"
 
 
+def _validator(path: Path) -> Draft202012Validator:
+    schema = json.loads(path.read_text("utf-8"))
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
 class CrystalSimulator(Simulator):
     """Crystal's opportunities API: authenticated, schema-validated, de-duplicated by key."""
 
@@ -57,10 +76,9 @@ class CrystalSimulator(Simulator):
 
     def __init__(self, config: SandboxConfig, ledger: Ledger) -> None:
         super().__init__(config, ledger)
-        schema = json.loads(SCHEMA_PATH.read_text("utf-8"))
-        Draft202012Validator.check_schema(schema)
-        self._validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
-        self._lock = threading.Lock()  # key lookup, numbering and storing happen as one step
+        self._validator = _validator(SCHEMA_PATH)
+        self._cancellation = _validator(CANCELLATION_SCHEMA_PATH)
+        self._lock = threading.Lock()  # key lookup, checks, numbering and storing as one step
         self._issued = 0
 
     def handle(self, request: SandboxRequest) -> SandboxResponse:
@@ -68,26 +86,42 @@ class CrystalSimulator(Simulator):
         if request.path == OPPORTUNITIES:
             if request.method != "POST":
                 return _errors(405, ("(method)", f"{request.method} is not allowed"), Allow="POST")
-            return self._create(request)
+            return self._receive(request, CONTRACT, None)
+        one = _ONE.fullmatch(request.path)
+        if one is not None:
+            notice, allowed = (CANCELLATION, "POST") if one[2] else (CHANGE, "PUT")
+            if request.method != allowed:
+                return _errors(405, ("(method)", f"{request.method} is not allowed"), Allow=allowed)
+            return self._receive(request, notice, unquote(one[1]))
         if request.path.startswith(PUBLIC) and request.method == "GET":
-            return self._show(request.path.removeprefix(PUBLIC))
+            return self._show(unquote(request.path.removeprefix(PUBLIC)))
         return _errors(404, ("(path)", f"no resource at {request.path}"))
 
     def reject(self, request: SandboxRequest, reason: str) -> SandboxResponse:
         """A 422 in Crystal's error format (the `reject-422` fault)."""
         return _errors(422, ("(body)", reason))
 
-    def problems(self, document: Any) -> list[tuple[str, str]]:
+    def refuse_credentials(self, request: SandboxRequest, status: int) -> SandboxResponse:
+        """Crystal's 401 for a bad token, or 403 for a token without the publish permission."""
+        if status == 401:
+            return _errors(
+                401,
+                ("Authorization", "a valid bearer token is required (injected fault)"),
+                **{"WWW-Authenticate": 'Bearer realm="crystal"'},
+            )
+        return _errors(403, ("Authorization", "this token may not publish opportunities (injected fault)"))
+
+    def problems(self, document: Any, notice: str = CONTRACT) -> list[Problem]:
         """Every schema violation as (field, message), in a stable order."""
-        found = [(_field(e), e.message) for e in self._validator.iter_errors(document)]
-        return sorted(found)
+        validator = self._cancellation if notice == CANCELLATION else self._validator
+        return sorted((_field(e), e.message) for e in validator.iter_errors(document))
 
     def _authorised(self, request: SandboxRequest) -> bool:
         expected = f"Bearer {self.config.crystal_token}".encode()
         given = (request.header("Authorization") or "").encode()
         return hmac.compare_digest(given, expected)
 
-    def _create(self, request: SandboxRequest) -> SandboxResponse:
+    def _receive(self, request: SandboxRequest, notice: str, remote_id: str | None) -> SandboxResponse:
         if not self._authorised(request):
             return _errors(
                 401,
@@ -103,39 +137,105 @@ class CrystalSimulator(Simulator):
             document = json.loads(request.body.decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as exc:
             return _errors(400, ("(body)", f"is not UTF-8 JSON: {exc}"))
+        asked = f"{request.method} {request.path}"
         with self._lock:
             existing = self.ledger.find(self.channel, key)
             if existing is not None:
+                if existing.meta.get("request") != asked:
+                    # A key names one request; reusing it for another is a client bug.
+                    return _errors(422, ("Idempotency-Key", f"was used for {existing.meta.get('request')}"))
                 self.ledger.repeat(existing)
-                return self._created(200, existing)
-            problems = self.problems(document)
+                return self._answer(200, existing)
+            current = self.ledger.by_remote_id(self.channel, remote_id) if remote_id else None
+            if remote_id and current is None:
+                return _errors(404, ("id", f"no opportunity {remote_id}"))
+            problems = self.problems(document, notice) or _rules(notice, document, current)
             if problems:
                 return _errors(422, *problems)
+            entry = self._store(notice, key, asked, document, request.body, remote_id)
+        if notice == CONTRACT:
+            return self._answer(201, entry, Location=entry.url or "")
+        return self._answer(200, entry)
+
+    def _store(
+        self, notice: str, key: str, asked: str, document: Any, body: bytes, remote_id: str | None
+    ) -> Entry:
+        if remote_id is None:
             self._issued += 1
             remote_id = f"CRY-{self._issued:06d}"
-            now = time.time()
-            entry = Entry(
-                channel=self.channel,
-                key=key,
-                remote_id=remote_id,
-                tender_reference=document["reference"],
-                body=request.body,
-                extension="json",
-                first_received_at=now,
-                publish_at=now,  # Crystal publishes synchronously: live in the same request
-                url=f"{self.config.base_url()}{self.prefix}{PUBLIC}{remote_id}",
-                meta={"buyer": document["buyer"]["id"], "idempotency_key": key},
-            )
-            self.ledger.add(entry)
-        return self._created(201, entry, Location=entry.url or "")
-
-    def _created(self, status: int, entry: Entry, **headers: str) -> SandboxResponse:
-        return SandboxResponse.json(
-            status, {"id": entry.remote_id, "url": entry.url, "status": "live"}, **headers
+        now = time.time()
+        buyer = document["buyer"]
+        entry = Entry(
+            channel=self.channel,
+            key=key,
+            remote_id=remote_id,
+            tender_reference=document["reference"],
+            body=body,
+            extension="json",
+            first_received_at=now,
+            publish_at=now,  # Crystal publishes synchronously: live in the same request
+            url=f"{self.config.base_url()}{self.prefix}{PUBLIC}{remote_id}",
+            meta={
+                "buyer": buyer if isinstance(buyer, str) else buyer["id"],
+                "idempotency_key": key,
+                "request": asked,
+            },
+            notice=notice,
+            version=document["version"],
         )
+        self.ledger.add(entry)
+        return entry
+
+    def _answer(self, status: int, entry: Entry, **headers: str) -> SandboxResponse:
+        state = "withdrawn" if entry.notice == CANCELLATION else "live"
+        answer = {"id": entry.remote_id, "url": entry.url, "status": state, "version": entry.version}
+        return SandboxResponse.json(status, answer, **headers)
 
     def _show(self, remote_id: str) -> SandboxResponse:
+        """The public page: the opportunity's current version, or 410 once it is withdrawn."""
         entry = self.ledger.by_remote_id(self.channel, remote_id)
         if entry is None:
             return _errors(404, ("id", f"no opportunity {remote_id}"))
+        if entry.notice == CANCELLATION:
+            withdrawal = json.loads(entry.body)
+            return SandboxResponse.json(
+                410,
+                {
+                    "id": remote_id,
+                    "status": "withdrawn",
+                    "reference": withdrawal["reference"],
+                    "version": withdrawal["version"],
+                    "reason": withdrawal["reason"],
+                    "withdrawn_at": withdrawal["withdrawn_at"],
+                },
+            )
         return SandboxResponse(200, entry.body, "application/json; charset=utf-8")
+
+
+def _rules(notice: str, document: Any, current: Entry | None) -> list[Problem]:
+    """Crystal's rules beyond the schema: a new opportunity carries no amendment, an update
+    carries one and a later version, and neither applies to another tender or a withdrawn one."""
+    amended = document.get("amendment") is not None
+    if notice == CONTRACT:
+        return [("amendment", "must be null on a new opportunity; amend one with PUT")] if amended else []
+    assert current is not None  # the caller answered 404 otherwise
+    if notice == CHANGE and not amended:
+        return [("amendment", "is required when an opportunity is amended")]
+    if current.notice == CANCELLATION:
+        return [("id", f"opportunity {current.remote_id} was withdrawn")]
+    if document["reference"] != current.tender_reference:
+        return [
+            (
+                "reference",
+                f"opportunity {current.remote_id} is {current.tender_reference}, not {document['reference']}",
+            )
+        ]
+    if notice == CHANGE and current.version is not None and document["version"] <= current.version:
+        return [
+            (
+                "version",
+                f"opportunity {current.remote_id} is at version {current.version}; "
+                "an update must carry a later one",
+            )
+        ]
+    return []

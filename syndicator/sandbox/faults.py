@@ -2,10 +2,17 @@
 on top of) the normal answer.
 
     error-503       the channel answers 503 (SMTP: 421), nothing stored
-    rate-limit-429  429 with Retry-After (SMTP: 421), nothing stored
+    rate-limit-429  429 with Retry-After (SMTP: 451), nothing stored
     timeout         the notice is stored, but the answer comes after `delay` seconds
     reject-422      the channel refuses the notice in its own way (SMTP: 554)
     down            the connection is dropped without an answer (SMTP: 421 and close)
+    auth-401        the channel refuses our credentials, in its own error format (SMTP: 535)
+    auth-403        the channel knows us but refuses the operation, in its own format (SMTP: 535)
+
+A fault belongs to the channel it names and is used up by the next request to that channel,
+whatever the request is: a submission, a status check (poll) or a public page. On the SMTP
+sink, trade press adverts and the product's alert e-mails are separate channels
+(`trade-press`, `ops-alerts`), told apart by the envelope sender (see `sandbox.smtp`).
 """
 
 from __future__ import annotations
@@ -15,7 +22,8 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
-MODES = ("error-503", "rate-limit-429", "timeout", "reject-422", "down")
+MODES = ("error-503", "rate-limit-429", "timeout", "reject-422", "down", "auth-401", "auth-403")
+AUTH = {"auth-401": 401, "auth-403": 403}  # the HTTP status each credentials fault answers
 
 
 @dataclass(frozen=True)

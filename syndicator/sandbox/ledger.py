@@ -86,7 +86,8 @@ class Ledger:
             return self._entries.get((channel, key))
 
     def by_remote_id(self, channel: str, remote_id: str) -> Entry | None:
-        """The notice a channel holds under its own id, if any."""
+        """The notice a channel holds under its own id, if any: the latest one, where the channel
+        keeps its id across a notice's updates and withdrawal (Crystal, Bluelight)."""
         with self._lock:
             return self._by_remote.get((channel, remote_id))
 
@@ -137,6 +138,8 @@ class Ledger:
         folder = self.folder / entry.channel
         folder.mkdir(parents=True, exist_ok=True)
         stem = _SAFE.sub("_", entry.remote_id)[:120]
+        if entry.notice != "contract":  # a later notice may keep the channel's id: keep both files
+            stem += f".{entry.notice}" + (f"-v{entry.version}" if entry.version is not None else "")
         (folder / f"{stem}.{entry.extension}").write_bytes(entry.body)
         meta = {**entry.summary(), "first_received_at": entry.first_received_at, **entry.meta}
         (folder / f"{stem}.json").write_text(json.dumps(meta, indent=1, default=str), "utf-8")

@@ -1,6 +1,6 @@
 """A local stand-in for Source East Midlands' OCDS release API
 (docs/channels/source-east-midlands.md): `X-API-Key` auth, every package validated against the
-vendored OCDS 1.1.5 schemas, exactly one release tagged "tender", one notice per release id,
+vendored OCDS 1.1.5 schemas, exactly one release per package, one notice per release id,
 pending until the channel's publication delay has passed, then published at a public URL this
 simulator serves.
 
@@ -8,6 +8,17 @@ simulator serves.
                                         | 400 / 422 {"errors": [{"path", "message"}]}
     GET  /ocds/releases/{id}            200 {"id", "status", "url"?, "reason"?}
     GET  /ocds/public/releases/{id}     the published release package (no key; 404 before)
+    GET  /ocds/public/records/{ocid}    the tender as the public sees it: its status (cancelled
+                                        once a cancellation is published) and its releases
+
+What the portal makes of a release, from the release alone (as the real one would):
+
+    tag  tender ............................... a contract notice (opens a contracting process)
+         tenderAmendment, tenderUpdate ........ a change notice     } of an ocid it holds, with a
+         tenderCancellation ................... a cancellation      } tender.amendments[] entry
+                                                                     for this release, amending
+                                                                     a release it holds
+    id   {ocid}-v{version}-... ................ the tender version the release carries
 
 It reads the schema files by path and never imports `channels/`: it plays the remote portal.
 """
@@ -37,6 +48,15 @@ from syndicator.sandbox.ledger import PUBLISHED, REJECTED, Entry, Ledger
 SCHEMAS = Path(__file__).resolve().parents[2] / "channels" / "schemas" / "ocds-1.1.5"
 API = "/ocds/releases"
 PUBLIC = "/ocds/public/releases/"
+RECORDS = "/ocds/public/records/"
+# The release tags the portal takes, and the notice each one is.
+NOTICES = {
+    "tender": "contract",
+    "tenderAmendment": "change",
+    "tenderUpdate": "change",
+    "tenderCancellation": "cancellation",
+}
+ONE_RELEASE = "send exactly one release, tagged " + ", ".join(f'"{t}"' for t in NOTICES) + ", per request"
 STATUS = {PUBLISHED: "published", REJECTED: "rejected"}  # anything else is "pending"
 MAX_ERRORS = 20
 # RFC 3339 section 5.6 date-time; the value is then checked for real dates and times.
@@ -117,6 +137,8 @@ class SemSimulator(Simulator):
         """Route one request."""
         if request.method == "GET" and request.path.startswith(PUBLIC):
             return self._public(unquote(request.path[len(PUBLIC) :]))
+        if request.method == "GET" and request.path.startswith(RECORDS):
+            return self._record(unquote(request.path[len(RECORDS) :]))
         key = (request.header("X-API-Key") or "").encode()
         if not hmac.compare_digest(key, self.config.sem_api_key.encode()):
             return errors(401, [{"path": "", "message": "a valid X-API-Key header is required"}])
@@ -130,6 +152,14 @@ class SemSimulator(Simulator):
         """Refuse with a 422 and the portal's error list."""
         return errors(422, [{"path": "", "message": reason}])
 
+    def refuse_credentials(self, request: SandboxRequest, status: int) -> SandboxResponse:
+        """The portal's error list: a refused API key (401) or a key without publishing rights (403)."""
+        message = {
+            401: "a valid X-API-Key header is required (injected fault)",
+            403: "this API key may not publish releases (injected fault)",
+        }[status]
+        return errors(status, [{"path": "", "message": message}])
+
     def _receive(self, body: bytes) -> SandboxResponse:
         try:
             document = json.loads(body.decode("utf-8"))
@@ -139,42 +169,84 @@ class SemSimulator(Simulator):
         if problems:
             return errors(422, problems)
         releases = document["releases"]
-        if len(releases) != 1 or "tender" not in releases[0]["tag"]:
-            return errors(
-                422,
-                [
-                    {
-                        "path": "releases",
-                        "message": 'send exactly one release, tagged "tender", per request',
-                    }
-                ],
-            )
+        if len(releases) != 1 or len(releases[0]["tag"]) != 1 or releases[0]["tag"][0] not in NOTICES:
+            return errors(422, [{"path": "releases", "message": ONE_RELEASE}])
         release = releases[0]
-        known = self.ledger.find(self.channel, release["id"])
-        if known is not None:
-            self.ledger.repeat(known)
-            return SandboxResponse.json(200, self._state(known))
-        now = time.time()
-        with self._lock:
+        version = _version(release)
+        if version is None:
+            form = f"a release id is {release['ocid']}-v<tender version>-...: the version is read there"
+            return errors(422, [_problem("releases/0/id", form)])
+        with self._lock:  # one step, so a racing twin is a repeat, never checked against its double
+            known = self.ledger.find(self.channel, release["id"])
+            if known is not None:
+                self.ledger.repeat(known)
+                return SandboxResponse.json(200, self._state(known))
+            problem = self._refers_to_what_it_holds(release, version)
+            if problem is not None:
+                return errors(422, [problem])
+            now = time.time()
             remote_id = f"SEM-{next(self._numbers):06d}"
-        tender = release.get("tender") or {}
-        entry, new = self.ledger.add(
-            Entry(
-                channel=self.channel,
-                key=release["id"],
-                remote_id=remote_id,
-                tender_reference=str(tender["id"]) if "id" in tender else None,
-                body=body,
-                extension="json",
-                first_received_at=now,
-                publish_at=now + self.config.delay(self.channel),
-                url=f"{self.config.base_url()}{self.prefix}{PUBLIC}{quote(remote_id, safe='')}",
-                meta={"ocid": release["ocid"]},
+            tender = release.get("tender") or {}
+            amends = _amendment(release)
+            entry, new = self.ledger.add(
+                Entry(
+                    channel=self.channel,
+                    key=release["id"],
+                    remote_id=remote_id,
+                    tender_reference=str(tender["id"]) if "id" in tender else None,
+                    body=body,
+                    extension="json",
+                    first_received_at=now,
+                    publish_at=now + self.config.delay(self.channel),
+                    url=f"{self.config.base_url()}{self.prefix}{PUBLIC}{quote(remote_id, safe='')}",
+                    meta={
+                        "ocid": release["ocid"],
+                        "tag": release["tag"][0],
+                        "amends": amends[1].get("amendsReleaseID") if amends else None,
+                    },
+                    notice=NOTICES[release["tag"][0]],
+                    version=version,
+                )
             )
-        )
-        if not new:  # a concurrent twin got there first; add() counted this receipt
+        if not new:  # cannot happen under the lock; answered as a repeat all the same
             return SandboxResponse.json(200, self._state(entry))
         return SandboxResponse.json(202, self._state(entry), Location=f"{self.prefix}{API}/{remote_id}")
+
+    def _held(self, ocid: str) -> dict[str, Entry]:
+        """The releases of `ocid` the portal holds (received, not refused), by release id."""
+        entries = self.ledger.entries(self.channel)
+        return {e.key: e for e in entries if e.meta.get("ocid") == ocid and e.rejected is None}
+
+    def _refers_to_what_it_holds(self, release: dict[str, Any], version: int) -> dict[str, str] | None:
+        """Why the portal cannot take this release into the process it names, or None."""
+        ocid, tag = release["ocid"], release["tag"][0]
+        held = self._held(ocid)
+        if any(e.notice == "cancellation" for e in held.values()):
+            return _problem("releases/0/ocid", f"{ocid} is cancelled: it takes no further release")
+        if tag == "tender":
+            return None
+        if not held:
+            return _problem("releases/0/ocid", f"no release of {ocid} is held: send its tender first")
+        found = _amendment(release)
+        if found is None:
+            wanted = f"a tender.amendments entry whose releaseID is {release['id']}"
+            return _problem("releases/0/tender/amendments", f"a {tag} release needs {wanted}")
+        index, entry = found
+        amended = held.get(str(entry.get("amendsReleaseID")))
+        if amended is None:
+            return _problem(
+                f"releases/0/tender/amendments/{index}/amendsReleaseID",
+                f"no release {entry.get('amendsReleaseID')} of {ocid} is held: it cannot be amended",
+            )
+        cancelling = tag == "tenderCancellation"
+        if cancelling and (release.get("tender") or {}).get("status") != "cancelled":
+            return _problem("releases/0/tender/status", 'a tenderCancellation release has status "cancelled"')
+        # A change carries a newer version than the release it amends; a cancellation the same or newer.
+        before = amended.version or 0
+        if version < before or (version == before and not cancelling):
+            message = f"version {version} does not follow version {before} of the release it amends"
+            return _problem("releases/0/id", message)
+        return None
 
     def _state(self, entry: Entry) -> dict[str, Any]:
         status = STATUS.get(entry.status(), "pending")
@@ -197,8 +269,51 @@ class SemSimulator(Simulator):
             return errors(404, [{"path": "", "message": f"no release {remote_id}"}])
         return SandboxResponse.json(200, self._state(entry))
 
+    def _record(self, ocid: str) -> SandboxResponse:
+        """The tender as the public sees it: its published releases, and its status from the
+        latest of them (a published cancellation shows the tender cancelled)."""
+        published = sorted(
+            (e for e in self._held(ocid).values() if e.status() == PUBLISHED), key=lambda e: e.publish_at
+        )
+        if not published:
+            return errors(404, [{"path": "", "message": f"no published release of {ocid}"}])
+        latest = json.loads(published[-1].body)["releases"][0]
+        releases = [
+            {
+                "id": e.remote_id,
+                "releaseId": e.key,
+                "tag": e.meta.get("tag"),
+                "version": e.version,
+                "publishedAt": _stamp(e.publish_at),
+                "url": e.url,
+            }
+            for e in published
+        ]
+        return SandboxResponse.json(
+            200, {"ocid": ocid, "status": latest["tender"].get("status"), "releases": releases}
+        )
+
     def _public(self, remote_id: str) -> SandboxResponse:
         entry = self.ledger.by_remote_id(self.channel, remote_id)
         if entry is None or entry.status() != PUBLISHED:
             return errors(404, [{"path": "", "message": f"no published release {remote_id}"}])
         return SandboxResponse(200, entry.body, "application/json; charset=utf-8")
+
+
+def _problem(path: str, message: str) -> dict[str, str]:
+    return {"path": path, "message": message}
+
+
+def _version(release: dict[str, Any]) -> int | None:
+    """The tender version a release carries, from its id `{ocid}-v{version}-...`."""
+    found = re.match(r"-v([1-9][0-9]{0,5})-", release["id"][len(release["ocid"]) :])
+    return int(found.group(1)) if found and release["id"].startswith(release["ocid"]) else None
+
+
+def _amendment(release: dict[str, Any]) -> tuple[int, dict[str, Any]] | None:
+    """The tender.amendments entry about this release (its releaseID), with its index."""
+    listed = (release.get("tender") or {}).get("amendments") or []
+    return next(
+        ((i, a) for i, a in enumerate(listed) if isinstance(a, dict) and a.get("releaseID") == release["id"]),
+        None,
+    )

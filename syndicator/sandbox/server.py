@@ -25,11 +25,11 @@ from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from syndicator.sandbox.base import SandboxRequest, SandboxResponse, Simulator
 from syndicator.sandbox.config import SandboxConfig
-from syndicator.sandbox.faults import MODES, Fault, Faults
+from syndicator.sandbox.faults import AUTH, MODES, Fault, Faults
 from syndicator.sandbox.ledger import Ledger
 
 MAX_BODY = 10 * 1024 * 1024
-ALIASES = {"sem": "source-east-midlands"}
+ALIASES = {"sem": "source-east-midlands", "alerts": "ops-alerts"}
 
 
 class _Server(ThreadingHTTPServer):
@@ -165,6 +165,8 @@ class Sandbox:
             )
         if fault.mode == "reject-422":
             return simulator.reject(request, "rejected by an injected fault")
+        if fault.mode in AUTH:
+            return simulator.refuse_credentials(request, AUTH[fault.mode])
         response = simulator.handle(request)  # timeout: store it, then answer too late
         time.sleep(fault.delay)
         return response
@@ -240,9 +242,11 @@ class Sandbox:
         return f"{self.config.base_url()}/_sandbox/notices/{channel}/{quote(remote_id, safe='')}"
 
     def channels(self) -> list[str]:
-        """Every channel the sandbox simulates."""
+        """Every channel the sandbox simulates (faults can be injected into each)."""
+        from syndicator.sandbox.smtp import ALERTS, CHANNEL
+
         names = [s.channel for s in self.simulators]
-        return [*names, "trade-press"] if self._with_smtp else names
+        return [*names, CHANNEL, ALERTS] if self._with_smtp else names
 
     def _index(self) -> str:
         rows = "".join(

@@ -1,12 +1,20 @@
 """The trade press desks' mail server, simulated: an SMTP sink (aiosmtpd) on loopback that
 checks each advert, keeps it in the ledger and serves it back over the sandbox's HTTP port.
+The product's alert e-mails to ops reach the same sink; they are a channel of their own,
+`ops-alerts`, in the ledger and for faults.
 
-    MAIL FROM   a pending fault is taken here, one per message transaction:
+    MAIL FROM   the transaction's channel is decided by the envelope sender: mail from
+                `config.alerts_sender` (the shipped profiles' `alerts.sender`) is `ops-alerts`,
+                anything else `trade-press`; a pending fault *of that channel* is taken here,
+                one per message transaction:
                   error-503       421 4.3.2 (temporary; the session stays open)
                   rate-limit-429  451 4.7.1 "rate limited" (SMTP has no Retry-After)
                   down            421 4.3.0, then the connection is closed
+                  auth-401/403    535 5.7.8 credentials refused
     DATA end    reject-422      554 5.6.0, nothing kept
+                an alert        (X-Syndicator-Alert header, or the alerts sender) kept, 250
                 not an advert   554 5.6.0 naming what is missing, nothing kept
+                a correction or withdrawal of no advert received (desk.py): 554 5.6.0, nothing kept
                 timeout         kept, then 250 only after `fault.delay` seconds
                 otherwise       kept, 250
 
@@ -28,7 +36,8 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from syndicator.sandbox.config import SandboxConfig
-from syndicator.sandbox.faults import Fault, Faults
+from syndicator.sandbox.desk import Reading, read
+from syndicator.sandbox.faults import AUTH, Fault, Faults
 from syndicator.sandbox.ledger import Entry, Ledger
 
 CHANNEL = "trade-press"
@@ -63,13 +72,19 @@ class _Desk:
         # The fault taken at MAIL FROM that acts at the end of DATA, per SMTP session.
         self._pending: weakref.WeakKeyDictionary[Session, Fault] = weakref.WeakKeyDictionary()
 
+    def channel_of(self, sender: str) -> str:
+        """The channel a message transaction belongs to, by its envelope sender."""
+        return ALERTS if sender.strip("<>").lower() == self.config.alerts_sender.lower() else CHANNEL
+
     async def handle_MAIL(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
     ) -> str:
         """Start a transaction, or fail it as an injected fault says."""
         self._pending.pop(session, None)
-        fault = self.faults.take(CHANNEL)
+        fault = self.faults.take(self.channel_of(address))
         if fault is not None and fault.mode not in AT_DATA:
+            if fault.mode in AUTH:
+                return "535 5.7.8 Authentication credentials invalid (injected)"
             if fault.mode == "down":
                 # Answer, then hang up (RFC 5321 3.8: 421 closes the transmission channel).
                 if server.transport is not None:
@@ -92,13 +107,18 @@ class _Desk:
         content = envelope.original_content or b""
         parsed = BytesParser(policy=default).parsebytes(content)
         assert isinstance(parsed, EmailMessage)  # policy=default always builds one
-        if parsed.get("X-Syndicator-Alert"):
+        if parsed.get("X-Syndicator-Alert") or self.channel_of(envelope.mail_from or "") == ALERTS:
             self._keep_alert(envelope, parsed, content)
+            if fault is not None:  # timeout: kept, the answer comes too late
+                await asyncio.sleep(fault.delay)
             return "250 2.0.0 Alert delivered to the ops mailbox"
         why = problem(parsed)
         if why is not None:
             return f"554 5.6.0 Not an advert: {why}"
-        self._keep(envelope, parsed, content)
+        reading = read(parsed, self.ledger, CHANNEL)  # which notice and version (desk.py)
+        if isinstance(reading, str):
+            return f"554 5.6.0 Refused: {reading}"
+        self._keep(envelope, parsed, content, reading)
         if fault is not None:  # timeout: the advert is kept, the answer comes too late
             await asyncio.sleep(fault.delay)
         return "250 2.0.0 Advert received for the next edition"
@@ -121,7 +141,7 @@ class _Desk:
             )
         )
 
-    def _keep(self, envelope: Envelope, message: EmailMessage, content: bytes) -> None:
+    def _keep(self, envelope: Envelope, message: EmailMessage, content: bytes, reading: Reading) -> None:
         message_id = str(message["Message-ID"]).strip()
         existing = self.ledger.find(CHANNEL, message_id)
         # Everything runs on the sink's one event loop thread with no await between the
@@ -145,7 +165,10 @@ class _Desk:
                     "mail_from": envelope.mail_from,
                     "rcpt_tos": list(envelope.rcpt_tos),
                     "subject": str(message.get("Subject") or ""),
+                    "in_reply_to": reading.replies_to,
                 },
+                notice=reading.notice,
+                version=reading.version,
             )
         )
 

@@ -6,6 +6,8 @@
                                                          stored as VALIDATION_FAILED
          400 {"message"}  missing part, bad metadata, unparsable XML, or the businessId exists
          401 bad key, 404 "No compatible SDK version found"
+    POST /ted/api/v2/notice/notices/{businessId}/stop-publication-esentool
+         200 the Notice, now STOPPED; 403 it is not SUBMITTED; 404 no such notice
     GET  /ted/api/v2/notice/notices/search-esentool?id=&versionId=   {totalSize, content}
     GET  /ted/api/v2/notice/notices/{businessId}/validation-report   SVRL
     GET  /ted/notice/{publicationId}                   public: the published notice (XML)
@@ -13,9 +15,18 @@
 A notice is SUBMITTED until its publication delay has passed, then PUBLISHED with a
 publication number such as `123456-2026`. A businessId (`{notice id}-{version}`) is accepted
 once, whatever became of it; a higher version of the same notice id is a new notice, as on
-TED. The notice is checked against the project's vendored eForms XSD, read by path (this
-module stands in for a remote system and never imports the adapter in `channels/`), plus the
-checks of TED's validation that an XSD cannot express.
+TED. The notice is checked against the project's vendored eForms XSD of its root
+(ContractNotice or ContractAwardNotice), read by path (this module stands in for a remote
+system and never imports the adapter in `channels/`), plus the checks of TED's validation that
+an XSD cannot express: among them, a change notice must name (BT-758) a notice of the same
+procedure that TED holds.
+
+What each received notice is (`/_sandbox/received` "notice") is read from the document, as a
+reader of TED would: a ContractNotice without efac:Changes is a contract notice, with
+efac:Changes a change, or a cancellation when its reason (BT-140) is `cancel`; a
+ContractAwardNotice whose every lot closed without a winner (BT-142 `clos-nw`) is a
+cancellation, any other an award; a stop-publication is a cancellation. An eForms notice does
+not say which version of the buyer's record it carries, so "version" is null.
 """
 
 from __future__ import annotations
@@ -41,25 +52,32 @@ from syndicator.sandbox.base import SandboxRequest, SandboxResponse, Simulator
 from syndicator.sandbox.config import SandboxConfig
 from syndicator.sandbox.ledger import Entry, Ledger
 
-SCHEMA_PATH = (
-    Path(__file__).resolve().parents[2]
-    / "channels"
-    / "schemas"
-    / "eforms-1.15.1"
-    / "maindoc"
-    / "UBL-ContractNotice-2.3.xsd"
-)
+MAINDOC = Path(__file__).resolve().parents[2] / "channels" / "schemas" / "eforms-1.15.1" / "maindoc"
+CN = "urn:oasis:names:specification:ubl:schema:xsd:ContractNotice-2"
+CAN = "urn:oasis:names:specification:ubl:schema:xsd:ContractAwardNotice-2"
+SCHEMAS = {  # root element -> its XSD
+    f"{{{CN}}}ContractNotice": MAINDOC / "UBL-ContractNotice-2.3.xsd",
+    f"{{{CAN}}}ContractAwardNotice": MAINDOC / "UBL-ContractAwardNotice-2.3.xsd",
+}
 API = "/api/v2/notice/notices/"
 SUBMIT = API + "submit"
 SEARCH = API + "search-esentool"
+STOP = "/stop-publication-esentool"
 PUBLIC = "/notice/"
 SDK = "eforms-sdk-1.15"
 NS = {
-    "cn": "urn:oasis:names:specification:ubl:schema:xsd:ContractNotice-2",
+    "cn": CN,
+    "can": CAN,
     "cac": "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2",
     "cbc": "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2",
     "efac": "http://data.europa.eu/p27/eforms-ubl-extension-aggregate-components/1",
+    "efbc": "http://data.europa.eu/p27/eforms-ubl-extension-basic-components/1",
 }
+CHANGES = ".//efac:Changes"
+CHANGED_NOTICE = f"{CHANGES}/efbc:ChangedNoticeIdentifier"  # BT-758
+CHANGE_REASON = f"{CHANGES}/efac:ChangeReason/cbc:ReasonCode"  # BT-140
+WINNER_STATUS = ".//efac:NoticeResult/efac:LotResult/cbc:TenderResultCode"  # BT-142
+GONE = {"VALIDATION_FAILED", "STOPPED"}  # TED holds them, but as notices that never appeared
 UUID4 = re.compile(r"[a-f0-9]{8}-[a-f0-9]{4}-4[a-f0-9]{3}-[89ab][a-f0-9]{3}-[a-f0-9]{12}")
 VERSION = re.compile(r"0[1-9]|[1-9][0-9]")
 SDK_PATTERN = re.compile(r"eforms-sdk-[0-9]+\.[0-9]+")
@@ -68,9 +86,9 @@ SVRL = ElementMaker(namespace=SVRL_NS, nsmap={"svrl": SVRL_NS})
 
 
 @functools.cache
-def _schema() -> tuple[etree.XMLSchema, threading.Lock]:
-    """The contract-notice XSD, loaded once per process (an lxml schema keeps one error log)."""
-    return load_schema(SCHEMA_PATH), threading.Lock()
+def _schema(root: str) -> tuple[etree.XMLSchema, threading.Lock]:
+    """The XSD of a root element, loaded once per process (an lxml schema keeps one error log)."""
+    return load_schema(SCHEMAS[root]), threading.Lock()
 
 
 def _message(status: int, text: str) -> SandboxResponse:
@@ -104,9 +122,21 @@ def _form(request: SandboxRequest) -> dict[str, bytes]:
     return parts
 
 
+def notice_kind(root: etree._Element) -> str:
+    """What the notice does in the procurement's life, read from the document alone."""
+    if root.tag == f"{{{CAN}}}ContractAwardNotice":
+        statuses = [(status.text or "").strip() for status in root.findall(WINNER_STATUS, NS)]
+        return "cancellation" if statuses and set(statuses) == {"clos-nw"} else "award"
+    if root.find(CHANGES, NS) is None:
+        return "contract"
+    return "cancellation" if _text(root, CHANGE_REASON) == "cancel" else "change"
+
+
 def check(root: etree._Element) -> list[str]:
     """What TED's validation would refuse: XSD errors, then checks the XSD cannot make."""
-    schema, lock = _schema()
+    if root.tag not in SCHEMAS:
+        return [f"XSD: {root.tag} is not a notice this service accepts"]
+    schema, lock = _schema(root.tag)
     with lock:
         if not schema.validate(root):
             return [f"XSD line {e.line}: {e.message}" for e in schema.error_log][:20]
@@ -126,7 +156,8 @@ def check(root: etree._Element) -> list[str]:
         problems.append("BT-137: a contract notice has at least one lot")
     deadline = "cac:TenderingProcess/cac:TenderSubmissionDeadlinePeriod/cbc:EndDate"
     open_procedure = _text(root, "cac:TenderingProcess/cbc:ProcedureCode") == "open"
-    if open_procedure and any(not _text(lot, deadline) for lot in lots):
+    contract_notice = root.tag == f"{{{CN}}}ContractNotice"
+    if contract_notice and open_procedure and any(not _text(lot, deadline) for lot in lots):
         problems.append("BT-131: an open procedure needs a tender deadline in every lot")
     return problems
 
@@ -139,7 +170,8 @@ class TedSimulator(Simulator):
 
     def __init__(self, config: SandboxConfig, ledger: Ledger) -> None:
         super().__init__(config, ledger)
-        _schema()  # load now, so a broken schema file stops the sandbox at start
+        for root in SCHEMAS:  # load now, so a broken schema file stops the sandbox at start
+            _schema(root)
         self._lock = threading.Lock()  # lookup and storing of a businessId happen as one step
 
     def handle(self, request: SandboxRequest) -> SandboxResponse:
@@ -154,12 +186,17 @@ class TedSimulator(Simulator):
             return self._submit(request)
         if request.path == SEARCH and request.method == "GET":
             return self._search(request.query)
+        if request.path.endswith(STOP) and request.method == "POST":
+            return self._stop(request.path.removeprefix(API).removesuffix(STOP))
         if request.path.endswith("/validation-report") and request.method == "GET":
             return self._report(request.path.removeprefix(API).removesuffix("/validation-report"))
         return _message(404, f"no resource at {request.method} {request.path}")
 
     def reject(self, request: SandboxRequest, reason: str) -> SandboxResponse:
-        """TED's refusal: 201 with success false; the notice is kept as VALIDATION_FAILED."""
+        """TED's refusal: 201 with success false; the notice is kept as VALIDATION_FAILED.
+        Any other request (a stop-publication) is refused with 400 and TED's message form."""
+        if request.path != SUBMIT:
+            return _message(400, reason)
         notice = _form(request).get("notice", b"")
         try:
             root = parse(notice)
@@ -169,6 +206,12 @@ class TedSimulator(Simulator):
         with self._lock:
             self._store(business_id, root, notice, {}, [reason])
         return self._refused(business_id)
+
+    def refuse_credentials(self, request: SandboxRequest, status: int) -> SandboxResponse:
+        """eNotices2's message: a refused API key (401) or an account without eSender rights (403)."""
+        if status == 401:
+            return _message(401, "Invalid or missing API key (injected fault)")
+        return _message(403, "This account is not allowed to submit notices (injected fault)")
 
     # -- endpoints ----------------------------------------------------------------------------
 
@@ -205,12 +248,66 @@ class TedSimulator(Simulator):
             if existing is not None:
                 self.ledger.repeat(existing)
                 return _message(400, "Notice with the same noticeId and versionId already exists")
+            problems += [] if problems else self._references(root)
             self._store(business_id, root, parts["notice"], metadata, problems)
         if problems:
             return self._refused(business_id)
         return SandboxResponse.json(
             201, {"success": True, "validationReportUrl": self._report_url(business_id)}
         )
+
+    def _references(self, root: etree._Element) -> list[str]:
+        """A change notice changes a notice TED holds, of the same procedure (BT-758, BT-04).
+
+        Stricter than TED, on purpose: an award notice must conclude a procedure this
+        service holds a notice of. TED accepts award notices of procedures it never
+        advertised; here every award or no-award notice follows our own contract notice,
+        so an unknown procedure id is a wrong reference and must fail like one."""
+        procedure = _text(root, "cbc:ContractFolderID")
+        changed = _text(root, CHANGED_NOTICE)
+        if changed:
+            target = self.ledger.find(self.channel, changed)
+            if target is None or target.rejected in GONE:
+                return [f"BT-758: the changed notice {changed} is not a notice TED holds"]
+            if target.meta.get("procedure_id") != procedure:
+                return [f"BT-04: the changed notice {changed} belongs to another procedure"]
+        elif root.tag == f"{{{CAN}}}ContractAwardNotice":
+            held = [
+                entry
+                for entry in self._notices()
+                if entry.meta.get("procedure_id") == procedure and entry.rejected not in GONE
+            ]
+            if not held:
+                return [f"BT-04: TED holds no notice of procedure {procedure}"]
+        return []
+
+    def _stop(self, business_id: str) -> SandboxResponse:
+        """stop-publication: a SUBMITTED notice becomes STOPPED and is never published."""
+        with self._lock:
+            entry = self.ledger.find(self.channel, business_id)
+            if entry is None or "notice_id" not in entry.meta:
+                return _message(404, f"Notice {business_id} not found")
+            status = self._notice(entry)["status"]
+            if status != "SUBMITTED":
+                return _message(403, f"Notice {business_id} is {status}, not SUBMITTED")
+            self.ledger.update(entry, rejected="STOPPED")
+            now = time.time()
+            stop = f"{business_id}/stop-publication"
+            self.ledger.add(
+                Entry(
+                    channel=self.channel,
+                    key=stop,
+                    remote_id=stop,
+                    tender_reference=entry.tender_reference,
+                    body=json.dumps({"stop-publication": business_id}).encode("utf-8"),
+                    extension="json",
+                    first_received_at=now,
+                    publish_at=now,  # in effect at once
+                    meta={"stopped": business_id, "procedure_id": entry.meta["procedure_id"]},
+                    notice="cancellation",
+                )
+            )
+        return SandboxResponse.json(200, self._notice(entry))
 
     def _store(
         self,
@@ -236,10 +333,13 @@ class TedSimulator(Simulator):
                 publish_at=publish_at,
                 url=f"{self.config.base_url()}{self.prefix}{PUBLIC}{publication_id}",
                 rejected="VALIDATION_FAILED" if problems else None,
+                notice=notice_kind(root),
+                version=None,  # an eForms notice does not say which version of the record it is
                 meta={
                     "notice_id": _text(root, "cbc:ID"),
                     "version": _text(root, "cbc:VersionID"),
                     "procedure_id": _text(root, "cbc:ContractFolderID"),
+                    "notice_type": _text(root, "cbc:NoticeTypeCode"),
                     "notice_author": str(metadata.get("noticeAuthorEmail", "")),
                     "publication_id": publication_id,
                     "errors": problems,
@@ -270,16 +370,20 @@ class TedSimulator(Simulator):
             "expectedPublicationDate": None if entry.rejected else _iso(entry.publish_at),
             "publicationId": entry.meta["publication_id"] if published else None,
             "publicationDate": _iso(entry.publish_at) if published else None,
-            "noticeType": "cn-standard",
+            "noticeType": entry.meta.get("notice_type") or None,
             "legalBasis": "32014L0024",
             "languages": ["ENG"],
             "noticeAuthor": entry.meta["notice_author"],
         }
 
+    def _notices(self) -> list[Entry]:
+        """Every notice received (the ledger also records stop-publications)."""
+        return [entry for entry in self.ledger.entries(self.channel) if "notice_id" in entry.meta]
+
     def _search(self, query: dict[str, str]) -> SandboxResponse:
         found = [
             self._notice(entry)
-            for entry in self.ledger.entries(self.channel)
+            for entry in self._notices()
             if ("id" not in query or entry.meta.get("notice_id") == query["id"])
             and ("versionId" not in query or entry.meta.get("version") == query["versionId"])
         ]
@@ -301,7 +405,7 @@ class TedSimulator(Simulator):
         return SandboxResponse.xml(200, body)
 
     def _public(self, publication_id: str) -> SandboxResponse:
-        for entry in self.ledger.entries(self.channel):
+        for entry in self._notices():
             published = entry.rejected is None and time.time() >= entry.publish_at
             if published and entry.meta.get("publication_id") == publication_id:
                 return SandboxResponse.xml(200, entry.body)

@@ -6,9 +6,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
-from starlette.status import HTTP_404_NOT_FOUND, HTTP_409_CONFLICT
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from starlette.status import HTTP_404_NOT_FOUND, HTTP_409_CONFLICT, HTTP_422_UNPROCESSABLE_CONTENT
 
+from syndicator.domain import limits
 from syndicator.domain.states import ATTENTION
 from syndicator.ops import actions as ops
 from syndicator.ops.queries import audit, channel_health, deliveries, find_tender, tenders
@@ -18,10 +19,26 @@ from syndicator.web.awards_api import router as awards_router
 from syndicator.web.context import Web, web
 from syndicator.web.intake_api import router as intake_router
 from syndicator.web.lifecycle_api import router as lifecycle_router
+from syndicator.web.openapi import ApiRoute, errors
+from syndicator.web.params import (
+    REMOTE_URL_PATTERN,
+    AttentionState,
+    FilterField,
+    FilterText,
+    Page,
+    Reason,
+    RowId,
+    Since,
+    SinceText,
+    Size,
+    StateFilter,
+    TenderRef,
+)
 from syndicator.web.tokens import Principal, Role
-from syndicator.web.views import filters_from, iso, paging, since_from, state_from, tender_detail
+from syndicator.web.views import filters_from, iso, since_from, tender_detail
 
-router = APIRouter(prefix="/api", tags=["api"])
+router = APIRouter(prefix="/api", tags=["api"], route_class=ApiRoute)
+REFUSED = errors(409)  # an action the current state does not allow (syndicator.ops.actions.OpsError)
 router.include_router(intake_router)
 router.include_router(lifecycle_router)
 router.include_router(awards_router)
@@ -29,39 +46,41 @@ router.include_router(awards_router)
 Viewer = Annotated[Principal, Depends(api_role(Role.VIEWER))]
 Operator = Annotated[Principal, Depends(api_role(Role.OPERATOR))]
 App = Annotated[Web, Depends(web)]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 ATTENTION_STATES = sorted(s.value for s in ATTENTION)
 
 
 class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # strict: `"dry_run": 0` is a mistake to report, not a false to act on (it once ran a real re-push)
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class RepushBody(_Body):
     """Re-push one delivery."""
 
     reason: Reason = Field(description="Why, for the audit log.")
-    force: bool = Field(False, description="Also re-push a published delivery (it may appear twice).")
+    force: StrictBool = Field(False, description="Also re-push a published delivery (it may appear twice).")
 
 
 class BulkRepushBody(_Body):
     """Re-push every failed / needs-reconcile delivery matching the filters."""
 
     reason: Reason
-    state: str | None = Field(None, description="failed or needs_reconcile (default: both).")
-    destination: str | None = None
-    buyer: str | None = None
-    since: str | None = Field(None, description="Created since: 2h, 3d, or an ISO date.")
-    dry_run: bool = Field(False, description="Only say which deliveries would be re-pushed.")
+    state: AttentionState | None = Field(None, description="failed or needs_reconcile (default: both).")
+    destination: FilterField | None = None
+    buyer: FilterField | None = None
+    since: SinceText | None = None
+    dry_run: StrictBool = Field(False, description="Only say which deliveries would be re-pushed.")
 
 
 class ReconcileBody(_Body):
     """Settle an outcome-unknown delivery: published under a remote id, or send it again."""
 
     reason: Reason
-    published_remote_id: str | None = Field(None, max_length=200)
-    url: str | None = Field(None, max_length=2000)
-    resend: bool = False
+    published_remote_id: str | None = Field(
+        None, max_length=limits.REMOTE_ID, pattern=limits.NO_CONTROL_PATTERN
+    )
+    url: str | None = Field(None, max_length=limits.URL, pattern=REMOTE_URL_PATTERN)
+    resend: StrictBool = False
 
 
 class CancelBody(_Body):
@@ -71,7 +90,9 @@ class CancelBody(_Body):
 
 
 def _refused(exc: ops.OpsError) -> HTTPException:
-    return HTTPException(HTTP_409_CONFLICT, str(exc))
+    # Malformed input names its field (422); a refusal of a valid request is a conflict (409).
+    status = HTTP_422_UNPROCESSABLE_CONTENT if isinstance(exc, ops.InvalidInput) else HTTP_409_CONFLICT
+    return HTTPException(status, str(exc))
 
 
 def _delivery_exists(app: Web, delivery_id: int) -> None:
@@ -112,17 +133,21 @@ def me(principal: Annotated[Principal, Depends(api_principal)]) -> dict[str, str
 def list_tenders(
     _: Viewer,
     app: App,
-    search: str | None = None,
-    buyer: str | None = None,
-    state: str | None = None,
-    page: int = 1,
-    size: int = 25,
+    search: FilterText = None,
+    buyer: FilterText = None,
+    state: StateFilter = None,
+    page: Page = 1,
+    size: Size = 25,
 ) -> dict[str, Any]:
     """A page of tenders, searchable by reference or title."""
-    page, size = paging(page, size)
     with app.store.sessions() as session:
         found = tenders(
-            session, search=search or None, buyer=buyer or None, state=state_from(state), page=page, size=size
+            session,
+            search=search or None,
+            buyer=buyer or None,
+            state=state.value if state else None,
+            page=page,
+            size=size,
         )
     return {
         "tenders": [
@@ -145,8 +170,10 @@ def list_tenders(
     }
 
 
-@router.post("/tenders/{reference:path}/cancel", summary="Cancel a tender's outstanding deliveries")
-def cancel_tender(reference: str, body: CancelBody, principal: Operator, app: App) -> dict[str, Any]:
+@router.post(
+    "/tenders/{reference:path}/cancel", summary="Cancel a tender's outstanding deliveries", responses=REFUSED
+)
+def cancel_tender(reference: TenderRef, body: CancelBody, principal: Operator, app: App) -> dict[str, Any]:
     """Cancel every delivery of a tender that has not reached a channel yet (operator)."""
     tender = _tender(app, reference)
     try:
@@ -159,7 +186,7 @@ def cancel_tender(reference: str, body: CancelBody, principal: Operator, app: Ap
 
 
 @router.get("/tenders/{reference:path}", summary="A tender with its route, deliveries and attempts")
-def get_tender(reference: str, _: Viewer, app: App) -> dict[str, Any]:
+def get_tender(reference: TenderRef, _: Viewer, app: App) -> dict[str, Any]:
     """By id, reference, or buyer/reference (the shape of `syndicator show --json`)."""
     with app.store.sessions() as session:
         tender = find_tender(session, reference)
@@ -172,18 +199,22 @@ def get_tender(reference: str, _: Viewer, app: App) -> dict[str, Any]:
 def list_deliveries(
     _: Viewer,
     app: App,
-    state: str | None = None,
-    destination: str | None = None,
-    buyer: str | None = None,
-    since: str | None = None,
-    search: str | None = None,
-    page: int = 1,
-    size: int = 50,
+    state: StateFilter = None,
+    destination: FilterText = None,
+    buyer: FilterText = None,
+    since: Since = None,
+    search: FilterText = None,
+    page: Page = 1,
+    size: Size = 50,
 ) -> dict[str, Any]:
     """The items of `syndicator status --json`, filtered and paged."""
-    page, size = paging(page, size)
     filters = filters_from(
-        app.clock(), state=state, destination=destination, buyer=buyer, since=since, search=search
+        app.clock(),
+        state=state.value if state else None,
+        destination=destination,
+        buyer=buyer,
+        since=since,
+        search=search,
     )
     with app.store.sessions() as session:
         found = deliveries(session, filters, page, size)
@@ -196,7 +227,9 @@ def list_deliveries(
     }
 
 
-@router.post("/deliveries/repush", summary="Re-push every failed delivery matching a filter")
+@router.post(
+    "/deliveries/repush", summary="Re-push every failed delivery matching a filter", responses=REFUSED
+)
 def repush_matching(body: BulkRepushBody, principal: Operator, app: App) -> dict[str, Any]:
     """Failed and needs-reconcile deliveries only; `dry_run` lists them without changing anything."""
     now = app.clock()
@@ -223,8 +256,8 @@ def repush_matching(body: BulkRepushBody, principal: Operator, app: App) -> dict
     return result.as_dict() | {"dry_run": body.dry_run}
 
 
-@router.post("/deliveries/{delivery_id}/repush", summary="Re-push one delivery")
-def repush_one(delivery_id: int, body: RepushBody, principal: Operator, app: App) -> dict[str, Any]:
+@router.post("/deliveries/{delivery_id}/repush", summary="Re-push one delivery", responses=REFUSED)
+def repush_one(delivery_id: RowId, body: RepushBody, principal: Operator, app: App) -> dict[str, Any]:
     """Send a failed or needs-reconcile delivery again (operator)."""
     _delivery_exists(app, delivery_id)
     try:
@@ -242,8 +275,10 @@ def repush_one(delivery_id: int, body: RepushBody, principal: Operator, app: App
     return result.as_dict()
 
 
-@router.post("/deliveries/{delivery_id}/reconcile", summary="Settle an outcome-unknown delivery")
-def reconcile(delivery_id: int, body: ReconcileBody, principal: Operator, app: App) -> dict[str, Any]:
+@router.post(
+    "/deliveries/{delivery_id}/reconcile", summary="Settle an outcome-unknown delivery", responses=REFUSED
+)
+def reconcile(delivery_id: RowId, body: ReconcileBody, principal: Operator, app: App) -> dict[str, Any]:
     """Either `published_remote_id` (it is on the channel) or `resend: true` (operator)."""
     _delivery_exists(app, delivery_id)
     try:
@@ -275,14 +310,13 @@ def channels(_: Viewer, app: App) -> dict[str, Any]:
 def audit_log(
     _: Viewer,
     app: App,
-    actor: str | None = None,
-    action: str | None = None,
-    since: str | None = None,
-    page: int = 1,
-    size: int = 50,
+    actor: FilterText = None,
+    action: FilterText = None,
+    since: Since = None,
+    page: Page = 1,
+    size: Size = 50,
 ) -> dict[str, Any]:
     """Who did what, when and why."""
-    page, size = paging(page, size)
     with app.store.sessions() as session:
         rows = audit(
             session,

@@ -1,52 +1,38 @@
-"""A self-contained API reference page built from the OpenAPI description (no CDN assets)."""
+"""The API reference pages: Swagger UI at /docs and ReDoc at /redoc, served from the assets the
+`fastapi-offline` package bundles (nothing is fetched from a CDN), under the same Content
+Security Policy as every page: scripts and styles from this site only, so each page's set-up
+lives in a static file instead of an inline script."""
 
 from __future__ import annotations
 
 from html import escape
-from typing import Any
+from pathlib import Path
 
-METHODS = ("get", "post", "put", "patch", "delete")
+import fastapi_offline
 
-
-def _schema_name(schema: dict[str, Any]) -> str:
-    ref = schema.get("$ref") or schema.get("items", {}).get("$ref", "")
-    return ref.rsplit("/", 1)[-1] if ref else schema.get("type", "")
+ASSETS = Path(fastapi_offline.__file__).resolve().parent / "static"
+ASSETS_URL = "/docs-assets"
 
 
-def api_reference(spec: dict[str, Any]) -> str:
-    """HTML listing every operation: method, path, summary, parameters and bodies."""
-    rows = []
-    for path, operations in sorted(spec.get("paths", {}).items()):
-        for method in METHODS:
-            operation = operations.get(method)
-            if operation is None:
-                continue
-            params = "".join(
-                f"<li><code>{escape(p['name'])}</code> ({escape(p.get('in', ''))})"
-                f"{' required' if p.get('required') else ''}</li>"
-                for p in operation.get("parameters", [])
-            )
-            body = operation.get("requestBody", {}).get("content", {}).get("application/json", {})
-            body_text = (
-                f"<p>Body: <code>{escape(_schema_name(body.get('schema', {})))}</code></p>" if body else ""
-            )
-            answers = ", ".join(escape(code) for code in operation.get("responses", {}))
-            rows.append(
-                f"<section class='card'><h2><code>{method.upper()} {escape(path)}</code></h2>"
-                f"<p>{escape(operation.get('summary', ''))}</p>"
-                f"<p>{escape(operation.get('description', ''))}</p>"
-                + (f"<ul>{params}</ul>" if params else "")
-                + body_text
-                + f"<p class='muted'>Answers: {answers}</p></section>"
-            )
-    info = spec.get("info", {})
+def swagger_page(title: str) -> str:
+    """Swagger UI for /openapi.json (configured by /static/swagger-init.js)."""
     return (
-        "<!doctype html><html lang=en><meta charset=utf-8>"
-        f"<title>{escape(info.get('title', 'API'))} API</title>"
-        "<link rel=stylesheet href='/static/app.css'><main class='page'>"
-        f"<h1>{escape(info.get('title', 'API'))} API</h1>"
-        "<p>Send <code>Authorization: Bearer &lt;token&gt;</code>. "
-        "The machine-readable description is at <a href='/openapi.json'>/openapi.json</a>.</p>"
-        + "".join(rows)
-        + "</main></html>"
+        "<!doctype html><html lang=en><head><meta charset=utf-8>"
+        f"<title>{escape(title)} API</title>"
+        f"<link rel=icon href='{ASSETS_URL}/favicon.png'>"
+        f"<link rel=stylesheet href='{ASSETS_URL}/swagger-ui.css'></head>"
+        "<body><div id=swagger-ui></div>"
+        f"<script src='{ASSETS_URL}/swagger-ui-bundle.js'></script>"
+        "<script src='/static/swagger-init.js'></script></body></html>"
+    )
+
+
+def redoc_page(title: str) -> str:
+    """ReDoc for /openapi.json; without search, which would run in a blob: worker the CSP refuses."""
+    return (
+        "<!doctype html><html lang=en><head><meta charset=utf-8>"
+        f"<title>{escape(title)} API</title>"
+        f"<link rel=icon href='{ASSETS_URL}/favicon.png'></head>"
+        "<body><redoc spec-url='/openapi.json' disable-search></redoc>"
+        f"<script src='{ASSETS_URL}/redoc.standalone.js'></script></body></html>"
     )

@@ -15,16 +15,13 @@ from __future__ import annotations
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import ExitStack, asynccontextmanager
-from typing import Annotated, Any
-from urllib.parse import urlencode
+from typing import Annotated
 
 import structlog
 from fastapi import Depends, FastAPI, HTTPException, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
-from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.status import HTTP_401_UNAUTHORIZED
 
 from syndicator.config.settings import Config, Settings, load_config
@@ -34,28 +31,34 @@ from syndicator.runtime.wiring import Store, open_store
 from syndicator.web import metrics, sessions
 from syndicator.web.admin import router as admin_router
 from syndicator.web.api import router as api_router
-from syndicator.web.apidocs import api_reference
-from syndicator.web.auth import SignInRequired, api_principal, api_role, bearer
+from syndicator.web.apidocs import ASSETS, ASSETS_URL, redoc_page, swagger_page
+from syndicator.web.auth import bearer, identify
+from syndicator.web.bodylimit import BodyLimit
 from syndicator.web.context import Enqueue, Web, web
 from syndicator.web.contracts_pages import router as contracts_pages_router
+from syndicator.web.errors import ErrorBoundary, install_handlers
 from syndicator.web.forms import router as forms_router
+from syndicator.web.gate import TokenFirst
 from syndicator.web.lifecycle_pages import router as lifecycle_pages_router
+from syndicator.web.openapi import describe
 from syndicator.web.options import WebOptions
 from syndicator.web.pages import router as pages_router
-from syndicator.web.rendering import HERE, render, templates
+from syndicator.web.rendering import HERE, templates
 from syndicator.web.sessions import COOKIE
-from syndicator.web.tokens import Role
+from syndicator.web.throttle import Throttle
 
 log = structlog.get_logger(__name__)
 
 App = Annotated[Web, Depends(web)]
 
-JSON_PREFIXES = ("/api", "/metrics", "/healthz", "/openapi.json")
-# Pages load only this site's CSS and JS; /docs is exempt (Swagger UI comes from its CDN).
+# Pages load only this site's CSS and JS; Swagger UI and ReDoc are served from here too.
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
 )
+# ReDoc styles itself with styled-components, which inserts <style> elements and has no way to
+# take a nonce in the bundled build: on /redoc alone, inline styles are allowed (never scripts).
+REDOC_CSP = CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
 
 
 class BrokerWake:
@@ -94,61 +97,15 @@ def never_raises(enqueue: Enqueue) -> Enqueue:
     return wake
 
 
-def _wants_json(request: Request) -> bool:
-    return request.url.path.startswith(JSON_PREFIXES)
-
-
-def _who(request: Request, app: Web) -> sessions.BrowserSession | None:
-    try:
-        return sessions.resolve(app.store.sessions, request.cookies.get(COOKIE), app.clock())
-    except Exception:  # the error page must render even when the database is the problem
-        return None
-
-
-def _error_page(request: Request, status: int, message: str, headers: Any = None) -> Response:
-    if _wants_json(request):
-        return JSONResponse({"error": message}, status, headers=headers)
-    app: Web = request.app.state.web
-    who = _who(request, app) if status != 500 else None
-    return render(request, app, who, "error.html", status, status=status, message=message)
-
-
-def _install_handlers(api: FastAPI) -> None:
-    @api.exception_handler(SignInRequired)
-    async def sign_in(request: Request, exc: SignInRequired) -> Response:
-        query = f"?{urlencode({'next': exc.next_path})}" if exc.next_path not in ("", "/") else ""
-        return RedirectResponse(f"/signin{query}", status_code=303)
-
-    @api.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        return _error_page(request, exc.status_code, str(exc.detail), getattr(exc, "headers", None))
-
-    @api.exception_handler(RequestValidationError)
-    async def invalid(request: Request, exc: RequestValidationError) -> Response:
-        problems = [
-            {"field": ".".join(str(p) for p in e["loc"][1:]) or "(body)", "message": e["msg"]}
-            for e in exc.errors()
-        ]
-        message = "; ".join(f"{p['field']}: {p['message']}" for p in problems)
-        if _wants_json(request):
-            return JSONResponse({"error": f"invalid request: {message}", "problems": problems}, 422)
-        return _error_page(request, 422, f"invalid request: {message}")
-
-    @api.exception_handler(Exception)
-    async def crashed(request: Request, exc: Exception) -> Response:
-        log.exception("request failed", method=request.method, path=request.url.path)
-        return _error_page(request, 500, "internal error: it has been logged; please try again")
-
-
 def _install_security_headers(api: FastAPI) -> None:
     @api.middleware("http")
     async def headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         response = await call_next(request)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        if request.url.path != "/docs":
-            response.headers.setdefault("X-Frame-Options", "DENY")
-            response.headers.setdefault("Content-Security-Policy", CSP)
+        # Every page, the API reference included: nothing here may be framed (clickjacking).
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Content-Security-Policy", CSP)
         return response
 
 
@@ -164,17 +121,17 @@ def _install_service_routes(api: FastAPI) -> None:
         return JSONResponse({"status": "ok", "database": "ok"})
 
     @api.get("/metrics", include_in_schema=False)
-    def metrics_text(request: Request, app: App) -> PlainTextResponse:
+    def metrics_text(request: Request, app: App) -> Response:
         if not app.options.metrics_public:
-            api_role(Role.VIEWER)(api_principal(request, app))
-        with app.store.sessions() as session:
-            body = metrics.render(session, app.destinations(), app.clock())
-        return PlainTextResponse(body, media_type=metrics.CONTENT_TYPE)
+            identify(request, app)
+        accept = request.headers.get("accept", "")
+        body, media_type = metrics.exposition(app.store, app.destinations, app.clock, accept)
+        return Response(body, media_type=media_type)
 
     def reader(request: Request, app: App) -> None:
         """The API description is for signed-in people and token holders only."""
         if bearer(request):
-            api_principal(request, app)
+            identify(request, app)
         elif sessions.resolve(app.store.sessions, request.cookies.get(COOKIE), app.clock()) is None:
             raise HTTPException(HTTP_401_UNAUTHORIZED, "sign in, or send a Bearer token, to read the API")
 
@@ -184,9 +141,11 @@ def _install_service_routes(api: FastAPI) -> None:
 
     @api.get("/docs", include_in_schema=False, dependencies=[Depends(reader)])
     def docs() -> HTMLResponse:
-        # Rendered here from the OpenAPI description: the usual Swagger page loads its script
-        # from a public CDN, which a machine without internet access cannot reach.
-        return HTMLResponse(api_reference(api.openapi()))
+        return HTMLResponse(swagger_page(api.title))
+
+    @api.get("/redoc", include_in_schema=False, dependencies=[Depends(reader)])
+    def redoc() -> HTMLResponse:
+        return HTMLResponse(redoc_page(api.title), headers={"Content-Security-Policy": REDOC_CSP})
 
 
 def create_app(
@@ -205,14 +164,16 @@ def create_app(
     # pre-ping: a long-lived web process must survive a database restart between requests
     store = store or open_store(settings, auto_upgrade="empty", pool_pre_ping=True)
     broker = BrokerWake(settings) if enqueue is None else None
+    options = options or WebOptions()
     state = Web(
         settings=settings,
         config=config,
         store=store,
         enqueue=never_raises(enqueue or broker or (lambda ids: None)),
         clock=clock,
-        options=options or WebOptions(),
+        options=options,
         templates=templates(),
+        throttle=Throttle(options.auth_failures, options.throttle_storage),
     )
 
     @asynccontextmanager
@@ -232,9 +193,17 @@ def create_app(
         openapi_url=None,
         lifespan=lifespan,
     )
+    api.openapi = lambda: describe(api, state.buyers())  # type: ignore[method-assign]
     api.state.web = state
     api.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
-    _install_handlers(api)
+    api.mount(ASSETS_URL, StaticFiles(directory=str(ASSETS)), name="docs-assets")
+    install_handlers(api)
+    # Outermost last: headers on every answer; the boundary turns a crash into a logged 500;
+    # an over-size body is refused while it streams in; the gate refuses unauthenticated
+    # bodies before anything reads them.
+    api.add_middleware(TokenFirst)
+    api.add_middleware(BodyLimit)
+    api.add_middleware(ErrorBoundary)
     _install_security_headers(api)
     _install_service_routes(api)
     api.include_router(api_router)

@@ -14,8 +14,9 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, Response
-from starlette.status import HTTP_401_UNAUTHORIZED, HTTP_403_FORBIDDEN
+from fastapi import Depends, HTTPException, Request, Response, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.status import HTTP_401_UNAUTHORIZED, HTTP_403_FORBIDDEN, HTTP_429_TOO_MANY_REQUESTS
 
 from syndicator.web import sessions
 from syndicator.web.context import Web, web
@@ -37,33 +38,77 @@ def bearer(request: Request) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-def api_principal(request: Request, app: Annotated[Web, Depends(web)]) -> Principal:
-    """The calling API client, or 401."""
+# Declares the scheme in /openapi.json; the token itself is read and checked by `identify`.
+BEARER = HTTPBearer(
+    auto_error=False,
+    scheme_name="bearer",
+    description="An API token: `syndicator tokens create --name NAME --role viewer|operator|admin`.",
+)
+
+
+def client_address(request: Request) -> str:
+    """Who to throttle: the client's address (the proxy's, unless uvicorn trusts proxy headers)."""
+    return request.client.host if request.client else "unknown"
+
+
+def too_many(wait: int) -> HTTPException:
+    """429: this address failed to authenticate too often."""
+    return HTTPException(
+        HTTP_429_TOO_MANY_REQUESTS,
+        f"too many failed attempts from this address; try again in {wait} seconds",
+        headers={"Retry-After": str(wait)},
+    )
+
+
+def identify(request: Request, app: Web) -> Principal:
+    """The API client a request's Bearer token stands for; 401, or 429 after repeated failures."""
+    client = client_address(request)
+    if (wait := app.throttle.wait(client)) is not None:
+        raise too_many(wait)
     token = bearer(request)
     principal = authenticate(app.store.sessions, token, app.clock()) if token else None
     if principal is None:
+        if token:  # a wrong token is a guess; a missing one is not, and costs no look-up
+            app.throttle.failed(client)
         raise HTTPException(
             HTTP_401_UNAUTHORIZED,
             "a valid API token is required: send 'Authorization: Bearer <token>' "
             "(create one with `syndicator tokens create`)",
             headers={"WWW-Authenticate": "Bearer"},
         )
+    return principal
+
+
+def api_principal(
+    request: Request,
+    app: Annotated[Web, Depends(web)],
+    _: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)] = None,
+) -> Principal:
+    """The calling API client (already known when `TokenFirst` checked it before the body), or 401."""
+    found = getattr(request.state, "principal", None)
+    principal = found if isinstance(found, Principal) else identify(request, app)
     request.state.actor = principal.name
     return principal
 
 
-def api_role(needed: Role) -> Callable[..., Principal]:
-    """Dependency: an API client whose role allows `needed`, or 403."""
+class RoleCheck:
+    """Dependency: an API client whose role allows `needed`, or 403 (the description says so)."""
 
-    def check(principal: Annotated[Principal, Depends(api_principal)]) -> Principal:
-        if not principal.allows(needed):
+    def __init__(self, needed: Role) -> None:
+        self.needed = needed
+
+    def __call__(self, principal: Annotated[Principal, Depends(api_principal)]) -> Principal:
+        if not principal.allows(self.needed):
             raise HTTPException(
                 HTTP_403_FORBIDDEN,
-                f"token {principal.name!r} has role {principal.role.value}; this needs {needed.value}",
+                f"token {principal.name!r} has role {principal.role.value}; this needs {self.needed.value}",
             )
         return principal
 
-    return check
+
+def api_role(needed: Role) -> RoleCheck:
+    """Dependency: an API client whose role allows `needed`, or 403."""
+    return RoleCheck(needed)
 
 
 def browser_session(request: Request, app: Annotated[Web, Depends(web)]) -> BrowserSession:

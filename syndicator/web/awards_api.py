@@ -16,14 +16,16 @@ from starlette.status import HTTP_404_NOT_FOUND, HTTP_409_CONFLICT, HTTP_422_UNP
 from syndicator.intake.award import AwardProblems, award
 from syndicator.intake.award_records import validate_award
 from syndicator.intake.lifecycle import LifecycleError
-from syndicator.intake.records import MAX_FILE_BYTES, decode
+from syndicator.intake.records import decode
 from syndicator.ops.contracts import Quarter, contracts_list
 from syndicator.ops.queries import find_tender
 from syndicator.web.auth import api_role
 from syndicator.web.context import Web, web
+from syndicator.web.openapi import ApiRoute, errors
+from syndicator.web.params import TenderRef
 from syndicator.web.tokens import Principal, Role
 
-router = APIRouter()
+router = APIRouter(route_class=ApiRoute)
 
 Operator = Annotated[Principal, Depends(api_role(Role.OPERATOR))]
 Viewer = Annotated[Principal, Depends(api_role(Role.VIEWER))]
@@ -32,7 +34,7 @@ App = Annotated[Web, Depends(web)]
 _AWARD_BODY = {
     "requestBody": {
         "required": True,
-        "description": "One award record (see examples/awards.json): reference, buyer, decision_date, lots.",
+        "description": "One award record (see examples/awards/): reference, buyer, decision_date, lots.",
         "content": {"application/json": {"schema": {"type": "object"}}},
     }
 }
@@ -54,21 +56,13 @@ def quarter_from(text: str) -> Quarter:
     "/tenders/{reference:path}/awards",
     summary="Award a tender: award notices to every destination that carries it",
     status_code=201,
-    responses={
-        404: {"description": "No such tender."},
-        409: {"description": "Refused: already awarded."},
-        422: {
-            "description": 'The record is invalid: `{"error", "problems": [{"record", "field", "message"}]}`.'
-        },
-    },
+    responses=errors(409),
     openapi_extra=_AWARD_BODY,
 )
 def post_award(
-    reference: str, body: Annotated[bytes, Depends(_body)], principal: Operator, app: App
+    reference: TenderRef, body: Annotated[bytes, Depends(_body)], principal: Operator, app: App
 ) -> JSONResponse:
     """Store the award and plan its notices (operator)."""
-    if len(body) > MAX_FILE_BYTES:
-        return JSONResponse({"error": f"the body is {len(body)} bytes; at most {MAX_FILE_BYTES}"}, 413)
     with app.store.sessions() as session:
         tender = find_tender(session, reference)
     if tender is None:

@@ -13,6 +13,7 @@ from syndicator.config.settings import Config, Settings
 from syndicator.domain.clock import Clock
 from syndicator.runtime.wiring import Store
 from syndicator.web.options import WebOptions
+from syndicator.web.throttle import Throttle
 
 Enqueue = Callable[[list[int]], None]
 
@@ -28,6 +29,7 @@ class Web:
     clock: Clock
     options: WebOptions
     templates: Jinja2Templates
+    throttle: Throttle
 
     def destinations(self) -> list[str]:
         """Every destination the routing policy can produce, in its order."""

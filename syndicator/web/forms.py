@@ -16,8 +16,9 @@ from syndicator.domain.states import State
 from syndicator.ops import actions as ops
 from syndicator.store.models import DeliveryRow
 from syndicator.web import sessions
-from syndicator.web.auth import page_role, require_csrf, secure_cookies, set_session_cookie
+from syndicator.web.auth import client_address, page_role, require_csrf, secure_cookies, set_session_cookie
 from syndicator.web.context import Web, web
+from syndicator.web.params import RowId
 from syndicator.web.rendering import flash, local_path, render
 from syndicator.web.sessions import COOKIE, SIGNIN_COOKIE, BrowserSession
 from syndicator.web.tokens import Role, authenticate
@@ -86,8 +87,16 @@ def signin(
         return _signin_form(
             request, app, next, "The sign-in form expired; please paste your token again.", 403
         )
+    client = client_address(request)
+    if (wait := app.throttle.wait(client)) is not None:
+        refused = _signin_form(
+            request, app, next, f"Too many failed sign-ins from here; try again in {wait} seconds.", 429
+        )
+        refused.headers["Retry-After"] = str(wait)
+        return refused
     principal = authenticate(app.store.sessions, token.strip(), app.clock())
     if principal is None:
+        app.throttle.failed(client)
         return _signin_form(request, app, next, "That token is not valid (or it was revoked).", 401)
     lifetime = timedelta(hours=app.options.session_hours)
     cookie = sessions.start(app.store.sessions, principal, app.clock(), lifetime)
@@ -111,7 +120,7 @@ def signout(request: Request, app: App, csrf_token: Text = "") -> Response:
 
 @router.post("/deliveries/{delivery_id}/repush")
 def repush(
-    delivery_id: int, who: Operator, app: App, csrf_token: Csrf, reason: Text = "", next: Text = ""
+    delivery_id: RowId, who: Operator, app: App, csrf_token: Csrf, reason: Text = "", next: Text = ""
 ) -> Response:
     """Re-push one failed or needs-reconcile delivery."""
     require_csrf(who, csrf_token)
@@ -132,7 +141,7 @@ def repush(
 
 @router.post("/deliveries/{delivery_id}/reconcile")
 def reconcile(
-    delivery_id: int,
+    delivery_id: RowId,
     who: Operator,
     app: App,
     csrf_token: Csrf,
@@ -164,7 +173,7 @@ def reconcile(
 
 @router.post("/tenders/{tender_id}/cancel")
 def cancel(
-    tender_id: int, who: Operator, app: App, csrf_token: Csrf, reason: Text = "", next: Text = ""
+    tender_id: RowId, who: Operator, app: App, csrf_token: Csrf, reason: Text = "", next: Text = ""
 ) -> Response:
     """Cancel a tender's deliveries that have not reached a channel."""
     require_csrf(who, csrf_token)

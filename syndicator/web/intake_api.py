@@ -12,16 +12,18 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse
 
-from syndicator.intake.records import MAX_FILE_BYTES, read_bytes
+from syndicator.intake.records import MAX_FILE_BYTES, MAX_RECORDS, read_bytes
 from syndicator.intake.submit import Outcome, submit
 from syndicator.runtime.wiring import route_check, tender_context
 from syndicator.web import idempotency
 from syndicator.web.auth import api_role
 from syndicator.web.context import Web, web
+from syndicator.web.openapi import ApiRoute, errors
 from syndicator.web.tokens import Principal, Role
 
-router = APIRouter()
+router = APIRouter(route_class=ApiRoute)
 
+_TENDER = {"$ref": "#/components/schemas/Tender"}
 _TENDER_BODY = {
     "requestBody": {
         "required": True,
@@ -29,7 +31,12 @@ _TENDER_BODY = {
         "`syndicator validate` files; see examples/).",
         "content": {
             "application/json": {
-                "schema": {"oneOf": [{"type": "object"}, {"type": "array", "items": {"type": "object"}}]}
+                "schema": {
+                    "oneOf": [
+                        _TENDER,
+                        {"type": "array", "items": _TENDER, "minItems": 1, "maxItems": MAX_RECORDS},
+                    ]
+                }
             }
         },
     }
@@ -37,14 +44,17 @@ _TENDER_BODY = {
 _RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"description": "Every record was already submitted with the same content; nothing changed."},
     201: {"description": 'Submitted: `{"submissions": [...]}`, one per record.'},
-    409: {"description": "A record reuses a reference with different content (nothing changed for it)."},
-    413: {"description": "The body is too large."},
-    422: {
-        "description": 'Invalid records: `{"error": ..., "problems": [{"record", "field", '
-        '"message"}]}`, the problems `syndicator validate` prints; nothing was changed. Also an '
-        "`Idempotency-Key` reused with a different body."
-    },
+    **errors(409, 422),
 }
+_RESPONSES[409]["description"] = (
+    "A record reuses a reference with different content (nothing changed for it); `submissions` says "
+    "what happened to each record."
+)
+_RESPONSES[422]["description"] = (
+    'Invalid records: `{"error": ..., "problems": [{"record", "field", "message"}]}`, the problems '
+    "`syndicator validate` prints; nothing was changed. Also an `Idempotency-Key` reused with a "
+    "different body, or a key longer than 200 characters."
+)
 
 
 async def _body(request: Request) -> bytes:
@@ -93,8 +103,9 @@ def _process(app: Web, principal: Principal, body: bytes) -> tuple[int, dict[str
 )
 def submit_tenders(
     request: Request,
-    body: Annotated[bytes, Depends(_body)],
+    # The token is checked before the body is read (and TokenFirst did so before FastAPI could).
     principal: Annotated[Principal, Depends(api_role(Role.OPERATOR))],
+    body: Annotated[bytes, Depends(_body)],
     app: Annotated[Web, Depends(web)],
     idempotency_key: Annotated[
         str | None,

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.status import HTTP_404_NOT_FOUND, HTTP_409_CONFLICT
 
 from syndicator.intake.amend import amend
@@ -26,19 +26,20 @@ from syndicator.runtime.wiring import route_check, tender_context
 from syndicator.store.models import TenderRow
 from syndicator.web.auth import api_role
 from syndicator.web.context import Web, web
+from syndicator.web.openapi import ApiRoute, errors
+from syndicator.web.params import Reason, TenderRef
 from syndicator.web.tokens import Principal, Role
 
-router = APIRouter()
+router = APIRouter(route_class=ApiRoute)
 
 Operator = Annotated[Principal, Depends(api_role(Role.OPERATOR))]
 App = Annotated[Web, Depends(web)]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 
 
 class AmendmentBody(BaseModel):
     """The next version of a tender, and why."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     tender: dict[str, Any] = Field(description="The full changed tender record (same buyer and reference).")
     reason: Reason = Field(description="Why the tender changes; it goes on the notices.")
@@ -50,7 +51,7 @@ class AmendmentBody(BaseModel):
 class WithdrawalBody(BaseModel):
     """Why the procurement ends."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     reason: Reason = Field(description="Why the tender is withdrawn; it goes on the cancellation notices.")
 
@@ -72,17 +73,9 @@ def _refused(exc: LifecycleError) -> HTTPException:
     "/tenders/{reference:path}/amendments",
     summary="Amend a tender: its next version, with notices on every destination",
     status_code=201,
-    responses={
-        404: {"description": "No such tender."},
-        409: {
-            "description": "Refused: withdrawn, deadline passed, nothing changed, buyer or reference differs."
-        },
-        422: {
-            "description": 'The record is invalid: `{"error", "problems": [{"record", "field", "message"}]}`.'
-        },
-    },
+    responses=errors(409),
 )
-def post_amendment(reference: str, body: AmendmentBody, principal: Operator, app: App) -> JSONResponse:
+def post_amendment(reference: TenderRef, body: AmendmentBody, principal: Operator, app: App) -> JSONResponse:
     """Store the record as the tender's next version and plan its notices (operator)."""
     stored = _stored(app, reference)
     now = app.clock()
@@ -118,9 +111,11 @@ def post_amendment(reference: str, body: AmendmentBody, principal: Operator, app
 @router.post(
     "/tenders/{reference:path}/withdrawal",
     summary="Withdraw a tender: cancellation notices wherever the advert is",
-    responses={404: {"description": "No such tender."}, 409: {"description": "Already withdrawn."}},
+    responses=errors(409),
 )
-def post_withdrawal(reference: str, body: WithdrawalBody, principal: Operator, app: App) -> dict[str, Any]:
+def post_withdrawal(
+    reference: TenderRef, body: WithdrawalBody, principal: Operator, app: App
+) -> dict[str, Any]:
     """End the procurement (operator): unsent notices cancelled, cancellation notices sent."""
     stored = _stored(app, reference)
     try:

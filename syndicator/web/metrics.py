@@ -1,6 +1,7 @@
-"""`/metrics` in the Prometheus text exposition format (version 0.0.4), computed from the
-database on each scrape with a handful of grouped queries, so every web process reports the
-same numbers and nothing is lost on restart.
+"""`/metrics` through prometheus-client: a custom collector computes the product's metrics from
+the database on each scrape (a handful of grouped queries), so every web process reports the
+same numbers and nothing is lost on restart; the library adds the standard process and Python
+metrics and negotiates the format (Prometheus text, or OpenMetrics when the scraper asks).
 
     syndicator_deliveries{destination,state}                      gauge
     syndicator_attempts_total{destination,outcome}                counter (the attempts ledger)
@@ -12,15 +13,23 @@ same numbers and nothing is lost on restart.
 
 from __future__ import annotations
 
-import math
-from datetime import datetime
+from collections.abc import Callable, Iterator
 
-from sqlalchemy.orm import Session
+from prometheus_client import CollectorRegistry, GCCollector, PlatformCollector, ProcessCollector
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
+from prometheus_client.exposition import choose_encoder
+from prometheus_client.registry import Collector
 
+from syndicator.domain.clock import Clock
 from syndicator.domain.states import State
 from syndicator.ops.queries import attempts_by_outcome, channel_health, publish_latency
+from syndicator.runtime.wiring import Store
 
-CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 # Seconds: most channels publish within a minute, TED within a day or two, gated ones after it.
 BUCKETS = [
     5.0,
@@ -39,80 +48,87 @@ BUCKETS = [
     2 * 86400.0,
     7 * 86400.0,
 ]
+DESTINATION = ["destination"]
 
 
-def _label(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+class StoreCollector(Collector):
+    """The delivery metrics, read from the store at scrape time."""
+
+    def __init__(self, store: Store, destinations: Callable[[], list[str]], clock: Clock) -> None:
+        self.store = store
+        self.destinations = destinations
+        self.clock = clock
+
+    def collect(self) -> Iterator[Metric]:
+        """Every metric family, from one database session."""
+        now = self.clock()
+        with self.store.sessions() as session:
+            health = channel_health(session, self.destinations(), now)
+            attempts = sorted(attempts_by_outcome(session))
+            latency = publish_latency(session, BUCKETS)
+
+        deliveries = GaugeMetricFamily(
+            "syndicator_deliveries", "Deliveries by destination and state.", labels=["destination", "state"]
+        )
+        for h in health:
+            for state in State:
+                deliveries.add_metric([h.destination, state.value], h.counts.get(state.value, 0))
+        yield deliveries
+
+        tries = CounterMetricFamily(
+            "syndicator_attempts",
+            "Send and status-check attempts by outcome.",
+            labels=["destination", "outcome"],
+        )
+        for destination, outcome, n in attempts:
+            tries.add_metric([destination, outcome], n)
+        yield tries
+
+        oldest = GaugeMetricFamily(
+            "syndicator_oldest_due_age_seconds",
+            "How long the oldest due delivery has been waiting.",
+            labels=DESTINATION,
+        )
+        backlog = GaugeMetricFamily(
+            "syndicator_backlog", "Deliveries not yet published, failed or cancelled.", labels=DESTINATION
+        )
+        breaker = GaugeMetricFamily(
+            "syndicator_breaker_open",
+            "1 while the destination's circuit breaker is open.",
+            labels=DESTINATION,
+        )
+        for h in health:
+            waited = (now - h.oldest_due).total_seconds() if h.oldest_due else 0.0
+            oldest.add_metric([h.destination], max(0.0, waited))
+            backlog.add_metric([h.destination], h.backlog)
+            breaker.add_metric([h.destination], 1 if h.breaker == "open" else 0)
+        yield from (oldest, backlog, breaker)
+
+        published = HistogramMetricFamily(
+            "syndicator_submission_to_published_seconds",
+            "Time from a tender's submission to its publication, per destination.",
+            labels=DESTINATION,
+        )
+        for h in health:
+            found = latency.get(h.destination)
+            buckets = [(_bound(b), float(found.buckets[b] if found else 0)) for b in BUCKETS]
+            buckets.append(("+Inf", float(found.count if found else 0)))
+            published.add_metric([h.destination], buckets, found.total if found else 0.0)
+        yield published
 
 
-def _labels(**labels: str) -> str:
-    return "{" + ",".join(f'{k}="{_label(v)}"' for k, v in labels.items()) + "}"
+def _bound(value: float) -> str:
+    return str(int(value)) if value.is_integer() else repr(value)
 
 
-def _number(value: float) -> str:
-    if math.isinf(value):
-        return "+Inf" if value > 0 else "-Inf"
-    return repr(float(value)) if not float(value).is_integer() else str(int(value))
-
-
-class Exposition:
-    """Lines of the text format, one metric family at a time."""
-
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-
-    def family(self, name: str, kind: str, help_text: str) -> None:
-        """Start a metric family."""
-        self.lines += [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}"]
-
-    def sample(self, name: str, value: float, **labels: str) -> None:
-        """One sample."""
-        self.lines.append(f"{name}{_labels(**labels) if labels else ''} {_number(value)}")
-
-    def text(self) -> str:
-        """The whole exposition."""
-        return "\n".join(self.lines) + "\n"
-
-
-def render(session: Session, destinations: list[str], now: datetime) -> str:
-    """The metrics text for the current state of the store."""
-    out = Exposition()
-    health = channel_health(session, destinations, now)
-
-    out.family("syndicator_deliveries", "gauge", "Deliveries by destination and state.")
-    for h in health:
-        for state in State:
-            count = h.counts.get(state.value, 0)
-            out.sample("syndicator_deliveries", count, destination=h.destination, state=state.value)
-
-    out.family("syndicator_attempts_total", "counter", "Send and status-check attempts by outcome.")
-    for destination, outcome, n in sorted(attempts_by_outcome(session)):
-        out.sample("syndicator_attempts_total", n, destination=destination, outcome=outcome)
-
-    out.family(
-        "syndicator_oldest_due_age_seconds", "gauge", "How long the oldest due delivery has been waiting."
-    )
-    for h in health:
-        waited = (now - h.oldest_due).total_seconds() if h.oldest_due else 0.0
-        out.sample("syndicator_oldest_due_age_seconds", max(0.0, waited), destination=h.destination)
-
-    out.family("syndicator_backlog", "gauge", "Deliveries not yet published, failed or cancelled.")
-    for h in health:
-        out.sample("syndicator_backlog", h.backlog, destination=h.destination)
-
-    out.family("syndicator_breaker_open", "gauge", "1 while the destination's circuit breaker is open.")
-    for h in health:
-        out.sample("syndicator_breaker_open", 1 if h.breaker == "open" else 0, destination=h.destination)
-
-    name = "syndicator_submission_to_published_seconds"
-    out.family(name, "histogram", "Time from a tender's submission to its publication, per destination.")
-    latency = publish_latency(session, BUCKETS)
-    for h in health:
-        found = latency.get(h.destination)
-        for bound in BUCKETS:
-            count = found.buckets[bound] if found else 0
-            out.sample(f"{name}_bucket", count, destination=h.destination, le=_number(bound))
-        out.sample(f"{name}_bucket", found.count if found else 0, destination=h.destination, le="+Inf")
-        out.sample(f"{name}_sum", found.total if found else 0, destination=h.destination)
-        out.sample(f"{name}_count", found.count if found else 0, destination=h.destination)
-    return out.text()
+def exposition(
+    store: Store, destinations: Callable[[], list[str]], clock: Clock, accept: str
+) -> tuple[bytes, str]:
+    """The scrape's body and media type, in the format the `Accept` header asks for."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(StoreCollector(store, destinations, clock))
+    ProcessCollector(registry=registry)
+    PlatformCollector(registry=registry)
+    GCCollector(registry=registry)
+    encode, media_type = choose_encoder(accept)
+    return encode(registry), media_type

@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from limits import parse
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -17,3 +18,16 @@ class WebOptions(BaseSettings):
     # Mark the session cookie Secure (also done for any request that arrived over https).
     cookie_secure: bool = False
     session_hours: float = Field(default=12, gt=0, le=24 * 30)
+    # Failed sign-ins and bad API tokens allowed per client address (a `limits` rate string),
+    # and where the counts live: memory:// (this process) or redis://... (shared by processes).
+    auth_failures: str = "10/minute"
+    throttle_storage: str = "memory://"
+
+    @field_validator("auth_failures")
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        try:
+            parse(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a rate such as 10/minute") from None
+        return value

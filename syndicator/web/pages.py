@@ -13,10 +13,11 @@ from syndicator.domain.states import ATTENTION, State
 from syndicator.ops.queries import audit, channel_health, deliveries_in, find_tender, tenders
 from syndicator.web.auth import page_role
 from syndicator.web.context import Web, web
+from syndicator.web.params import FormFilter, Page, TenderRef
 from syndicator.web.rendering import render
 from syndicator.web.sessions import BrowserSession
 from syndicator.web.tokens import Role
-from syndicator.web.views import filters_from, paging, since_from, state_from, tender_detail
+from syndicator.web.views import filters_from, since_from, state_from, tender_detail
 
 router = APIRouter(include_in_schema=False)
 
@@ -63,18 +64,18 @@ def tender_list(
     request: Request,
     who: Viewer,
     app: App,
-    search: str = "",
-    buyer: str = "",
-    state: str = "",
-    page: int = 1,
+    search: FormFilter = "",
+    buyer: FormFilter = "",
+    state: FormFilter = "",
+    page: Page = 1,
 ) -> HTMLResponse:
     """Searchable, paged tenders with one badge per destination."""
-    page, size = paging(page, 25)
+    size = 25
     with app.store.sessions() as session:
         found = tenders(
             session,
             search=search.strip() or None,
-            buyer=buyer or None,
+            buyer=buyer.strip() or None,
             state=state_from(state),
             page=page,
             size=size,
@@ -83,7 +84,7 @@ def tender_list(
 
 
 @router.get("/tenders/{reference:path}", response_class=HTMLResponse)
-def tender_page(request: Request, reference: str, who: Viewer, app: App) -> HTMLResponse:
+def tender_page(request: Request, reference: TenderRef, who: Viewer, app: App) -> HTMLResponse:
     """A tender: record, route with reasons, and per delivery its timeline and notice."""
     with app.store.sessions() as session:
         tender = find_tender(session, reference)
@@ -109,14 +110,14 @@ def failed(
     request: Request,
     who: Viewer,
     app: App,
-    destination: str = "",
-    buyer: str = "",
-    since: str = "",
-    state: str = "",
-    page: int = 1,
+    destination: FormFilter = "",
+    buyer: FormFilter = "",
+    since: FormFilter = "",
+    state: FormFilter = "",
+    page: Page = 1,
 ) -> HTMLResponse:
     """Failed and needs-reconcile deliveries, filtered, with the actions that recover them."""
-    page, size = paging(page, 50)
+    size = 50
     filters = filters_from(
         app.clock(),
         state=state,
@@ -145,13 +146,13 @@ def audit_page(
     request: Request,
     who: Viewer,
     app: App,
-    actor: str = "",
-    action: str = "",
-    since: str = "",
-    page: int = 1,
+    actor: FormFilter = "",
+    action: FormFilter = "",
+    since: FormFilter = "",
+    page: Page = 1,
 ) -> HTMLResponse:
     """Manual actions, newest first."""
-    page, size = paging(page, 50)
+    size = 50
     with app.store.sessions() as session:
         rows = audit(
             session,

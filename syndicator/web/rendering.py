@@ -4,6 +4,7 @@ a one-time message, the attention count in the navigation, and time formatting i
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 from datetime import UTC
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -38,10 +39,19 @@ def templates() -> Jinja2Templates:
         notice=notice_text,
         state_label=lambda s: STATE_LABELS.get(s, s),
         money=money,
+        options=options,
         compact_json=lambda v: json.dumps(v, ensure_ascii=False, sort_keys=True, default=str),
     )
-    env.globals.update(states=[s.value for s in State], with_query=with_query)
+    env.globals.update(states=[s.value for s in State], state_labels=STATE_LABELS, with_query=with_query)
     return found
+
+
+def options(
+    values: Iterable[str], blank: str | None = None, labels: Mapping[str, str] | None = None
+) -> list[tuple[str, str]]:
+    """(value, text) pairs for the `select` macro, after an optional "any" choice worth ''."""
+    first = [("", blank)] if blank is not None else []
+    return first + [(value, (labels or {}).get(value, value)) for value in values]
 
 
 def money(value: dict[str, Any] | None) -> str:

@@ -11,13 +11,14 @@ from lxml import etree
 from starlette.status import HTTP_422_UNPROCESSABLE_CONTENT
 
 from syndicator.channel.xmlsafe import UnsafeXml, parse
-from syndicator.cli.format import age, parse_since
+from syndicator.cli.format import age
+from syndicator.domain import limits
 from syndicator.domain.states import State
 from syndicator.ops.detail import iso as iso
 from syndicator.ops.detail import tender_detail as tender_detail
+from syndicator.ops.periods import parse_since
 from syndicator.ops.queries import Filters
 
-MAX_SIZE = 200
 NOTICE_LIMIT = 256 * 1024  # show at most this much of a notice; the rest is in the database
 STATES = [s.value for s in State]
 
@@ -60,20 +61,19 @@ def filters_from(
     """Query parameters to `Filters`; empty strings (blank form fields) mean no filter."""
     return Filters(
         state=state_from(state or None, allowed_states),
-        destination=(destination or "").strip() or None,
-        buyer=(buyer or "").strip() or None,
+        destination=filter_text("destination", destination),
+        buyer=filter_text("buyer", buyer),
         since=since_from(since, now),
-        search=(search or "").strip() or None,
+        search=filter_text("search", search),
     )
 
 
-def paging(page: int, size: int) -> tuple[int, int]:
-    """A page number from 1 and a page size from 1 to MAX_SIZE, or 422."""
-    if page < 1:
-        raise bad_request("page starts at 1")
-    if not 1 <= size <= MAX_SIZE:
-        raise bad_request(f"size must be between 1 and {MAX_SIZE}")
-    return page, size
+def filter_text(field: str, value: str | None) -> str | None:
+    """A text filter within the shared limits, or 422 naming it; blank means no filter."""
+    text = (value or "").strip()
+    if problem := limits.text_problem(text, limit=limits.FILTER_TEXT):
+        raise bad_request(f"{field}: {problem}")
+    return text or None
 
 
 def stamp(when: datetime | None) -> str:

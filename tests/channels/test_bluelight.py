@@ -1,5 +1,7 @@
-"""Bluelight adapter contract: golden notices, the project's XSD (and that it refuses what it
-should), the HTTP answers' mapping to channel errors, and secrets kept out of what is shown."""
+"""Bluelight adapter: golden documents of every notice kind, the project's XSD (and that it
+refuses what it should), what an update and a cancellation carry and where they are posted, the
+HTTP answers' mapping to channel errors. What every channel keeps (determinism, secrets,
+profiles) is the contract mixin's."""
 
 from __future__ import annotations
 
@@ -31,12 +33,13 @@ from syndicator.channel.base import (
     TransientError,
 )
 from syndicator.channel.http import Response, function_session
-from syndicator.channel.registry import channel_class
 from syndicator.channel.xmlsafe import canonical, load_schema, parse
 from syndicator.config.settings import Config
+from syndicator.domain.notices import NoticeKind, NoticeRef
 from syndicator.domain.tender import Tender
 from tests.channels.contract import HttpChannelContract
-from tests.conftest import contract, render_context, routed_examples
+from tests.channels.lifecycle import KINDS, REASON, SUFFIX, WITHDRAWAL, cancellation_job, change_job, job
+from tests.conftest import DISPATCHED_AT, contract, render_context, routed_examples
 
 GOLDEN = Path(__file__).parent / "golden" / "bluelight"
 RECEIPT_XSD = NOTICE_XSD.parent / "ctm-receipt-1.xsd"
@@ -83,6 +86,15 @@ def _errors(*messages: tuple[str | None, str]) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
+def _withdrawn() -> bytes:
+    return _receipt(
+        "Withdrawn",
+        ("PublishedAt", "2026-12-01T09:00:04Z"),
+        ("WithdrawnAt", "2026-12-02T10:00:00Z"),
+        ("Url", "https://bl.test/n/123"),
+    )
+
+
 def _conflict(notice_id: str | None = "BL-2026-000042") -> bytes:
     root = etree.Element(f"{{{RECEIPT_NS}}}NoticeConflict", nsmap={None: RECEIPT_NS})
     if notice_id:
@@ -119,40 +131,51 @@ def _schema_errors(body: bytes) -> list[str]:
 # -- rendering -------------------------------------------------------------------------------
 
 
-def test_every_routed_example_matches_its_golden_notice(config: Config, examples: Examples) -> None:
+def test_every_notice_of_every_routed_example_matches_its_golden_file(
+    config: Config, examples: Examples
+) -> None:
     channel = _channel()
     names = set()
     for name, tender, destination in _routed(config, examples):
-        body = channel.render(contract(tender), render_context(config, tender, destination)).body
-        path = GOLDEN / f"{name}.xml"
-        names.add(path.name)
-        if REGENERATE:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(body)
-            continue
-        assert path.is_file(), f"{path} is missing: run with SYNDICATOR_REGENERATE_GOLDEN=1"
-        assert canonical(body) == canonical(path.read_bytes()), f"{name} differs from {path}"
+        for kind in KINDS:
+            made = job(config, tender, destination, kind)
+            body = channel.render(made.notice, made.context).body
+            path = GOLDEN / f"{name}{SUFFIX[kind]}.xml"
+            names.add(path.name)
+            if REGENERATE:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(body)
+                continue
+            assert path.is_file(), f"{path} is missing: run with SYNDICATOR_REGENERATE_GOLDEN=1"
+            assert canonical(body) == canonical(path.read_bytes()), f"{name} differs from {path}"
     assert {p.name for p in GOLDEN.glob("*.xml")} == names, "stale golden files"
 
 
-def test_every_routed_example_is_valid_against_the_project_xsd(config: Config, examples: Examples) -> None:
+def test_every_notice_of_every_routed_example_is_valid_against_the_project_xsd(
+    config: Config, examples: Examples
+) -> None:
     channel = _channel()
     for name, tender, destination in _routed(config, examples):
-        rendered = channel.render(contract(tender), render_context(config, tender, destination))
-        assert rendered.media_type == "application/xml"
-        assert _schema_errors(rendered.body) == [], name
+        for kind in KINDS:
+            made = job(config, tender, destination, kind)
+            rendered = channel.render(made.notice, made.context)
+            assert rendered.media_type == "application/xml"
+            assert _schema_errors(rendered.body) == [], f"{name} {kind.value}"
 
 
-def test_render_is_deterministic_and_carries_our_key(config: Config, examples: Examples) -> None:
+def test_our_key_is_the_external_reference_and_a_resend_gets_a_new_one(
+    config: Config, examples: Examples
+) -> None:
     tender = examples["anpr-cameras"]
     context = render_context(config, tender, "bluelight")
-    first, second = _channel().render(contract(tender), context), _channel().render(contract(tender), context)
-    assert first.body == second.body
-    root = parse(first.body)
-    assert root.findtext("n:ExternalReference", namespaces=N) == context.key
-    assert PASSWORD.encode() not in first.body
+    rendered = _channel().render(contract(tender), context)
+    root = parse(rendered.body)
+    assert root.findtext("n:ExternalReference", namespaces=N) == context.key == rendered.identity
+    assert root.findtext("n:Version", namespaces=N) == "1"
+    assert (rendered.operation, rendered.target) == (None, None)
     again = _channel().render(contract(tender), replace(context, revision=2))
     assert parse(again.body).findtext("n:ExternalReference", namespaces=N) == f"{context.key}-r2"
+    assert again.identity == f"{context.key}-r2"
 
 
 def test_fields_land_where_the_schema_says(config: Config, examples: Examples) -> None:
@@ -168,8 +191,10 @@ def test_fields_land_where_the_schema_says(config: Config, examples: Examples) -
     assert root.findtext("n:SubmissionDeadline", namespaces=N) == "2027-01-15T12:00:00Z"
     assert root.findtext("n:SmeSuitable", namespaces=N) == "true"
     assert context.follows is not None
-    assert root.findtext("n:TedNotice/n:NoticeId", namespaces=N) == context.follows.identity
-    assert root.findtext("n:TedNotice/n:DispatchDate", namespaces=N) == "2026-12-01"
+    assert root.findtext("n:FollowsNotice/n:Destination", namespaces=N) == "ted"
+    assert root.findtext("n:FollowsNotice/n:Title", namespaces=N) == "Tenders Electronic Daily (TED)"
+    assert root.findtext("n:FollowsNotice/n:NoticeId", namespaces=N) == context.follows.identity
+    assert root.findtext("n:FollowsNotice/n:DispatchDate", namespaces=N) == "2026-12-01"
 
 
 def test_a_vat_inclusive_value_is_also_stated_net(config: Config, examples: Examples) -> None:
@@ -180,7 +205,115 @@ def test_a_vat_inclusive_value_is_also_stated_net(config: Config, examples: Exam
     assert value.findtext("n:Amount", namespaces=N) == "180000.00"
     assert value.findtext("n:VatIncluded", namespaces=N) == "true"
     assert value.findtext("n:NetAmount", namespaces=N) == "150000.00"
-    assert root.find("n:TedNotice", N) is None  # below the TED threshold: no TED notice
+    assert root.find("n:FollowsNotice", N) is None  # below the TED threshold: follows nothing
+
+
+def test_a_find_a_tender_notice_is_stated_as_well_as_a_ted_one(config: Config, examples: Examples) -> None:
+    tender = examples["anpr-cameras"]
+    fts = NoticeRef(
+        destination="find-a-tender",
+        kind=NoticeKind.CONTRACT,
+        version=1,
+        state="published",
+        key="k",
+        publication_id="012345-2026",
+        dispatched_at=DISPATCHED_AT,
+        title="Find a Tender",
+    )
+    context = replace(render_context(config, tender, "bluelight"), follows=fts)
+    body = _channel().render(contract(tender), context).body
+    follows = parse(body).find("n:FollowsNotice", N)
+    assert follows is not None
+    assert [(e.tag.split("}")[1], e.text) for e in follows] == [
+        ("Destination", "find-a-tender"),
+        ("Title", "Find a Tender"),
+        ("PublicationNumber", "012345-2026"),
+        ("DispatchDate", "2026-12-01"),
+    ]
+    assert _schema_errors(body) == []
+    with pytest.raises(RenderError, match="dispatch date"):
+        _channel().render(contract(tender), replace(context, follows=replace(fts, dispatched_at=None)))
+
+
+# -- update and cancellation -----------------------------------------------------------------
+
+
+def test_an_update_carries_the_new_version_whole_and_what_changed(config: Config, examples: Examples) -> None:
+    made = change_job(config, examples["anpr-cameras"], "bluelight")
+    previous = made.context.previous
+    assert previous is not None and previous.remote_id
+    rendered = _channel().render(made.notice, made.context)
+    assert (rendered.operation, rendered.target, rendered.identity) == (
+        "update",
+        previous.remote_id,
+        made.context.key,
+    )
+    root = parse(rendered.body)
+    assert root.tag == f"{{{NOTICE_NS}}}TenderNoticeUpdate"
+    assert root.findtext("n:NoticeId", namespaces=N) == previous.remote_id
+    assert root.findtext("n:ExternalReference", namespaces=N) == made.context.key
+    assert root.findtext("n:Version", namespaces=N) == "2"
+    assert root.findtext("n:Amendment/n:Kind", namespaces=N) == "update"
+    assert root.findtext("n:Amendment/n:Reason", namespaces=N) == REASON
+    changes = [
+        [child.text for child in change] for change in root.iterfind("n:Amendment/n:Changes/n:Change", N)
+    ]
+    assert changes == [
+        ["submission_deadline", "Submission deadline", "2027-01-15T12:00:00Z", "2027-01-22T12:00:00Z"],
+        ["duration_months", "Contract duration (months)", "60", "72"],
+    ]
+    assert root.findtext("n:SubmissionDeadline", namespaces=N) == "2027-01-22T12:00:00Z"
+    corrected = change_job(config, examples["anpr-cameras"], "bluelight", correction=True)
+    body = _channel().render(corrected.notice, corrected.context).body
+    assert parse(body).findtext("n:Amendment/n:Kind", namespaces=N) == "correction"
+
+
+def test_a_cancellation_names_the_notice_tender_version_and_reason(
+    config: Config, examples: Examples
+) -> None:
+    made = cancellation_job(config, examples["it-software"], "bluelight")
+    previous = made.context.previous
+    assert previous is not None and previous.remote_id
+    rendered = _channel().render(made.notice, made.context)
+    assert (rendered.operation, rendered.target) == ("cancel", previous.remote_id)
+    root = parse(rendered.body)
+    assert root.tag == f"{{{NOTICE_NS}}}TenderNoticeCancellation"
+    assert [(e.tag.split("}")[1], e.text) for e in root] == [
+        ("ExternalReference", made.context.key),
+        ("NoticeId", previous.remote_id),
+        ("Version", "2"),
+        ("BuyerReference", "NORTHANTS-2026-0058"),
+        ("Reason", WITHDRAWAL),
+        ("WithdrawnAt", "2026-12-01T09:00:00Z"),
+    ]
+
+
+@pytest.mark.parametrize("kind", [NoticeKind.CHANGE, NoticeKind.CANCELLATION])
+def test_without_the_portals_notice_id_nothing_is_rendered(
+    config: Config, examples: Examples, kind: NoticeKind
+) -> None:
+    made = job(config, examples["anpr-cameras"], "bluelight", kind)
+    previous = made.context.previous
+    assert previous is not None
+    for history in ((), (replace(previous, remote_id=None),)):
+        with pytest.raises(RenderError, match="NoticeId it gave"):
+            _channel().render(made.notice, replace(made.context, history=history))
+
+
+def test_hostile_reasons_stay_text(config: Config, examples: Examples) -> None:
+    reason = "Typo\r\n<Version>9</Version> ]]> <![CDATA[x]]> &amp; £5k — Zürich"
+    for made in (
+        change_job(config, examples["anpr-cameras"], "bluelight", reason=reason),
+        cancellation_job(config, examples["anpr-cameras"], "bluelight", reason=reason),
+    ):
+        body = _channel().render(made.notice, made.context).body
+        root = parse(body)
+        assert root.findtext(".//n:Reason", namespaces=N) == reason
+        assert root.findtext("n:Version", namespaces=N) == "2"
+        assert b"<![CDATA[" not in body and _schema_errors(body) == []
+    bell = change_job(config, examples["anpr-cameras"], "bluelight", reason="ding \x07")
+    with pytest.raises(RenderError):
+        _channel().render(bell.notice, bell.context)
 
 
 def test_lots_carry_their_own_value_and_cpv(config: Config, examples: Examples) -> None:
@@ -251,6 +384,26 @@ def test_the_xsd_refuses_what_it_should(
     assert problems and complaint in " ".join(problems)
 
 
+@pytest.mark.parametrize(
+    ("path", "bad", "complaint"),
+    [
+        ("n:NoticeId", "CRY-000001", "pattern"),
+        ("n:Version", "0", "VersionType"),
+        ("n:Amendment/n:Kind", "rewrite", "enumeration"),
+    ],
+)
+def test_the_xsd_refuses_a_bad_update(
+    config: Config, examples: Examples, path: str, bad: str, complaint: str
+) -> None:
+    made = change_job(config, examples["anpr-cameras"], "bluelight")
+    root = parse(_channel().render(made.notice, made.context).body)
+    element = root.find(path, N)
+    assert element is not None
+    element.text = bad
+    problems = _schema_errors(etree.tostring(root))
+    assert problems and complaint in " ".join(problems)
+
+
 def test_the_xsd_refuses_repeated_lot_numbers(config: Config, examples: Examples) -> None:
     tender = examples["it-managed-service"]
     root = parse(_channel().render(contract(tender), render_context(config, tender, "bluelight")).body)
@@ -265,6 +418,7 @@ def test_the_sandbox_answers_match_the_receipt_schema() -> None:
         _errors(("line 3", "bad")),
         _conflict(),
         _receipt("Published", ("PublishedAt", "2026-12-01T09:00:04Z"), ("Url", "https://x.test/1")),
+        _withdrawn(),
     ]
     for document in documents:
         assert schema.validate(parse(document).getroottree()), schema.error_log
@@ -307,6 +461,33 @@ def test_accepted_is_not_live_yet_and_is_sent_as_the_contract_says() -> None:
     assert request.headers["Content-Type"] == "application/xml; charset=utf-8"
     expected = base64.b64encode(f"emscu:{PASSWORD}".encode()).decode()
     assert request.headers["Authorization"] == f"Basic {expected}"
+
+
+@pytest.mark.parametrize(
+    ("operation", "path"),
+    [("update", "BL-2026-000123/updates"), ("cancel", "BL-2026-000123/cancellation")],
+)
+def test_an_update_or_cancellation_is_posted_under_the_notice(operation: str, path: str) -> None:
+    seen: list[requests.PreparedRequest] = []
+    answer = _receipt("Received") if operation == "update" else _withdrawn()
+    rendered = Rendered(b"<x/>", "application/xml", operation=operation, target="BL-2026-000123")
+    receipt = _sent(202 if operation == "update" else 200, answer, seen).submit(rendered, "key-1")
+    (request,) = seen
+    assert (request.method, request.url) == ("POST", f"https://bluelight.test/ctm/api/notices/{path}")
+    if operation == "cancel":
+        assert (receipt.live, receipt.status, receipt.url) == (True, "Withdrawn", "https://bl.test/n/123")
+        assert receipt.published_at is not None and receipt.published_at.day == 2  # when withdrawn
+    else:
+        assert (receipt.live, receipt.status) == (False, "Received")
+
+
+def test_a_notice_the_portal_does_not_hold_is_rejected() -> None:
+    body = _errors((None, "no notice BL-2026-000999"))
+    rendered = Rendered(b"<x/>", "application/xml", operation="update", target="BL-2026-000999")
+    with pytest.raises(RejectedError) as caught:
+        _sent(404, body).submit(rendered, "key-1")
+    assert caught.value.status_code == 404
+    assert caught.value.reasons == ["no notice BL-2026-000999"]
 
 
 def test_a_known_external_reference_returns_the_existing_notice() -> None:
@@ -403,13 +584,6 @@ def test_an_acceptance_we_cannot_read_is_an_unknown_outcome(body: bytes) -> None
         _sent(202, body).submit(NOTICE, "key-1")
 
 
-def test_the_password_never_reaches_an_excerpt_or_the_description() -> None:
-    with pytest.raises(AuthError) as caught:
-        _sent(401, f"bad password {PASSWORD}".encode()).submit(NOTICE, "key-1")
-    assert caught.value.excerpt is not None and PASSWORD not in caught.value.excerpt
-    assert PASSWORD not in str(_channel().describe())
-
-
 # -- poll ------------------------------------------------------------------------------------
 
 
@@ -426,6 +600,8 @@ def test_poll_maps_each_status() -> None:
         "https://bl.test/n/123",
         "BL-2026-000123",
     )
+    withdrawn = _sent(200, _withdrawn()).poll(asked)
+    assert (withdrawn.live, withdrawn.status, withdrawn.url) == (True, "Withdrawn", "https://bl.test/n/123")
     with pytest.raises(RejectedError) as caught:
         _sent(200, _receipt("Rejected", ("Reason", "duplicate advert"), ("Reason", "no budget"))).poll(asked)
     assert caught.value.reasons == ["duplicate advert", "no budget"]
@@ -447,13 +623,10 @@ def test_poll_asks_for_the_notice_by_id() -> None:
 # -- configuration ---------------------------------------------------------------------------
 
 
-def test_registered_with_the_sandbox_profile(config: Config) -> None:
-    cls = channel_class("bluelight")
-    assert cls is BluelightChannel
-    assert cls.capabilities.deduplicates and cls.capabilities.polls
-    settings = cls.settings_model.model_validate(config.channels.profile_sections("sandbox")["bluelight"])
-    assert isinstance(settings, BluelightSettings)
-    assert settings.redacted()["password"] == "********"
+def test_capabilities_are_declared() -> None:
+    assert BluelightChannel.capabilities.deduplicates and BluelightChannel.capabilities.polls
+    assert not BluelightChannel.capabilities.stops_unpublished  # a withdrawal waits for publication
+    assert BluelightChannel.notices == {NoticeKind.CONTRACT, NoticeKind.CHANGE, NoticeKind.CANCELLATION}
 
 
 class TestBluelightContract(HttpChannelContract):

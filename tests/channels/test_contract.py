@@ -31,11 +31,18 @@ def test_every_channel_module_is_registered() -> None:
 
 def _defines_channel(module_name: str) -> bool:
     module = importlib.import_module(f"channels.{module_name}")
+    searched = [module]
+    if hasattr(module, "__path__"):  # a package (channels/ted/): the adapter is in a submodule
+        searched += [
+            importlib.import_module(f"{module.__name__}.{info.name}")
+            for info in pkgutil.iter_modules(module.__path__)
+        ]
     return any(
         isinstance(value, type)
         and issubclass(value, Channel)
         and (value.__module__ == module.__name__ or value.__module__.startswith(module.__name__ + "."))
-        for value in vars(module).values()
+        for found in searched
+        for value in vars(found).values()
     )
 
 

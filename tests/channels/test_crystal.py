@@ -1,5 +1,6 @@
-"""Crystal adapter contract: golden JSON, the project's schema, the HTTP answers' mapping to
-channel errors, and secrets kept out of everything shown."""
+"""Crystal adapter: golden JSON of every notice kind, the project's schemas, what a change and a
+cancellation carry and where they are sent, the HTTP answers' mapping to channel errors. What
+every channel keeps (determinism, secrets, profiles) is the contract mixin's."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import pytest
 import requests
 from jsonschema import Draft202012Validator
 
-from channels.crystal import SCHEMA, CrystalChannel, CrystalSettings
+from channels.crystal import CANCELLATION_SCHEMA, SCHEMA, CrystalChannel, CrystalSettings
 from syndicator.channel.base import (
     AuthError,
     OutcomeUnknown,
@@ -22,15 +23,18 @@ from syndicator.channel.base import (
     Receipt,
     RejectedError,
     Rendered,
+    RenderError,
     TransientError,
 )
 from syndicator.channel.http import Response, function_session
-from syndicator.channel.registry import build_channel, channel_class
+from syndicator.channel.registry import build_channel
 from syndicator.config.files import ConfigError
 from syndicator.config.settings import Config
+from syndicator.domain.notices import NoticeKind, NoticeRef
 from syndicator.domain.tender import Tender
 from tests.channels.contract import HttpChannelContract
-from tests.conftest import contract, render_context, routed_examples
+from tests.channels.lifecycle import KINDS, REASON, SUFFIX, WITHDRAWAL, cancellation_job, change_job, job
+from tests.conftest import DISPATCHED_AT, contract, render_context, routed_examples
 
 GOLDEN = Path(__file__).parent / "golden" / "crystal"
 Examples = dict[str, Tender]
@@ -39,8 +43,8 @@ TOKEN = "crystal-test-token-5f1e"
 KEY = "0b9f6a52-1c3d-5e7f-8a9b-0c1d2e3f4a5b"
 
 
-def _validator() -> Draft202012Validator:
-    schema = json.loads(SCHEMA.read_text("utf-8"))
+def _validator(path: Path = SCHEMA) -> Draft202012Validator:
+    schema = json.loads(path.read_text("utf-8"))
     Draft202012Validator.check_schema(schema)
     return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
 
@@ -83,26 +87,37 @@ def _tricky(tender: Tender) -> Tender:
 # -- rendering -------------------------------------------------------------------------------
 
 
-def test_every_routed_example_matches_its_golden_file(config: Config, examples: Examples) -> None:
+def test_every_notice_of_every_routed_example_matches_its_golden_file(
+    config: Config, examples: Examples
+) -> None:
     channel = _channel()
     regenerate = os.environ.get("SYNDICATOR_REGENERATE_GOLDEN") == "1"
+    names = set()
     for name, tender, destination in _routed(config, examples):
-        rendered = channel.render(contract(tender), render_context(config, tender, destination))
-        golden = GOLDEN / f"{name}.json"
-        if regenerate:
-            golden.parent.mkdir(parents=True, exist_ok=True)
-            golden.write_bytes(rendered.body)
-        assert golden.is_file(), f"{golden} is missing (SYNDICATOR_REGENERATE_GOLDEN=1 makes it)"
-        assert rendered.body == golden.read_bytes(), f"{name}: rendered JSON differs from {golden}"
-        assert rendered.media_type == "application/json; charset=utf-8"
+        for kind in KINDS:
+            made = job(config, tender, destination, kind)
+            rendered = channel.render(made.notice, made.context)
+            golden = GOLDEN / f"{name}{SUFFIX[kind]}.json"
+            names.add(golden.name)
+            if regenerate:
+                golden.parent.mkdir(parents=True, exist_ok=True)
+                golden.write_bytes(rendered.body)
+            assert golden.is_file(), f"{golden} is missing (SYNDICATOR_REGENERATE_GOLDEN=1 makes it)"
+            assert rendered.body == golden.read_bytes(), f"{name}: rendered JSON differs from {golden}"
+            assert rendered.media_type == "application/json; charset=utf-8"
+    assert {p.name for p in GOLDEN.glob("*.json")} == names, "stale golden files"
 
 
-def test_every_routed_example_is_schema_valid(config: Config, examples: Examples) -> None:
-    validator = _validator()
+def test_every_notice_of_every_routed_example_is_schema_valid(config: Config, examples: Examples) -> None:
+    opportunity, withdrawal = _validator(), _validator(CANCELLATION_SCHEMA)
+    channel = _channel()
     for name, tender, destination in _routed(config, examples):
-        document = _document(config, tender, destination)
-        problems = [f"{e.json_path}: {e.message}" for e in validator.iter_errors(document)]
-        assert not problems, f"{name}: {problems}"
+        for kind in KINDS:
+            made = job(config, tender, destination, kind)
+            document = json.loads(channel.render(made.notice, made.context).body)
+            validator = withdrawal if kind is NoticeKind.CANCELLATION else opportunity
+            problems = [f"{e.json_path}: {e.message}" for e in validator.iter_errors(document)]
+            assert not problems, f"{name} {kind.value}: {problems}"
 
 
 def test_only_a_framework_call_off_may_lack_a_deadline(config: Config, examples: Examples) -> None:
@@ -115,12 +130,13 @@ def test_only_a_framework_call_off_may_lack_a_deadline(config: Config, examples:
     assert ["submission_deadline"] in paths
 
 
-def test_rendering_is_deterministic_and_complete(config: Config, examples: Examples) -> None:
+def test_the_opportunity_carries_the_tender_as_the_contract_says(config: Config, examples: Examples) -> None:
     tender = examples["it-software"]
-    context = render_context(config, tender, "crystal")
-    first, second = _channel().render(contract(tender), context), _channel().render(contract(tender), context)
-    assert first.body == second.body
-    document = json.loads(first.body)
+    rendered = _channel().render(contract(tender), render_context(config, tender, "crystal"))
+    assert (rendered.operation, rendered.target) == (None, None)
+    document = json.loads(rendered.body)
+    assert document["version"] == 1
+    assert document["amendment"] is None
     assert document["cpv"] == ["48000000-8", "72260000-5"]  # the main code first
     assert document["value"] == {
         "amount": "95000.00",
@@ -131,7 +147,7 @@ def test_rendering_is_deterministic_and_complete(config: Config, examples: Examp
     assert [lot["value"]["amount"] for lot in document["lots"]] == ["60000.00", "35000.00"]
     assert document["submission_deadline"] == "2027-01-08T17:00:00Z"
     assert document["buyer"]["legal_name"] == "Chief Constable of Northamptonshire Police"
-    assert document["ted"] is None
+    assert document["follows"] is None
 
 
 def test_vat_inclusive_value_states_the_net_amount(config: Config, examples: Examples) -> None:
@@ -145,16 +161,117 @@ def test_vat_inclusive_value_states_the_net_amount(config: Config, examples: Exa
     }
 
 
-def test_the_ted_notice_followed_is_stated(config: Config, examples: Examples) -> None:
+def test_the_official_notice_followed_is_stated_whichever_journal_it_is(
+    config: Config, examples: Examples
+) -> None:
     tender = examples["anpr-cameras"]
     context = render_context(config, tender, "crystal")
     assert context.follows is not None
     document = json.loads(_channel().render(contract(tender), context).body)
-    assert document["ted"] == {
+    assert document["follows"] == {
+        "destination": "ted",
+        "title": "Tenders Electronic Daily (TED)",
         "notice_id": context.follows.identity,
-        "dispatched_on": "2026-12-01T09:00:00Z",
         "publication_id": None,
+        "dispatched_on": "2026-12-01T09:00:00Z",
     }
+    fts = NoticeRef(
+        destination="find-a-tender",
+        kind=NoticeKind.CONTRACT,
+        version=1,
+        state="published",
+        key="k",
+        publication_id="012345-2026",
+        dispatched_at=DISPATCHED_AT,
+        title="Find a Tender",
+    )
+    document = json.loads(_channel().render(contract(tender), replace(context, follows=fts)).body)
+    assert document["follows"] == {
+        "destination": "find-a-tender",
+        "title": "Find a Tender",
+        "notice_id": None,
+        "publication_id": "012345-2026",
+        "dispatched_on": "2026-12-01T09:00:00Z",
+    }
+    assert not list(_validator().iter_errors(document))
+    with pytest.raises(RenderError, match="dispatch date"):
+        _channel().render(contract(tender), replace(context, follows=replace(fts, dispatched_at=None)))
+
+
+# -- change and cancellation -----------------------------------------------------------------
+
+
+def test_a_change_is_the_new_version_put_on_the_opportunity_crystal_holds(
+    config: Config, examples: Examples
+) -> None:
+    made = change_job(config, examples["anpr-cameras"], "crystal")
+    previous = made.context.previous
+    assert previous is not None and previous.remote_id
+    rendered = _channel().render(made.notice, made.context)
+    assert (rendered.operation, rendered.target, rendered.identity) == (
+        "update",
+        previous.remote_id,
+        made.context.key,
+    )
+    document = json.loads(rendered.body)
+    assert document["version"] == 2
+    assert document["submission_deadline"] == "2027-01-22T12:00:00Z"  # the new version, whole
+    assert document["amendment"] == {
+        "kind": "update",
+        "reason": REASON,
+        "changes": [
+            {
+                "field": "submission_deadline",
+                "label": "Submission deadline",
+                "before": "2027-01-15T12:00:00Z",
+                "after": "2027-01-22T12:00:00Z",
+            },
+            {
+                "field": "duration_months",
+                "label": "Contract duration (months)",
+                "before": "60",
+                "after": "72",
+            },
+        ],
+    }
+    corrected = change_job(config, examples["anpr-cameras"], "crystal", correction=True)
+    document = json.loads(_channel().render(corrected.notice, corrected.context).body)
+    assert document["amendment"]["kind"] == "correction"
+
+
+def test_a_cancellation_names_the_tender_version_time_and_reason(config: Config, examples: Examples) -> None:
+    made = cancellation_job(config, examples["it-software"], "crystal")
+    previous = made.context.previous
+    assert previous is not None and previous.remote_id
+    rendered = _channel().render(made.notice, made.context)
+    assert (rendered.operation, rendered.target) == ("cancel", previous.remote_id)
+    assert json.loads(rendered.body) == {
+        "reference": "NORTHANTS-2026-0058",
+        "buyer": "northamptonshire-police",
+        "version": 2,
+        "reason": WITHDRAWAL,
+        "withdrawn_at": "2026-12-01T09:00:00Z",
+    }
+
+
+@pytest.mark.parametrize("kind", [NoticeKind.CHANGE, NoticeKind.CANCELLATION])
+def test_without_crystals_id_of_the_opportunity_nothing_is_rendered(
+    config: Config, examples: Examples, kind: NoticeKind
+) -> None:
+    made = job(config, examples["anpr-cameras"], "crystal", kind)
+    previous = made.context.previous
+    assert previous is not None
+    for history in ((), (replace(previous, remote_id=None),)):
+        with pytest.raises(RenderError, match="id it gave the opportunity"):
+            _channel().render(made.notice, replace(made.context, history=history))
+
+
+def test_hostile_reasons_stay_text(config: Config, examples: Examples) -> None:
+    reason = 'Typo\r\nX-Injected: yes </script><b>bold</b> "quoted" \\ £5k — Zürich'
+    made = change_job(config, examples["anpr-cameras"], "crystal", reason=reason)
+    document = json.loads(_channel().render(made.notice, made.context).body)
+    assert document["amendment"]["reason"] == reason
+    assert not list(_validator().iter_errors(document))
 
 
 def test_markup_and_unicode_round_trip(config: Config, examples: Examples) -> None:
@@ -201,6 +318,42 @@ def test_a_repeated_key_answered_200_is_the_same_live_opportunity() -> None:
     again = {"id": "CRY-000007", "url": "u", "status": "live"}
     receipt = _channel(lambda _: _json(200, again)).submit(Rendered(b"{}", JSON), KEY)
     assert (receipt.remote_id, receipt.live, receipt.status_code) == ("CRY-000007", True, 200)
+
+
+@pytest.mark.parametrize(
+    ("operation", "method", "path", "status"),
+    [
+        ("update", "PUT", "/api/v1/opportunities/CRY-000042", "live"),
+        ("cancel", "POST", "/api/v1/opportunities/CRY-000042/cancellation", "withdrawn"),
+    ],
+)
+def test_a_change_or_cancellation_goes_to_the_opportunity(
+    operation: str, method: str, path: str, status: str
+) -> None:
+    seen: list[requests.PreparedRequest] = []
+
+    def crystal(request: requests.PreparedRequest) -> Response:
+        seen.append(request)
+        return _json(200, {"id": "CRY-000042", "url": "u", "status": status, "version": 2})
+
+    rendered = Rendered(b"{}", JSON, identity=KEY, operation=operation, target="CRY-000042")
+    receipt = _channel(crystal).submit(rendered, KEY)
+    assert (receipt.remote_id, receipt.live, receipt.status) == ("CRY-000042", True, status)
+    (request,) = seen
+    assert (request.method, request.url) == (method, "https://crystal.test" + path)
+    assert request.headers["Idempotency-Key"] == KEY
+    wrong = "withdrawn" if status == "live" else "live"
+    with pytest.raises(OutcomeUnknown):  # Crystal did something, but not what was asked
+        _channel(lambda _: _json(200, {"id": "CRY-000042", "status": wrong})).submit(rendered, KEY)
+
+
+def test_an_opportunity_crystal_does_not_hold_is_rejected() -> None:
+    missing = {"errors": [{"field": "id", "message": "no opportunity CRY-000999"}]}
+    rendered = Rendered(b"{}", JSON, operation="update", target="CRY-000999")
+    with pytest.raises(RejectedError) as caught:
+        _channel(lambda _: _json(404, missing)).submit(rendered, KEY)
+    assert caught.value.reasons == ["id: no opportunity CRY-000999"]
+    assert caught.value.status_code == 404
 
 
 def test_422_is_rejected_with_crystals_own_reasons() -> None:
@@ -274,34 +427,25 @@ def test_connection_refused_is_transient() -> None:
         CrystalChannel(settings).submit(Rendered(b"{}", JSON), KEY)
 
 
-# -- configuration and secrets ---------------------------------------------------------------
+# -- configuration ---------------------------------------------------------------------------
 
 
 def test_capabilities_are_declared() -> None:
     assert CrystalChannel.capabilities.deduplicates is True
     assert CrystalChannel.capabilities.polls is False
-    assert channel_class("crystal") is CrystalChannel
+    assert CrystalChannel.notices == {NoticeKind.CONTRACT, NoticeKind.CHANGE, NoticeKind.CANCELLATION}
 
 
-def test_both_shipped_profiles_configure_the_adapter(config: Config) -> None:
+def test_production_takes_the_token_from_the_environment(config: Config) -> None:
     sandbox = build_channel(config, "crystal", environ={})
     assert isinstance(sandbox.settings, CrystalSettings)
     assert sandbox.settings.base_url == "http://127.0.0.1:8900/crystal"
-    with pytest.raises(ConfigError, match="token"):  # production takes it from the environment
+    with pytest.raises(ConfigError, match="SYNDICATOR_CRYSTAL_TOKEN"):
         build_channel(replace(config, profile="production"), "crystal", environ={})
     environ = {"SYNDICATOR_CRYSTAL_TOKEN": TOKEN}
     production = build_channel(replace(config, profile="production"), "crystal", environ=environ)
     assert isinstance(production.settings, CrystalSettings)
     assert production.settings.token.get_secret_value() == TOKEN
-
-
-def test_the_token_is_never_shown(config: Config, examples: Examples) -> None:
-    channel = _channel()
-    assert channel.describe()["token"] == "********"
-    assert TOKEN not in repr(channel.settings)
-    for _, tender, destination in _routed(config, examples):
-        rendered = channel.render(contract(tender), render_context(config, tender, destination))
-        assert TOKEN.encode() not in rendered.body
 
 
 class TestCrystalContract(HttpChannelContract):

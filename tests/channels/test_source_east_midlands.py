@@ -1,6 +1,8 @@
-"""Source East Midlands adapter contract: golden release packages, OCDS 1.1.5 validity (the
-official validator and the vendored schema), the mapping of tender fields to OCDS, the HTTP
-answers' mapping to channel errors, and the API key kept out of what is shown."""
+"""Source East Midlands: golden release packages for every notice kind, OCDS 1.1.5 validity of
+every rendered release (the official validator and the vendored schema), the mapping of tender
+fields and notices to OCDS (tags, amendments, cancellation), the HTTP answers' mapping to
+channel errors, and the API key kept out of what is shown. What every channel keeps is the
+contract mixin at the end; `channels/ocds/` itself is tested in test_ocds.py."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import json
 import os
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -16,11 +19,11 @@ from typing import Any
 import pytest
 import requests
 
+from channels.ocds.release import LOTS_EXTENSION
+from channels.ocds.schema import schema
 from channels.source_east_midlands import (
-    LOTS_EXTENSION,
     SourceEastMidlandsChannel,
     SourceEastMidlandsSettings,
-    ocid,
 )
 from syndicator.channel.base import (
     AuthError,
@@ -29,21 +32,24 @@ from syndicator.channel.base import (
     Receipt,
     RejectedError,
     Rendered,
+    RenderError,
     TransientError,
 )
 from syndicator.channel.http import Response, function_session
 from syndicator.channel.registry import channel_class
 from syndicator.config.settings import Config
+from syndicator.domain.notices import NoticeKind, NoticeRef
 from syndicator.domain.tender import Procedure, Tender
-from syndicator.sandbox.sem import package_validator, schema_errors
+from syndicator.notices.context import Job
 from tests.channels.contract import HttpChannelContract
-from tests.conftest import contract, render_context, routed_examples, shared_standards
+from tests.channels.sem_notices import PREFIX, REASON, SEM, amended, named, sem_job
+from tests.conftest import DISPATCHED_AT, render_job, routed_examples, shared_standards
 
 GOLDEN = Path(__file__).parent / "golden" / "source-east-midlands"
-VENDORED = Path(__file__).resolve().parents[2] / "channels" / "schemas" / "ocds-1.1.5"
 REGENERATE = os.environ.get("SYNDICATOR_REGENERATE_GOLDEN") == "1"
 API_KEY = "sem-test-key-3b9e"
-SEM = "source-east-midlands"
+KINDS = (NoticeKind.CONTRACT, NoticeKind.CHANGE, NoticeKind.CANCELLATION)
+HOSTILE = 'Why? <script>alert("x")</script> ]]> \\"}, {"id": "evil"} \x00\x07\x1b[2J \u2028 £ 東京'
 Examples = dict[str, Tender]
 Handler = Callable[[requests.PreparedRequest], Response]
 
@@ -52,7 +58,7 @@ def _channel(handler: Handler | None = None, **overrides: Any) -> SourceEastMidl
     settings = SourceEastMidlandsSettings(
         base_url="https://sem.test/",
         api_key=API_KEY,
-        ocid_prefix="ocds-emsx01",
+        ocid_prefix=PREFIX,
         connect_retries=1,
         **overrides,
     )
@@ -69,12 +75,15 @@ def _routed(config: Config, examples: Examples) -> list[tuple[str, Tender, str]]
     return found
 
 
-def _release(config: Config, tender: Tender, **context: Any) -> dict[str, Any]:
-    rendered = _channel().render(contract(tender), replace(render_context(config, tender, SEM), **context))
-    package = json.loads(rendered.body)
+def _package(config: Config, tender: Tender, kind: NoticeKind = NoticeKind.CONTRACT, **context: Any) -> Any:
+    job = sem_job(config, tender, kind)
+    return json.loads(_channel().render(job.notice, replace(job.context, **context)).body)
+
+
+def _release(config: Config, tender: Tender, kind: NoticeKind = NoticeKind.CONTRACT, **context: Any) -> Any:
+    package = _package(config, tender, kind, **context)
     assert len(package["releases"]) == 1
-    release: dict[str, Any] = package["releases"][0]
-    return release
+    return package["releases"][0]
 
 
 def _tricky(tender: Tender) -> Tender:
@@ -101,85 +110,79 @@ def official() -> ModuleType:
 # -- rendering -------------------------------------------------------------------------------
 
 
-def test_every_routed_example_matches_its_golden_package(config: Config, examples: Examples) -> None:
+def test_every_routed_example_matches_its_golden_packages(config: Config, examples: Examples) -> None:
+    """One golden file per routed example and notice kind: `<example>.json` is the contract
+    notice, `<example>.change.json` and `<example>.cancellation.json` the others."""
     channel = _channel()
     names = set()
-    for name, tender, destination in _routed(config, examples):
-        body = channel.render(contract(tender), render_context(config, tender, destination)).body
-        path = GOLDEN / f"{name}.json"
-        names.add(path.name)
-        if REGENERATE:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(body)
-            continue
-        assert path.is_file(), f"{path} is missing: run with SYNDICATOR_REGENERATE_GOLDEN=1"
-        assert body == path.read_bytes(), f"{name} differs from {path}"
+    for name, tender, _ in _routed(config, examples):
+        for kind in KINDS:
+            job = sem_job(config, tender, kind)
+            body = channel.render(job.notice, job.context).body
+            suffix = "" if kind is NoticeKind.CONTRACT else f".{kind.value}"
+            path = GOLDEN / f"{name}{suffix}.json"
+            names.add(path.name)
+            if REGENERATE:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(body)
+                continue
+            assert path.is_file(), f"{path} is missing: run with SYNDICATOR_REGENERATE_GOLDEN=1"
+            assert body == path.read_bytes(), f"{name} ({kind.value}) differs from {path}"
     assert {p.name for p in GOLDEN.glob("*.json")} == names, "stale golden files"
 
 
-def test_every_package_passes_the_official_ocds_validator(
+def test_every_release_of_every_kind_passes_the_official_ocds_validator(
     config: Config, examples: Examples, official: ModuleType, tmp_path: Path
 ) -> None:
     channel = _channel()
-    tenders = [
-        *_routed(config, examples),
-        ("framework-call-off", examples["framework-call-off"], SEM),
-    ]
-    for name, tender, destination in tenders:
-        path = tmp_path / f"{name}.json"
-        path.write_bytes(channel.render(contract(tender), render_context(config, tender, destination)).body)
-        assert official.validate_file(str(path)) == (True, "release package"), name
+    tenders = [*_routed(config, examples), ("framework-call-off", examples["framework-call-off"], SEM)]
+    checked = 0
+    for name, tender, _ in tenders:
+        for kind in KINDS:
+            for correction in (False, True) if kind is NoticeKind.CHANGE else (False,):
+                job = sem_job(config, tender, kind, correction=correction)
+                path = tmp_path / f"{name}-{kind.value}-{correction}.json"
+                path.write_bytes(channel.render(job.notice, job.context).body)
+                assert official.validate_file(str(path)) == (True, "release package"), path.name
+                checked += 1
+    assert checked == len(tenders) * 4
 
 
-def test_every_package_passes_the_vendored_schema(config: Config, examples: Examples) -> None:
-    validator, channel = package_validator(), _channel()
-    for name, tender, destination in _routed(config, examples):
-        rendered = channel.render(contract(tender), render_context(config, tender, destination))
-        assert rendered.media_type == "application/json"
-        assert schema_errors(validator, json.loads(rendered.body)) == [], name
+def test_every_release_of_every_kind_passes_the_vendored_schema(config: Config, examples: Examples) -> None:
+    channel = _channel()
+    for name, tender, _ in _routed(config, examples):
+        for kind in KINDS:
+            job = sem_job(config, tender, kind)
+            rendered = channel.render(job.notice, job.context)
+            assert rendered.media_type == "application/json"
+            assert schema().package_errors(json.loads(rendered.body)) == [], (name, kind)
 
 
-def test_the_vendored_schema_is_the_reference_copy() -> None:
-    reference = shared_standards() / "ocds" / "1.1.5"
-    for name in ("release-schema.json", "release-package-schema.json", "LICENSE"):
-        assert (VENDORED / name).read_bytes() == (reference / name).read_bytes(), name
-
-
-def test_the_vendored_schema_refuses_what_ocds_refuses(config: Config, examples: Examples) -> None:
-    tender = examples["anpr-cameras"]
-    package = json.loads(_channel().render(contract(tender), render_context(config, tender, SEM)).body)
-    package["releases"][0]["tender"]["procurementMethod"] = "negotiated"
-    package["releases"][0]["date"] = "1 December 2026"
-    del package["publisher"]
-    paths = {error["path"] for error in schema_errors(package_validator(), package)}
-    assert paths == {"", "releases/0/date", "releases/0/tender/procurementMethod"}
-
-
-def test_render_is_deterministic_and_keeps_money_exact(config: Config, examples: Examples) -> None:
-    tender = examples["anpr-cameras"]
-    context = render_context(config, tender, SEM)
-    first, second = _channel().render(contract(tender), context), _channel().render(contract(tender), context)
-    assert first.body == second.body
-    assert b'"amount": 380000.00,' in first.body
-    assert API_KEY.encode() not in first.body
-    package = json.loads(first.body)
+def test_money_is_exact_and_the_package_names_its_publisher(config: Config, examples: Examples) -> None:
+    job = sem_job(config, examples["anpr-cameras"])
+    body = _channel().render(job.notice, job.context).body
+    assert b'"amount": 380000.00,' in body
+    package = json.loads(body)
     assert package["version"] == "1.1" and package["publishedDate"] == "2026-12-01T09:00:00Z"
     assert package["publisher"] == {"name": "East Midlands Strategic Commercial Unit (EMSCU)"}
 
 
-def test_ids_are_stable_per_tender_and_new_per_revision(config: Config, examples: Examples) -> None:
+def test_release_ids_carry_the_version_and_kind_and_are_new_per_revision(
+    config: Config, examples: Examples
+) -> None:
     tender = examples["anpr-cameras"]
+    process = "ocds-emsx01-nottinghamshire-police_NOTTS-2026-0142"
+    key = sem_job(config, tender).context.key
     first, again = _release(config, tender), _release(config, tender, revision=2)
-    assert first["ocid"] == again["ocid"] == "ocds-emsx01-nottinghamshire-police_NOTTS-2026-0142"
-    key = render_context(config, tender, SEM).key
-    assert first["id"] == f"{first['ocid']}-tender-{key}"
-    assert again["id"] == f"{first['ocid']}-tender-{key}-r2"
-
-
-def test_ocids_are_url_safe_and_distinct() -> None:
-    assert ocid("ocds-emsx01", "emscu", "EMSCU/2026/1") == "ocds-emsx01-emscu_EMSCU~2026~1"
-    assert ocid("ocds-emsx01", "emscu", "EMSCU/2026/1") != ocid("ocds-emsx01", "emscu", "EMSCU_2026_1")
-    assert ocid("ocds-emsx01", "a-b", "c") != ocid("ocds-emsx01", "a", "b-c")
+    assert first["ocid"] == again["ocid"] == process
+    assert first["id"] == f"{process}-v1-contract-{key.replace('-', '')[:12]}"
+    assert again["id"] == first["id"] + "-r2"
+    change = _release(config, tender, NoticeKind.CHANGE)
+    cancellation = _release(config, tender, NoticeKind.CANCELLATION)
+    assert change["ocid"] == cancellation["ocid"] == process
+    assert change["id"].startswith(f"{process}-v2-change-")
+    assert cancellation["id"].startswith(f"{process}-v1-cancellation-")
+    assert len({first["id"], again["id"], change["id"], cancellation["id"]}) == 4
 
 
 def test_release_fields(config: Config, examples: Examples) -> None:
@@ -219,11 +222,52 @@ def test_release_fields(config: Config, examples: Examples) -> None:
     }
     assert tender["documents"][0]["url"] == "https://emscu.example.police.uk/tenders/NOTTS-2026-0142"
     assert tender["documents"][0]["documentType"] == "tenderNotice"
-    ted = render_context(config, examples["anpr-cameras"], SEM).follows
-    assert ted is not None
-    assert tender["documents"][1]["description"] == f"TED notice {ted.identity}, dispatched on 2026-12-01"
     assert tender["suitability"] == {"sme": True}
-    assert "lots" not in tender
+    assert "lots" not in tender and "amendments" not in tender
+
+
+def test_the_primary_notice_it_follows_is_stated_whatever_the_primary(
+    config: Config, examples: Examples
+) -> None:
+    """PCR 2015 reg 52: the advert names the official-journal notice and its dispatch date; the
+    document is built from the reference the core gives, so Find a Tender reads as TED does."""
+    job = sem_job(config, examples["anpr-cameras"])
+    ted = job.context.follows
+    assert ted is not None and ted.destination == "ted"
+    document = _release(config, examples["anpr-cameras"])["tender"]["documents"][1]
+    assert document == {
+        "id": "ted-contract-v1",
+        "documentType": "tenderNotice",
+        "title": "Contract notice sent to Tenders Electronic Daily (TED)",
+        "description": f"Tenders Electronic Daily (TED) notice {ted.identity}, dispatched on 2026-12-01",
+        "language": "en",
+    }
+    fts = NoticeRef(
+        destination="find-a-tender",
+        kind=NoticeKind.CHANGE,
+        version=2,
+        state="published",
+        key="k",
+        identity="ocds-h6vhtk-04f1d2-v2",
+        publication_id="012345-2027",
+        url="https://www.find-tender.service.gov.uk/Notice/012345-2027",
+        dispatched_at=datetime(2027, 1, 4, 23, 30, tzinfo=UTC),
+        published_at=datetime(2027, 1, 5, 9, 0, tzinfo=UTC),
+        title="Find a Tender",
+    )
+    change = sem_job(config, examples["anpr-cameras"], NoticeKind.CHANGE)
+    body = _channel().render(change.notice, replace(change.context, follows=fts)).body
+    document = json.loads(body)["releases"][0]["tender"]["documents"][1]
+    assert document == {
+        "id": "find-a-tender-change-v2",
+        "documentType": "tenderNotice",
+        "title": "Change notice sent to Find a Tender",
+        "description": "Find a Tender notice ocds-h6vhtk-04f1d2-v2, dispatched on 2027-01-04, "
+        "published as 012345-2027",
+        "url": "https://www.find-tender.service.gov.uk/Notice/012345-2027",
+        "datePublished": "2027-01-05T09:00:00Z",
+        "language": "en",
+    }
 
 
 def test_the_value_is_stated_net_of_vat(config: Config, examples: Examples) -> None:
@@ -231,7 +275,7 @@ def test_the_value_is_stated_net_of_vat(config: Config, examples: Examples) -> N
     assert tender.estimated_value.vat_included
     section = _release(config, tender)["tender"]
     assert section["value"] == {"amount": 150000.0, "currency": "GBP"}
-    assert [d["id"] for d in section["documents"]] == ["tender-documents"]  # no TED notice
+    assert [d["id"] for d in section["documents"]] == ["tender-documents"]  # no primary notice
 
 
 @pytest.mark.parametrize(
@@ -255,8 +299,7 @@ def test_procedures_map_to_ocds_methods(
 
 
 def test_lots_use_the_lots_extension(config: Config, examples: Examples) -> None:
-    tender = examples["it-managed-service"]
-    package = json.loads(_channel().render(contract(tender), render_context(config, tender, SEM)).body)
+    package = _package(config, examples["it-managed-service"])
     section = package["releases"][0]["tender"]
     assert LOTS_EXTENSION in package["extensions"]
     assert [(lot["id"], lot["value"]["amount"]) for lot in section["lots"]] == [
@@ -266,12 +309,7 @@ def test_lots_use_the_lots_extension(config: Config, examples: Examples) -> None
     assert [item.get("relatedLot") for item in section["items"]] == [None, "lot-1", "lot-2"]
     assert section["items"][0]["classification"]["id"] == "72500000"  # the procedure's main CPV
     assert section["items"][1]["classification"]["id"] == "32323500"
-    plain = json.loads(
-        _channel()
-        .render(contract(examples["anpr-cameras"]), render_context(config, examples["anpr-cameras"], SEM))
-        .body
-    )
-    assert LOTS_EXTENSION not in plain["extensions"]
+    assert LOTS_EXTENSION not in _package(config, examples["anpr-cameras"])["extensions"]
 
 
 def test_a_call_off_has_an_open_ended_tender_period(config: Config, examples: Examples) -> None:
@@ -282,18 +320,151 @@ def test_a_call_off_has_an_open_ended_tender_period(config: Config, examples: Ex
 
 def test_markup_and_unicode_round_trip(config: Config, examples: Examples) -> None:
     tender = _tricky(examples["anpr-cameras"])
-    body = _channel().render(contract(tender), render_context(config, tender, SEM)).body
+    job = sem_job(config, tender)
+    body = _channel().render(job.notice, job.context).body
     assert "£5k — Zürich 東京 🚓".encode() in body  # UTF-8 as is, not \u escapes
     section = json.loads(body)["releases"][0]["tender"]
     assert (section["title"], section["description"]) == (tender.title, tender.description)
-    assert schema_errors(package_validator(), json.loads(body)) == []
 
 
 def test_publisher_uri_is_included_when_configured(config: Config, examples: Examples) -> None:
-    tender = examples["anpr-cameras"]
+    job = sem_job(config, examples["anpr-cameras"])
     channel = _channel(publisher_name="EMSCU", publisher_uri="https://www.emscu.example.police.uk")
-    package = json.loads(channel.render(contract(tender), render_context(config, tender, SEM)).body)
+    package = json.loads(channel.render(job.notice, job.context).body)
     assert package["publisher"] == {"name": "EMSCU", "uri": "https://www.emscu.example.police.uk"}
+
+
+# -- change and cancellation notices ---------------------------------------------------------
+
+
+def test_a_change_amends_the_release_the_portal_holds(config: Config, examples: Examples) -> None:
+    tender = examples["anpr-cameras"]
+    job = sem_job(config, tender, NoticeKind.CHANGE)
+    previous = job.context.previous
+    assert previous is not None and previous.kind is NoticeKind.CONTRACT and previous.identity
+    rendered = _channel().render(job.notice, job.context)
+    release = json.loads(rendered.body)["releases"][0]
+    assert release["ocid"] == _release(config, tender)["ocid"]
+    assert release["tag"] == ["tenderAmendment"]
+    assert rendered.identity == release["id"]
+    section = release["tender"]
+    assert section["status"] == "active"
+    # the new version's full tender section, not a difference
+    assert section["tenderPeriod"] == {"startDate": "2026-12-01T09:00:00Z", "endDate": "2027-01-29T12:00:00Z"}
+    assert section["description"].endswith("Site visits are available on request.")
+    assert section["title"] == tender.title and section["value"]["amount"] == 380000.0
+    assert section["amendments"] == [
+        {
+            "id": "change-v2",
+            "date": "2026-12-01T09:00:00Z",
+            "rationale": REASON,
+            "description": "Description: changed\n"
+            "Submission deadline: 2027-01-15T12:00:00Z -> 2027-01-29T12:00:00Z",
+            "amendsReleaseID": previous.identity,
+            "releaseID": release["id"],
+        }
+    ]
+
+
+def test_a_correction_is_a_tender_update(config: Config, examples: Examples) -> None:
+    release = _release_of(sem_job(config, examples["anpr-cameras"], NoticeKind.CHANGE, correction=True))
+    assert release["tag"] == ["tenderUpdate"]
+    assert release["tender"]["amendments"][0]["releaseID"] == release["id"]
+
+
+def _release_of(job: Job) -> Any:
+    return json.loads(_channel().render(job.notice, job.context).body)["releases"][0]
+
+
+def test_a_change_keeps_the_tender_period_start_of_the_first_notice(
+    config: Config, examples: Examples
+) -> None:
+    job = sem_job(config, examples["anpr-cameras"], NoticeKind.CHANGE)
+    opened = DISPATCHED_AT - timedelta(days=9)
+    first = replace(job.context.history[0], dispatched_at=opened)
+    context = replace(job.context, history=(first,), dispatched_at=DISPATCHED_AT)
+    release = _release_of(Job(job.notice, context))
+    assert release["tender"]["tenderPeriod"]["startDate"] == "2026-11-22T09:00:00Z"
+    assert release["date"] == "2026-12-01T09:00:00Z"
+
+
+def test_a_cancellation_cancels_the_tender_and_amends_the_latest_release(
+    config: Config, examples: Examples
+) -> None:
+    tender = examples["it-managed-service"]
+    change = sem_job(config, tender, NoticeKind.CHANGE)
+    change_id = _release_of(change)["id"]
+    job = sem_job(
+        config, amended(tender), NoticeKind.CANCELLATION, previous=tender, reason="Budget withdrawn"
+    )
+    assert job.notice.version == 2
+    withdrawn = datetime(2026, 11, 30, 16, 45, tzinfo=UTC)
+    changed = NoticeRef(SEM, NoticeKind.CHANGE, 2, "published", change.context.key, identity=change_id)
+    context = replace(job.context, history=(*job.context.history, changed))
+    notice = replace(job.notice, withdrawn_at=withdrawn)
+    rendered = _channel().render(notice, context)
+    release = json.loads(rendered.body)["releases"][0]
+    assert release["tag"] == ["tenderCancellation"] and rendered.identity == release["id"]
+    section = release["tender"]
+    assert section["status"] == "cancelled"
+    assert {lot["status"] for lot in section["lots"]} == {"cancelled"}
+    assert section["amendments"] == [
+        {
+            "id": "cancellation-v2",
+            "date": "2026-11-30T16:45:00Z",
+            "rationale": "Budget withdrawn",
+            "description": "The procurement was withdrawn: the tender is cancelled.",
+            "amendsReleaseID": change_id,
+            "releaseID": release["id"],
+        }
+    ]
+
+
+@pytest.mark.parametrize("kind", [NoticeKind.CHANGE, NoticeKind.CANCELLATION])
+def test_a_notice_that_cannot_name_the_release_it_amends_is_refused(
+    config: Config, examples: Examples, kind: NoticeKind
+) -> None:
+    job = sem_job(config, examples["anpr-cameras"], kind)
+    unnamed = replace(job.context, history=tuple(replace(r, identity=None) for r in job.context.history))
+    with pytest.raises(RenderError, match="the release id of its contract notice v1 is not known"):
+        _channel().render(job.notice, unnamed)
+    with pytest.raises(RenderError, match="it holds no notice of this procurement"):
+        _channel().render(job.notice, replace(job.context, history=()))
+
+
+def test_hostile_text_stays_inert_in_every_kind(config: Config, examples: Examples) -> None:
+    """Markup, JSON specials and control characters in the tender and the reason are string
+    content: the body parses to exactly one release holding them unchanged, and no raw control
+    character reaches the wire."""
+    tender = _tricky(examples["anpr-cameras"])
+    for kind in KINDS:
+        job = sem_job(config, tender, kind, reason=HOSTILE)
+        body = _channel().render(job.notice, job.context).body
+        assert not any(byte < 0x20 and byte != 0x0A for byte in body), kind
+        package = json.loads(body)
+        (release,) = package["releases"]
+        assert release["tender"]["title"] == tender.title
+        assert "evil" not in {d["id"] for d in release["tender"].get("documents", [])}
+        if kind is not NoticeKind.CONTRACT:
+            assert release["tender"]["amendments"][0]["rationale"] == HOSTILE
+        assert schema().package_errors(package) == [], kind
+
+
+def test_the_release_id_travels_as_the_identity_of_every_kind(config: Config, examples: Examples) -> None:
+    seen: list[requests.PreparedRequest] = []
+
+    def accept(request: requests.PreparedRequest) -> Response:
+        seen.append(request)
+        return _json(202, {"id": f"SEM-{len(seen):06d}", "status": "pending"})
+
+    channel = _channel(accept)
+    for kind in KINDS:
+        job = sem_job(config, examples["anpr-cameras"], kind)
+        rendered = channel.render(job.notice, job.context)
+        channel.submit(rendered, job.context.key)
+        sent = json.loads(seen[-1].body)  # type: ignore[arg-type]
+        assert sent["releases"][0]["id"] == rendered.identity
+        assert f"-v{job.notice.version}-{kind.value}-" in str(rendered.identity)
 
 
 # -- submit ----------------------------------------------------------------------------------
@@ -459,3 +630,8 @@ class TestSourceEastMidlandsContract(HttpChannelContract):
     """The contract every channel keeps (tests/channels/contract.py)."""
 
     family = "source-east-midlands"
+
+    def job(self, config: Config, tender: Tender, destination: str, **options: Any) -> Job:
+        """Earlier notices named as the engine would have stored them (see `named`)."""
+        prefix = config.channels.profile_sections("sandbox")[SEM]["ocid_prefix"]
+        return named(render_job(config, tender, destination, **options), prefix)

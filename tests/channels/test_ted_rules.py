@@ -1,8 +1,10 @@
 """TED's own business rules (the eForms SDK 1.15.1 Schematron that the Central Validation
 Service runs) applied to every notice the adapter renders: the shipped examples, and variants
 that reach the branches the examples do not (each procedure, lots without descriptions, no
-duration, a preferred publication date, markup). Only the LAWFULNESS warning that every UK
-buyer gets (BR-BT-00514-0310: GBR is not a lawful TED country) is expected.
+duration, a preferred publication date, markup); for each of them the contract notice, a
+change notice, and both withdrawals that are notices (a `cancel` change notice before the
+deadline, a subtype-29 award notice without a winner after it). Only the LAWFULNESS warning
+that every UK buyer gets (BR-BT-00514-0310: GBR is not a lawful TED country) is expected.
 
 Needs ../shared/standards/eforms/rules (skipped when absent, never in CI) and the PyPI package
 saxonche, which `setup.sh` installs into a venv kept in the pytest cache.
@@ -19,10 +21,12 @@ from typing import Any
 
 import pytest
 
-from channels.ted import TedChannel, TedSettings
+from channels.ted.channel import TedChannel, TedSettings
 from syndicator.channel.base import RenderError
 from syndicator.config.settings import Config
 from syndicator.domain.tender import Tender
+from syndicator.notices.context import Job
+from tests.channels.ted_scenarios import cancellation_job, change_job
 from tests.conftest import contract, render_context, shared_standards
 
 pytestmark = pytest.mark.slow
@@ -72,6 +76,18 @@ def _notices(config: Config, examples: dict[str, Tender]) -> dict[str, Tender]:
     return notices
 
 
+def _later_notices(config: Config, name: str, tender: Tender) -> dict[str, Job]:
+    """The change notice and both withdrawal notices of a tender, with hostile reasons for the
+    variant that carries markup."""
+    hostile = 'Withdrawn <b>now</b> & "quoted" ]]> \x07 £1,000 — Zürich'
+    reason = {"reason": hostile} if name == "variant-markup" else {}
+    return {
+        "change": change_job(config, name, tender),
+        "cancel": cancellation_job(config, tender, "cancel", **reason),
+        "no-award": cancellation_job(config, tender, "after-deadline", **reason),
+    }
+
+
 def test_every_rendered_notice_passes_teds_business_rules(
     config: Config, examples: dict[str, Tender], rules: tuple[Path, Path], tmp_path: Path
 ) -> None:
@@ -89,9 +105,17 @@ def test_every_rendered_notice_passes_teds_business_rules(
         path = tmp_path / f"{name}.xml"
         path.write_bytes(rendered.body)
         files.append(path)
+        for form, job in _later_notices(config, name, tender).items():
+            later = channel.render(job.notice, job.context)
+            assert later.operation is None, f"{name}-{form} is not a notice"
+            path = tmp_path / f"{name}-{form}.xml"
+            path.write_bytes(later.body)
+            files.append(path)
     # The call-off never goes to TED; the two examples without documents_url cannot (BT-15).
     assert sorted(refused) == ["below-threshold", "framework-call-off", "it-software"]
-    assert len(files) == 11  # 4 examples and 7 variants
+    assert len(files) == 11 * 4  # 4 examples and 7 variants: contract, change, cancel, no award
+    roots = [path.read_bytes().split(b"\n", 2)[1].split(b" ", 1)[0] for path in files]
+    assert roots.count(b"<ContractAwardNotice") == 11
     # One call for every file: compiling the subtype's rules costs seconds, checking ms.
     result = subprocess.run(
         [str(python), str(check), "--warnings", *map(str, files)],

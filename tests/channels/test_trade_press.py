@@ -1,5 +1,7 @@
-"""Trade press adapter contract: the exact e-mail bytes (golden files), the advert copy, and
-every SMTP outcome mapped to a channel error against a small scripted aiosmtpd server."""
+"""Trade press adapter: the exact e-mail bytes of every notice kind (golden files), the advert
+copy, corrections and withdrawals threaded to the advert, hostile text kept inert, and every
+SMTP outcome mapped to a channel error against a small scripted aiosmtpd server. What every
+channel keeps (determinism, secrets, profiles) is the contract mixin's."""
 
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, Session
 
-from channels.trade_press import TradePressChannel, TradePressSettings, _dot_stuffed, message_id
+from channels.trade_press import TradePressChannel, TradePressSettings, message_id
 from syndicator.channel.base import (
     AuthError,
     OutcomeUnknown,
@@ -30,10 +32,22 @@ from syndicator.channel.base import (
     TransientError,
 )
 from syndicator.channel.registry import build_channel
+from syndicator.channel.smtp import dot_stuffed as _dot_stuffed
 from syndicator.config.settings import Config
+from syndicator.domain.notices import NoticeKind, NoticeRef
 from syndicator.domain.tender import Tender
 from tests.channels.contract import ChannelContract
-from tests.conftest import contract, render_context, routed_examples
+from tests.channels.lifecycle import (
+    KINDS,
+    REASON,
+    SUFFIX,
+    WITHDRAWAL,
+    after,
+    cancellation_job,
+    change_job,
+    job,
+)
+from tests.conftest import DISPATCHED_AT, contract, render_context, routed_examples
 
 GOLDEN = Path(__file__).parent / "golden" / "trade-press"
 PASSWORD = "trade-press-pw-93c1"
@@ -95,20 +109,28 @@ class _Text(HTMLParser):
 # -- rendering -------------------------------------------------------------------------------
 
 
-def test_every_routed_example_matches_its_golden_file(config: Config, examples: Examples) -> None:
+def test_every_notice_of_every_routed_example_matches_its_golden_file(
+    config: Config, examples: Examples
+) -> None:
     routed = routed_examples(config, examples, "trade-press")
     assert len(routed) == 5
     regenerate = os.environ.get("SYNDICATOR_REGENERATE_GOLDEN") == "1"
     channel = build_channel(config, "trade-press", environ={})
+    names = set()
     for name, tender, destination in routed:
-        rendered = channel.render(contract(tender), render_context(config, tender, destination))
-        golden = GOLDEN / f"{name}.eml"
-        if regenerate:
-            golden.parent.mkdir(parents=True, exist_ok=True)
-            golden.write_bytes(rendered.body)
-        assert golden.is_file(), f"{golden} is missing (SYNDICATOR_REGENERATE_GOLDEN=1 makes it)"
-        assert rendered.body == golden.read_bytes(), f"{name}: message differs from {golden}"
-        assert rendered.media_type == "message/rfc822"
+        for kind in KINDS:
+            made = job(config, tender, destination, kind)
+            rendered = channel.render(made.notice, made.context)
+            golden = GOLDEN / f"{name}{SUFFIX[kind]}.eml"
+            names.add(golden.name)
+            if regenerate:
+                golden.parent.mkdir(parents=True, exist_ok=True)
+                golden.write_bytes(rendered.body)
+            assert golden.is_file(), f"{golden} is missing (SYNDICATOR_REGENERATE_GOLDEN=1 makes it)"
+            assert rendered.body == golden.read_bytes(), f"{name}: message differs from {golden}"
+            assert rendered.media_type == "message/rfc822"
+            assert _parse(rendered.body)["Message-ID"] == rendered.identity
+    assert {p.name for p in GOLDEN.glob("*.eml")} == names, "stale golden files"
 
 
 def test_the_message_is_a_well_formed_7bit_crlf_advert(config: Config, examples: Examples) -> None:
@@ -129,6 +151,8 @@ def test_the_message_is_a_well_formed_7bit_crlf_advert(config: Config, examples:
     assert message.get_content_type() == "multipart/alternative"
     assert [p.get_content_type() for p in message.iter_parts()] == ["text/plain", "text/html"]
     assert message.get_boundary() == _parse(_channel().render(contract(tender), context).body).get_boundary()
+    assert message["In-Reply-To"] is None and message["References"] is None
+    assert _parts(message)[0].splitlines()[:2] == ["INVITATION TO TENDER", "Notice version: 1"]
 
 
 def test_advert_copy_carries_what_a_supplier_needs(config: Config, examples: Examples) -> None:
@@ -158,7 +182,7 @@ def test_advert_copy_carries_what_a_supplier_needs(config: Config, examples: Exa
     "name",
     ["agency-staff", "anpr-cameras", "construction-works", "it-managed-service", "it-software"],
 )
-def test_adverts_following_a_ted_notice_state_its_dispatch(
+def test_adverts_following_an_official_notice_state_when_it_was_sent(
     config: Config, examples: Examples, name: str
 ) -> None:
     tender = examples[name]
@@ -166,11 +190,133 @@ def test_adverts_following_a_ted_notice_state_its_dispatch(
     context = render_context(config, tender, destination)
     plain, html = _parts(_parse(_channel().render(contract(tender), context).body))
     if context.follows is None:
-        assert "TED" not in plain and "TED" not in html
+        assert "The notice for this tender was sent" not in plain + html
         return
-    sentence = f"(TED) on 1 December 2026 (notice {context.follows.identity})"
+    sentence = (
+        "The notice for this tender was sent to Tenders Electronic Daily (TED) on 1 December 2026 "
+        f"(notice {context.follows.identity})."
+    )
     assert sentence in plain
     assert sentence in html
+
+
+def test_the_sentence_reads_right_for_find_a_tender(config: Config, examples: Examples) -> None:
+    tender = examples["anpr-cameras"]
+    context = render_context(config, tender, "trade-press:police-technology-press")
+    fts = NoticeRef(
+        destination="find-a-tender",
+        kind=NoticeKind.CONTRACT,
+        version=1,
+        state="published",
+        key="k",
+        identity="fts-own-id",
+        publication_id="012345-2026",
+        dispatched_at=DISPATCHED_AT,
+        title="Find a Tender",
+    )
+    plain, _ = _parts(_parse(_channel().render(contract(tender), replace(context, follows=fts)).body))
+    assert (
+        "The notice for this tender was sent to Find a Tender on 1 December 2026 (notice 012345-2026)."
+        in plain
+    )
+    with pytest.raises(RenderError, match="dispatch date"):
+        _channel().render(contract(tender), replace(context, follows=replace(fts, dispatched_at=None)))
+
+
+# -- corrections and withdrawals ---------------------------------------------------------------
+
+PRESS = "trade-press:police-technology-press"
+
+
+@pytest.mark.parametrize(("correction", "word"), [(False, "Amendment"), (True, "Correction")])
+def test_a_change_is_a_reply_to_the_advert_saying_why_and_what_changed(
+    config: Config, examples: Examples, correction: bool, word: str
+) -> None:
+    tender = examples["anpr-cameras"]
+    made = change_job(config, tender, PRESS, correction=correction)
+    advert = made.context.first(NoticeKind.CONTRACT)
+    assert advert is not None and advert.identity
+    rendered = _channel().render(made.notice, made.context)
+    message = _parse(rendered.body)
+    assert message["Subject"] == f"{word}: {tender.title} [{tender.reference}]"
+    assert message["To"] == DESK  # the desk that carried the advert
+    assert message["Message-ID"] == f"<{made.context.key}@tender-syndicator.emscu>" == rendered.identity
+    assert message["In-Reply-To"] == advert.identity
+    assert message["References"] == advert.identity
+    plain, html = _parts(message)
+    assert plain.splitlines()[:2] == [f"{word.upper()} TO AN INVITATION TO TENDER", "Notice version: 2"]
+    shown = _Text()
+    shown.feed(html)
+    for copy in (plain, "".join(shown.chunks)):  # the HTML as a reader sees it
+        assert REASON in copy
+        assert "Submission deadline: 2027-01-15T12:00:00Z -> 2027-01-22T12:00:00Z" in copy
+        assert "Contract duration (months): 60 -> 72" in copy
+        assert "12:00 UTC on Friday 22 January 2027" in copy  # the advert as it now stands
+        assert f"sent you on 1 December 2026 (Message-ID {advert.identity})" in copy
+
+
+def test_a_withdrawal_replies_to_the_advert_and_references_the_latest_notice(
+    config: Config, examples: Examples
+) -> None:
+    tender = examples["anpr-cameras"]
+    withdrawal = cancellation_job(config, tender, PRESS)
+    advert = withdrawal.context.first(NoticeKind.CONTRACT)
+    assert advert is not None and advert.identity
+    change = change_job(config, tender, PRESS)
+    amended = NoticeRef(
+        destination=PRESS,
+        kind=NoticeKind.CHANGE,
+        version=2,
+        state="published",
+        key=change.context.key,
+        identity=f"<{change.context.key}@tender-syndicator.emscu>",
+    )
+    made = after(withdrawal, advert, amended)
+    message = _parse(_channel().render(made.notice, made.context).body)
+    assert message["Subject"] == f"Withdrawal: {tender.title} [{tender.reference}]"
+    assert message["In-Reply-To"] == advert.identity
+    assert message["References"] == f"{advert.identity} {amended.identity}"
+    plain, html = _parts(message)
+    assert plain.splitlines()[:2] == ["WITHDRAWAL OF AN INVITATION TO TENDER", "Notice version: 2"]
+    for copy in (plain, html):
+        assert WITHDRAWAL in copy and "Please do not print" in copy and "Withdrawn on" in copy
+        assert "Summary" not in copy  # nothing left to print
+
+
+@pytest.mark.parametrize("kind", [NoticeKind.CHANGE, NoticeKind.CANCELLATION])
+def test_a_follow_up_needs_the_advert_and_a_message_id_fit_for_a_header(
+    config: Config, examples: Examples, kind: NoticeKind
+) -> None:
+    made = job(config, examples["anpr-cameras"], PRESS, kind)
+    advert = made.context.first(NoticeKind.CONTRACT)
+    assert advert is not None
+    with pytest.raises(RenderError, match="no advert of this tender"):
+        _channel().render(made.notice, replace(made.context, history=()))
+    for forged in ("<a@b>\r\nBcc: all@example.org", "not-an-id", "<a b@c>"):
+        with pytest.raises(RenderError, match="not a Message-ID"):
+            _channel().render(made.notice, replace(made.context, history=(replace(advert, identity=forged),)))
+
+
+def test_a_hostile_reason_adds_no_header_and_stays_text(config: Config, examples: Examples) -> None:
+    reason = (
+        "Typo fixed\r\nBcc: everyone@example.org\r\nSubject: hacked\r\n\r\n"
+        "<b>bold</b> & ]]>\nNotice version: 9"
+    )
+    tender = examples["anpr-cameras"]
+    for made in (
+        change_job(config, tender, PRESS, reason=reason),
+        cancellation_job(config, tender, PRESS, reason=reason),
+    ):
+        body = _channel().render(made.notice, made.context).body
+        assert body.isascii()
+        message = _parse(body)
+        assert not message.defects
+        assert message["Bcc"] is None
+        assert message.get_all("Subject") == [message["Subject"]] and "hacked" not in message["Subject"]
+        plain, html = _parts(message)
+        assert plain.splitlines()[1] == "Notice version: 2"  # the version a desk reads is ours
+        assert "Bcc: everyone@example.org" in plain and "<b>bold</b> & ]]>" in plain
+        assert "<b>bold" not in html and "&lt;b&gt;bold&lt;/b&gt; &amp; ]]&gt;" in html
 
 
 def test_markup_is_escaped_in_html_and_intact_in_text(config: Config, examples: Examples) -> None:
@@ -411,22 +557,17 @@ def test_a_server_that_cannot_be_used_as_configured_is_an_auth_error(
 def test_capabilities_say_a_desk_does_not_deduplicate() -> None:
     assert TradePressChannel.capabilities.deduplicates is False
     assert TradePressChannel.capabilities.polls is False
+    assert TradePressChannel.notices == {NoticeKind.CONTRACT, NoticeKind.CHANGE, NoticeKind.CANCELLATION}
 
 
-def test_both_shipped_profiles_configure_the_adapter(config: Config) -> None:
-    sandbox = build_channel(config, "trade-press", environ={})
-    production = build_channel(replace(config, profile="production"), "trade-press", environ={})
-    for channel in (sandbox, production):
+def test_both_shipped_profiles_name_a_desk_for_every_publication(config: Config) -> None:
+    publications = {pub.publication for pub in config.policy.trade_press}
+    assert publications == {"construction-press", "police-technology-press", "recruitment-press"}
+    for profile in ("sandbox", "production"):
+        channel = build_channel(replace(config, profile=profile), "trade-press", environ={})
         assert isinstance(channel.settings, TradePressSettings)
-        assert set(channel.settings.desks) == {
-            "construction-press",
-            "police-technology-press",
-            "recruitment-press",
-        }
-    assert production.settings.starttls is True  # type: ignore[attr-defined]
-    environ = {"SYNDICATOR_TRADE_PRESS_PASSWORD": PASSWORD}
-    with_secret = build_channel(replace(config, profile="production"), "trade-press", environ=environ)
-    assert with_secret.describe()["password"] == "********"
+        assert set(channel.settings.desks) == publications
+        assert channel.settings.starttls is (profile == "production")
 
 
 @pytest.mark.parametrize(
@@ -441,13 +582,6 @@ def test_both_shipped_profiles_configure_the_adapter(config: Config) -> None:
 def test_bad_settings_fail_at_start_up(changes: dict[str, Any]) -> None:
     with pytest.raises(ValueError):
         _settings(**changes)
-
-
-def test_the_password_is_never_shown(config: Config, examples: Examples) -> None:
-    channel = _channel(password=PASSWORD, username="emscu")
-    assert channel.describe()["password"] == "********"
-    assert PASSWORD.encode() not in _advert(config, examples).body
-    assert PASSWORD not in repr(channel.settings)
 
 
 class TestTradePressContract(ChannelContract):

@@ -1,10 +1,13 @@
 """The Bluelight adapter against the running sandbox, over real HTTP: every routed example is
-accepted, published and read back, every fault maps to its error class, a repeat is
-de-duplicated, and the simulator's own validation refuses a tampered notice."""
+accepted, published and read back, a tender's whole life (notice, update, withdrawal) happens
+to the same NoticeId, an update of a notice the portal does not hold is refused, refusals map
+to their error class, a repeat is de-duplicated, and the simulator's own validation refuses a
+tampered notice."""
 
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import pytest
 import requests
@@ -21,9 +24,12 @@ from syndicator.channel.base import (
 )
 from syndicator.channel.xmlsafe import parse
 from syndicator.config.settings import Config
+from syndicator.domain.notices import NoticeKind, NoticeRef
 from syndicator.domain.tender import Tender
+from syndicator.notices.context import Job
 from syndicator.sandbox.server import Sandbox
-from tests.conftest import contract, render_context, routed_examples
+from tests.channels.lifecycle import after, cancellation_job, change_job, sent
+from tests.conftest import contract, render_context, render_job, routed_examples
 from tests.integration.conftest import adapter_for, inject, received, sandbox_url
 
 CHANNEL = "bluelight"
@@ -87,6 +93,7 @@ def test_every_routed_example_is_published_and_served(
             live.url,
         )
         assert (notice["status"], notice["times_received"], notice["copies"]) == ("published", 1, 1)
+        assert (notice["notice"], notice["version"]) == ("contract", 1)
 
 
 def test_a_notice_is_not_public_before_publication(
@@ -152,3 +159,104 @@ def test_wrong_credentials_are_an_auth_error(sandbox: Sandbox, config: Config, e
     with pytest.raises(AuthError):
         adapter.submit(_rendered(adapter, config, examples["anpr-cameras"]), "unused")
     assert received(sandbox, CHANNEL) == []
+
+
+def _published(adapter: Channel, made: Job) -> tuple[NoticeRef, Receipt]:
+    rendered = adapter.render(made.notice, made.context)
+    receipt = _until_live(adapter, adapter.submit(rendered, made.context.key))
+    return sent(made, rendered, receipt), receipt
+
+
+def test_a_tenders_whole_life_happens_to_the_same_notice(
+    sandbox: Sandbox, config: Config, examples: Examples
+) -> None:
+    adapter = adapter_for(config, sandbox, CHANNEL)
+    tender = examples["anpr-cameras"]
+    first = render_job(config, tender, CHANNEL)
+    advert, live = _published(adapter, first)
+    assert live.url is not None
+
+    change = after(change_job(config, tender, CHANNEL), advert)
+    amended = adapter.render(change.notice, change.context)
+    accepted = adapter.submit(amended, change.context.key)
+    assert (accepted.remote_id, accepted.live, accepted.status_code) == (live.remote_id, False, 202)
+    public = requests.get(live.url, timeout=5)  # the first version, until the update is published
+    assert public.status_code == 200 and parse(public.content).findtext("n:Version", namespaces=N) == "1"
+    updated = _until_live(adapter, accepted)
+    public = requests.get(live.url, timeout=5)
+    assert public.status_code == 200 and public.content == amended.body
+
+    withdrawal = after(cancellation_job(config, tender, CHANNEL), advert, sent(change, amended, updated))
+    withdrawn = adapter.submit(adapter.render(withdrawal.notice, withdrawal.context), withdrawal.context.key)
+    assert (withdrawn.remote_id, withdrawn.live, withdrawn.status, withdrawn.status_code) == (
+        live.remote_id,
+        True,
+        "Withdrawn",
+        200,
+    )
+    assert adapter.poll(withdrawn).status == "Withdrawn"
+    public = requests.get(live.url, timeout=5)
+    assert public.status_code == 410
+    assert parse(public.content).findtext("n:Reason", namespaces=N) == withdrawal.notice.reason
+
+    notices = received(sandbox, CHANNEL)
+    assert [(n["notice"], n["version"], n["remote_id"], n["key"]) for n in notices] == [
+        ("contract", 1, live.remote_id, first.context.key),
+        ("change", 2, live.remote_id, change.context.key),
+        ("cancellation", 2, live.remote_id, withdrawal.context.key),
+    ]
+    again = adapter.submit(adapter.render(withdrawal.notice, withdrawal.context), withdrawal.context.key)
+    assert (again.status, again.live) == ("Withdrawn", True)  # a repeat: 409, then the status
+    with pytest.raises(RejectedError, match="withdrawn"):
+        later = after(change_job(config, tender, CHANNEL, reason="again"), advert)
+        adapter.submit(adapter.render(later.notice, replace(later.context, key="another-key")), "unused")
+
+
+@pytest.mark.parametrize("kind", [NoticeKind.CHANGE, NoticeKind.CANCELLATION])
+def test_a_notice_the_portal_does_not_hold_is_refused(
+    sandbox: Sandbox, config: Config, examples: Examples, kind: NoticeKind
+) -> None:
+    adapter = adapter_for(config, sandbox, CHANNEL)
+    tender = examples["it-software"]
+    made = (change_job if kind is NoticeKind.CHANGE else cancellation_job)(config, tender, CHANNEL)
+    assert made.context.previous is not None
+    # The sketched earlier notice names BL-2026-0000nn, which this fresh sandbox never issued.
+    with pytest.raises(RejectedError) as caught:
+        adapter.submit(adapter.render(made.notice, made.context), "unused")
+    assert caught.value.status_code == 404
+    assert caught.value.reasons == [f"no notice {made.context.previous.remote_id}"]
+    assert received(sandbox, CHANNEL) == []
+
+
+def test_an_update_must_be_a_later_version_of_the_same_tender_posted_where_it_belongs(
+    sandbox: Sandbox, config: Config, examples: Examples
+) -> None:
+    adapter = adapter_for(config, sandbox, CHANNEL)
+    tender = examples["it-software"]
+    first = render_job(config, tender, CHANNEL)
+    advert, live = _published(adapter, first)
+    change = after(change_job(config, tender, CHANNEL), advert)
+    amended = adapter.render(change.notice, change.context)
+
+    def refused(body: bytes, operation: str | None = "update", target: str | None = live.remote_id) -> str:
+        with pytest.raises(RejectedError) as caught:
+            adapter.submit(Rendered(body, amended.media_type, operation=operation, target=target), "unused")
+        assert caught.value.status_code == 422
+        return " ".join(caught.value.reasons)
+
+    assert "takes a TenderNotice, not a TenderNoticeUpdate" in refused(
+        amended.body, operation=None, target=None
+    )
+    root = parse(amended.body)
+    root.find("n:ExternalReference", N).text = "other-key"  # type: ignore[union-attr]
+    root.find("n:Version", N).text = "1"  # type: ignore[union-attr]
+    assert "at version 1" in refused(etree.tostring(root))
+    root.find("n:Version", N).text = "2"  # type: ignore[union-attr]
+    root.find("n:BuyerReference", N).text = "OTHER-1"  # type: ignore[union-attr]
+    assert "is NORTHANTS-2026-0058, not OTHER-1" in refused(etree.tostring(root))
+    assert [(n["notice"], n["version"]) for n in received(sandbox, CHANNEL)] == [("contract", 1)]
+    adapter.submit(amended, "unused")
+    assert [(n["notice"], n["version"]) for n in received(sandbox, CHANNEL)] == [
+        ("contract", 1),
+        ("change", 2),
+    ]

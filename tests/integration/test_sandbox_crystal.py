@@ -1,5 +1,7 @@
 """The Crystal adapter against the running sandbox, over real HTTP: every routed example is
-published and read back, every fault maps to its error class, and a repeat is de-duplicated."""
+published and read back, a tender's whole life (contract, change, cancellation) reaches the
+same opportunity, a change of an opportunity Crystal does not hold is refused, refusals map to
+their error class, and a repeat is de-duplicated."""
 
 from __future__ import annotations
 
@@ -15,9 +17,11 @@ from syndicator.channel.base import (
     Rendered,
 )
 from syndicator.config.settings import Config
+from syndicator.domain.notices import NoticeKind
 from syndicator.domain.tender import Tender
 from syndicator.sandbox.server import Sandbox
-from tests.conftest import contract, render_context, routed_examples
+from tests.channels.lifecycle import after, cancellation_job, change_job, sent
+from tests.conftest import contract, render_context, render_job, routed_examples
 from tests.integration.conftest import adapter_for, received, sandbox_url
 
 Examples = dict[str, Tender]
@@ -35,7 +39,7 @@ def test_every_routed_example_is_published_and_served(
     channel = adapter_for(config, sandbox, "crystal")
     routed = routed_examples(config, examples, "crystal")
     assert len(routed) == 6  # the framework call-off (no deadline) included
-    sent = {}
+    published = {}
     for _, tender, _ in routed:
         rendered, key = _rendered(channel, config, tender)
         receipt = channel.submit(rendered, key)
@@ -45,10 +49,11 @@ def test_every_routed_example_is_published_and_served(
         public = requests.get(receipt.url, timeout=5)
         assert public.status_code == 200
         assert public.json() == json.loads(rendered.body)
-        sent[key] = (tender.reference, receipt.remote_id, receipt.url)
+        published[key] = (tender.reference, receipt.remote_id, receipt.url)
     notices = received(sandbox, "crystal")
-    assert {n["key"]: (n["tender_reference"], n["remote_id"], n["url"]) for n in notices} == sent
+    assert {n["key"]: (n["tender_reference"], n["remote_id"], n["url"]) for n in notices} == published
     assert all(n["status"] == "published" and n["times_received"] == 1 for n in notices)
+    assert {(n["notice"], n["version"]) for n in notices} == {("contract", 1)}
 
 
 def test_a_repeat_is_one_opportunity_received_twice(
@@ -100,3 +105,103 @@ def test_the_simulator_insists_on_an_idempotency_key(config: Config, sandbox: Sa
     )
     assert answer.status_code == 400
     assert answer.json()["errors"][0]["field"] == "Idempotency-Key"
+
+
+def test_a_tenders_whole_life_reaches_the_same_opportunity(
+    config: Config, examples: Examples, sandbox: Sandbox
+) -> None:
+    channel = adapter_for(config, sandbox, "crystal")
+    tender = examples["anpr-cameras"]
+    first = render_job(config, tender, "crystal")
+    advert = channel.render(first.notice, first.context)
+    published = channel.submit(advert, first.context.key)
+    assert published.remote_id is not None and published.url is not None
+    contract_ref = sent(first, advert, published)
+
+    change = after(change_job(config, tender, "crystal"), contract_ref)
+    amended = channel.render(change.notice, change.context)
+    assert amended.target == published.remote_id
+    updated = channel.submit(amended, change.context.key)
+    assert (updated.remote_id, updated.live, updated.status, updated.status_code) == (
+        published.remote_id,
+        True,
+        "live",
+        200,
+    )
+    page = requests.get(published.url, timeout=5)
+    assert page.status_code == 200 and page.json()["version"] == 2
+    assert page.json()["submission_deadline"] == "2027-01-22T12:00:00Z"
+
+    withdrawal = after(
+        cancellation_job(config, tender, "crystal"), contract_ref, sent(change, amended, updated)
+    )
+    withdrawn = channel.submit(channel.render(withdrawal.notice, withdrawal.context), withdrawal.context.key)
+    assert (withdrawn.remote_id, withdrawn.live, withdrawn.status) == (published.remote_id, True, "withdrawn")
+    page = requests.get(published.url, timeout=5)
+    assert page.status_code == 410
+    assert page.json()["status"] == "withdrawn" and page.json()["reason"] == withdrawal.notice.reason
+
+    notices = received(sandbox, "crystal")
+    assert [(n["notice"], n["version"], n["remote_id"], n["key"]) for n in notices] == [
+        ("contract", 1, published.remote_id, first.context.key),
+        ("change", 2, published.remote_id, change.context.key),
+        ("cancellation", 2, published.remote_id, withdrawal.context.key),
+    ]
+    with pytest.raises(RejectedError, match="withdrawn"):  # a withdrawn opportunity stays so
+        later = after(change_job(config, tender, "crystal", reason="again"), contract_ref)
+        channel.submit(channel.render(later.notice, later.context), "another-key")
+
+
+@pytest.mark.parametrize("kind", [NoticeKind.CHANGE, NoticeKind.CANCELLATION])
+def test_a_notice_for_an_opportunity_crystal_does_not_hold_is_refused(
+    config: Config, examples: Examples, sandbox: Sandbox, kind: NoticeKind
+) -> None:
+    channel = adapter_for(config, sandbox, "crystal")
+    tender = examples["it-software"]
+    made = (
+        change_job(config, tender, "crystal")
+        if kind is NoticeKind.CHANGE
+        else cancellation_job(config, tender, "crystal")
+    )
+    assert made.context.previous is not None
+    # The sketched earlier notice names CRY-0000nn, which this fresh sandbox never issued.
+    with pytest.raises(RejectedError) as caught:
+        channel.submit(channel.render(made.notice, made.context), made.context.key)
+    assert caught.value.status_code == 404
+    assert caught.value.reasons == [f"id: no opportunity {made.context.previous.remote_id}"]
+    assert received(sandbox, "crystal") == []
+
+
+def test_a_change_is_deduplicated_and_an_older_version_refused(
+    config: Config, examples: Examples, sandbox: Sandbox
+) -> None:
+    channel = adapter_for(config, sandbox, "crystal")
+    tender = examples["it-software"]
+    first = render_job(config, tender, "crystal")
+    advert = channel.render(first.notice, first.context)
+    contract_ref = sent(first, advert, channel.submit(advert, first.context.key))
+    change = after(change_job(config, tender, "crystal"), contract_ref)
+    amended = channel.render(change.notice, change.context)
+    once, twice = channel.submit(amended, change.context.key), channel.submit(amended, change.context.key)
+    assert once == twice
+    stale = channel.render(first.notice, first.context)  # version 1 again, as an update
+    with pytest.raises(RejectedError) as caught:
+        channel.submit(
+            Rendered(stale.body, stale.media_type, operation="update", target=once.remote_id), "k2"
+        )
+    assert caught.value.status_code == 422
+    assert any(reason.startswith("amendment: is required") for reason in caught.value.reasons)
+    body = json.loads(amended.body)
+    body["version"] = 2
+    with pytest.raises(RejectedError, match="at version 2"):
+        channel.submit(
+            Rendered(
+                json.dumps(body).encode(), amended.media_type, operation="update", target=once.remote_id
+            ),
+            "k3",
+        )
+    notices = received(sandbox, "crystal")
+    assert [(n["notice"], n["version"], n["times_received"]) for n in notices] == [
+        ("contract", 1, 1),
+        ("change", 2, 2),
+    ]

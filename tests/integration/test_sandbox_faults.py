@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from syndicator.channel.base import (
+    AuthError,
     Channel,
     ChannelError,
     OutcomeUnknown,
@@ -29,6 +30,8 @@ MODES = [
     ("rate-limit-429", RateLimited),
     ("reject-422", RejectedError),
     ("down", OutcomeUnknown),  # the sandbox resets the connection after the request head
+    ("auth-401", AuthError),
+    ("auth-403", AuthError),
 ]
 
 
@@ -62,6 +65,9 @@ def test_each_fault_maps_to_its_error_and_is_used_up(
     assert type(caught.value) is error
     if isinstance(caught.value, RateLimited):
         assert caught.value.retry_after == 4
+    if isinstance(caught.value, AuthError):
+        assert caught.value.status_code == int(mode[-3:])
+        assert "injected fault" in (caught.value.excerpt or ""), "the channel's own error body"
     if isinstance(caught.value, RejectedError):
         assert "injected fault" in " ".join([caught.value.message, *caught.value.reasons])
     assert received(sandbox, channel) == [], "a refused request must leave nothing behind"
@@ -82,3 +88,17 @@ def test_a_time_out_is_an_unknown_outcome_and_the_retry_is_deduplicated(
     (notice,) = received(sandbox, channel)
     assert (notice["times_received"], notice["copies"]) == (2, 1)
     assert retried.remote_id == notice["remote_id"]
+
+
+@pytest.mark.parametrize("channel", ["bluelight", "source-east-midlands", "ted"])
+def test_a_fault_applies_to_status_checks_too(
+    sandbox: Sandbox, config: Config, examples: dict[str, Tender], channel: str
+) -> None:
+    adapter = adapter_for(config, sandbox, channel)
+    rendered, key = first_notice(adapter, config, examples, channel)
+    receipt = adapter.submit(rendered, key)
+    assert not receipt.live
+    inject(sandbox, channel, "auth-403")
+    with pytest.raises(AuthError):
+        adapter.poll(receipt)  # a status check is a request to the channel like any other
+    adapter.poll(receipt)  # used up

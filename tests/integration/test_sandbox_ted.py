@@ -1,27 +1,33 @@
 """The TED adapter against the running sandbox, over real HTTP: every routed example is
 submitted, polled until published and read back from its public URL; a repeat is looked up,
 not published twice; invalid notices are refused the way TED refuses them; every fault maps
-to its error class."""
+to its error class; a tender's whole life (contract, change, and each form of withdrawal)
+goes through, and a change or withdrawal naming a notice TED does not hold is refused."""
 
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Any
 
 import pytest
 import requests
 
-from channels.ted import TedChannel
+from channels.ted.channel import TedChannel
 from syndicator.channel.base import (
     AuthError,
     OutcomeUnknown,
     Receipt,
     RejectedError,
     Rendered,
+    TransientError,
 )
 from syndicator.config.settings import Config
+from syndicator.domain.notices import NoticeKind
 from syndicator.domain.tender import Tender
+from syndicator.notices.context import Job
 from syndicator.sandbox.server import Sandbox
+from tests.channels.ted_scenarios import cancellation_job, change_job, earlier
 from tests.conftest import contract, render_context, routed_examples
 from tests.integration.conftest import adapter_for, inject, received, sandbox_url
 
@@ -199,3 +205,162 @@ def test_an_injected_rejection_is_teds_validation_failure(
     assert notice["rejected"] == "VALIDATION_FAILED"
     with pytest.raises(RejectedError, match="send a new version"):
         channel.submit(rendered, "key")
+
+
+# -- a tender's whole life: change notices and withdrawals ----------------------------------------
+
+
+def _sent(channel: TedChannel, job: Job) -> tuple[Rendered, Receipt]:
+    """Render and submit one notice; wait until TED publishes it."""
+    rendered = channel.render(job.notice, job.context)
+    receipt = channel.submit(rendered, job.context.key)
+    assert (receipt.live, receipt.status) == (False, "SUBMITTED")
+    return rendered, _published(channel, receipt)
+
+
+def _contract(channel: TedChannel, config: Config, tender: Tender) -> Receipt:
+    context = render_context(config, tender, "ted")
+    return channel.submit(channel.render(contract(tender), context), context.key)
+
+
+def test_contract_change_and_cancel_notices_follow_each_other(
+    config: Config, examples: Examples, sandbox: Sandbox
+) -> None:
+    channel = _adapter(config, sandbox)
+    tender = examples["anpr-cameras"]
+    advert = _published(channel, _contract(channel, config, earlier(tender)))
+    change = change_job(config, "anpr-cameras", tender)
+    (carried,) = change.context.history
+    assert carried.remote_id == advert.remote_id  # the context names what TED holds
+    changed, change_receipt = _sent(channel, change)
+    # The withdrawal follows the change notice, the latest TED publishes.
+    published_change = replace(
+        carried,
+        kind=NoticeKind.CHANGE,
+        version=2,
+        key=change.context.key,
+        identity=changed.identity,
+        remote_id=change_receipt.remote_id,
+    )
+    withdrawal = cancellation_job(config, tender, "cancel")
+    withdrawal = Job(withdrawal.notice, replace(withdrawal.context, history=(carried, published_change)))
+    cancelled, cancel_receipt = _sent(channel, withdrawal)
+    assert b"<efbc:ChangedNoticeIdentifier>" + str(change_receipt.remote_id).encode() in cancelled.body
+    assert cancel_receipt.publication_id and cancel_receipt.url
+    assert requests.get(cancel_receipt.url, timeout=5).content == cancelled.body
+    notices = received(sandbox, "ted")
+    assert [(n["remote_id"], n["notice"], n["version"], n["status"]) for n in notices] == [
+        (advert.remote_id, "contract", None, "published"),
+        (change_receipt.remote_id, "change", None, "published"),
+        (cancel_receipt.remote_id, "cancellation", None, "published"),
+    ]
+
+
+def test_a_withdrawal_after_the_deadline_is_an_award_notice_without_a_winner(
+    config: Config, examples: Examples, sandbox: Sandbox
+) -> None:
+    channel = _adapter(config, sandbox)
+    tender = examples["it-managed-service"]
+    _published(channel, _contract(channel, config, tender))
+    rendered, receipt = _sent(channel, cancellation_job(config, tender, "after-deadline"))
+    assert receipt.url is not None
+    served = requests.get(receipt.url, timeout=5).content
+    assert served == rendered.body and b"<ContractAwardNotice" in served
+    assert [n["notice"] for n in received(sandbox, "ted")] == ["contract", "cancellation"]
+
+
+def test_an_accepted_notice_is_stopped_and_never_published(
+    config: Config, examples: Examples, sandbox: Sandbox
+) -> None:
+    requests.post(sandbox_url(sandbox) + "/_sandbox/delays", json={"ted": 60}, timeout=5)
+    channel = _adapter(config, sandbox)
+    tender = examples["anpr-cameras"]
+    advert = _contract(channel, config, tender)
+    job = cancellation_job(config, tender, "stop")
+    stop = channel.render(job.notice, job.context)
+    assert (stop.operation, stop.target) == ("stop", advert.remote_id)
+    receipt = channel.submit(stop, job.context.key)
+    assert (receipt.remote_id, receipt.live, receipt.status, receipt.status_code) == (
+        advert.remote_id,
+        True,
+        "STOPPED",
+        200,
+    )
+    with pytest.raises(RejectedError, match="STOPPED"):
+        channel.poll(advert)  # the contract notice will never appear
+    again = channel.submit(stop, job.context.key)  # a retry after a lost answer: 403, then found
+    assert (again.live, again.status, again.status_code) == (True, "STOPPED", 403)
+    notices = {n["remote_id"]: n for n in received(sandbox, "ted")}
+    assert notices[advert.remote_id]["rejected"] == "STOPPED"
+    stopped = notices[f"{advert.remote_id}/stop-publication"]
+    assert (stopped["notice"], stopped["version"], stopped["times_received"]) == ("cancellation", None, 1)
+
+
+def test_a_stop_too_late_is_retried_and_then_sent_as_a_cancel_notice(
+    config: Config, examples: Examples, sandbox: Sandbox
+) -> None:
+    channel = _adapter(config, sandbox)
+    tender = examples["anpr-cameras"]
+    advert = _published(channel, _contract(channel, config, tender))
+    job = cancellation_job(config, tender, "stop")  # the store has not seen it published yet
+    with pytest.raises(TransientError, match="can no longer stop") as caught:
+        channel.submit(channel.render(job.notice, job.context), job.context.key)
+    assert caught.value.status_code == 403
+    (carried,) = job.context.history
+    seen = replace(job.context, history=(replace(carried, state="published"),))
+    cancelled = channel.render(job.notice, seen)  # the next attempt renders again
+    assert cancelled.operation is None
+    receipt = channel.submit(cancelled, job.context.key)
+    assert receipt.status == "SUBMITTED"
+    assert [n["notice"] for n in received(sandbox, "ted")] == ["contract", "cancellation"]
+    assert received(sandbox, "ted")[0]["remote_id"] == advert.remote_id
+
+
+def test_a_change_of_a_notice_ted_does_not_hold_is_refused(
+    config: Config, examples: Examples, sandbox: Sandbox
+) -> None:
+    channel = _adapter(config, sandbox)
+    tender = examples["anpr-cameras"]
+    job = change_job(config, "anpr-cameras", tender)  # its contract notice was never sent
+    with pytest.raises(RejectedError, match="VALIDATION_FAILED") as caught:
+        channel.submit(channel.render(job.notice, job.context), job.context.key)
+    report = _report(caught.value)
+    assert b"BT-758: the changed notice" in report and b"is not a notice TED holds" in report
+    # a notice TED holds, but of another procedure
+    other = _published(channel, _contract(channel, config, examples["it-managed-service"]))
+    (carried,) = job.context.history
+    wrong = replace(job.context, revision=2, history=(replace(carried, remote_id=other.remote_id),))
+    with pytest.raises(RejectedError, match="VALIDATION_FAILED") as caught:
+        channel.submit(channel.render(job.notice, wrong), job.context.key)
+    assert b"belongs to another procedure" in _report(caught.value)
+
+
+def test_an_award_notice_of_a_procedure_ted_does_not_hold_is_refused(
+    config: Config, examples: Examples, sandbox: Sandbox
+) -> None:
+    channel = _adapter(config, sandbox)
+    job = cancellation_job(config, examples["anpr-cameras"], "after-deadline")
+    with pytest.raises(RejectedError, match="VALIDATION_FAILED") as caught:
+        channel.submit(channel.render(job.notice, job.context), job.context.key)
+    assert b"BT-04: TED holds no notice of procedure" in _report(caught.value)
+    (notice,) = received(sandbox, "ted")
+    assert (notice["notice"], notice["rejected"]) == ("cancellation", "VALIDATION_FAILED")
+
+
+def test_a_stop_of_a_notice_ted_does_not_hold_is_refused(config: Config, sandbox: Sandbox) -> None:
+    channel = _adapter(config, sandbox)
+    stop = Rendered(
+        b"", "application/json", operation="stop", target="16962097-473a-475d-894b-f26f731d54d5-01"
+    )
+    with pytest.raises(RejectedError) as caught:
+        channel.submit(stop, "key")
+    assert caught.value.status_code == 404
+    assert received(sandbox, "ted") == []
+
+
+def _report(error: RejectedError) -> bytes:
+    """The SVRL validation report a VALIDATION_FAILED answer points to."""
+    url = error.reasons[0].rsplit(" ", 1)[-1]
+    report = requests.get(url, headers={"Authorization": f"Bearer {API_KEY}"}, timeout=5)
+    assert report.status_code == 200
+    return report.content

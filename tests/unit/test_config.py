@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from syndicator.config.files import ConfigError, parse_duration
-from syndicator.config.settings import REPO_CONFIG, Settings, load_config
+from syndicator.config.settings import REPO_CONFIG, Config, Settings, load_config
 
 
 @pytest.fixture
@@ -123,3 +123,12 @@ def test_durations(text: object, seconds: float) -> None:
 def test_bad_durations(text: object) -> None:
     with pytest.raises(ValueError):
         parse_duration(text)
+
+
+def test_max_retry_after_is_read_per_destination(config: Config) -> None:
+    from datetime import timedelta
+
+    from syndicator.config.channels import RetryConfig
+
+    assert config.channels.retry_for("crystal").max_retry_after == timedelta(hours=24)
+    assert RetryConfig(schedule=["5s"], max_retry_after="2h").max_retry_after == timedelta(hours=2)

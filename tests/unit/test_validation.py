@@ -204,3 +204,42 @@ def test_missing_file_and_directory(tmp_path: Path) -> None:
 def test_problem_line_format() -> None:
     _, found = read_bytes(json.dumps(record(buyer="nobody")).encode(), CONTEXT)
     assert found[0].line("t.json").startswith("t.json: TEST-2026-0001: buyer: 'nobody' is not a known buyer")
+
+
+def _text_fields(value: object, path: str = "") -> list[tuple[str, list[str | int]]]:
+    """(field path, location) of every string in a record, lots included."""
+    if isinstance(value, str):
+        return [(path, [])]
+    found: list[tuple[str, list[str | int]]] = []
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else []
+    for key, item in items:
+        sub = f"{path}[{key}]" if isinstance(key, int) else (f"{path}.{key}" if path else key)
+        found += [(p, [key, *loc]) for p, loc in _text_fields(item, sub)]
+    return found
+
+
+FULL = record(
+    contact={"name": "EMSCU", "email": "emscu@example.police.uk", "phone": "0115 967 0999"},
+    lots=[{"number": 1, "title": "Cameras", "description": "Lot one.", "cpv": ["35125300-2"]}],
+)
+
+
+@pytest.mark.parametrize(("field", "location"), _text_fields(FULL), ids=[p for p, _ in _text_fields(FULL)])
+@pytest.mark.parametrize("character", ["\x00", "\x1b", "\x85"])
+@pytest.mark.parametrize("where", [3, -2])
+def test_no_text_field_accepts_a_control_character(
+    field: str, location: list, character: str, where: int
+) -> None:
+    # PostgreSQL refuses NUL in text (a 500), and a control character would reach notices and e-mail.
+    changed = json.loads(json.dumps(FULL))
+    target = changed
+    for key in location[:-1]:
+        target = target[key]
+    text = target[location[-1]]
+    target[location[-1]] = text[:where] + character + text[where:]
+    found = problems(changed)
+    assert found and all(field == f or field.startswith(f"{f}[") for f, _ in found), (field, found)
+
+
+def test_a_description_may_hold_newlines_and_tabs() -> None:
+    assert problems(record(description="Line one.\n\tLine two.\r\n")) == []

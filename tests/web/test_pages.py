@@ -31,8 +31,10 @@ def test_overview_counts_by_destination_and_makes_failures_stand_out(site: Site)
     page = site.client.get("/")
     assert page.status_code == 200 and page.headers["cache-control"] == "no-store"
     html = page.text
+    # a row heading's text, without the markup that lets "trade-press:<publication>" wrap
+    rows = {re.sub(r"<[^>]+>", "", cell) for cell in re.findall(r'<th scope="row">(.*?)</th>', html)}
     for destination in site.config.policy.destinations():
-        assert f'<th scope="row">{destination}</th>' in html
+        assert destination in rows
     assert 'class="hotcount" href="/failed?destination=crystal&amp;state=failed">1</a>' in html
     assert 'href="/failed?destination=crystal&amp;state=needs_reconcile">1</a>' in html
     assert 'class="stat hot" href="/failed?state=failed"' in html

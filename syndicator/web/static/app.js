@@ -21,6 +21,33 @@
   }
   setInterval(refreshAges, 30000);
 
+  // A box whose content is wider or taller than it (a table on a tablet, a long notice) scrolls
+  // inside the page: it becomes a named, focusable region so the keyboard can scroll it too
+  // (WCAG 2.1.1). A box that fits stays out of the Tab order.
+  function markScrollRegions() {
+    document.querySelectorAll("[data-scroll-label]").forEach(function (el) {
+      var scrolls = el.scrollWidth > el.clientWidth + 1 || el.scrollHeight > el.clientHeight + 1;
+      if (scrolls) {
+        el.setAttribute("tabindex", "0");
+        el.setAttribute("role", "region");
+        el.setAttribute("aria-label", el.getAttribute("data-scroll-label") + " (scrolls)");
+      } else {
+        el.removeAttribute("tabindex");
+        el.removeAttribute("role");
+        el.removeAttribute("aria-label");
+      }
+    });
+  }
+  var pending = false;
+  function soon() {
+    if (pending) return;
+    pending = true;
+    window.requestAnimationFrame(function () { pending = false; markScrollRegions(); });
+  }
+  markScrollRegions();
+  window.addEventListener("resize", soon);
+  document.addEventListener("toggle", soon, true);  // a <details> opened or closed
+
   // Ask before destructive posts (the server still requires a reason and a CSRF token).
   document.addEventListener("submit", function (event) {
     var form = event.target;
@@ -30,11 +57,11 @@
 
   // Copy a newly created token to the clipboard.
   document.addEventListener("click", function (event) {
-    var id = event.target.getAttribute && event.target.getAttribute("data-copy");
-    if (!id || !navigator.clipboard) return;
-    var source = document.getElementById(id);
+    var button = event.target.closest && event.target.closest("[data-copy]");
+    if (!button || !navigator.clipboard) return;
+    var source = document.getElementById(button.getAttribute("data-copy"));
     navigator.clipboard.writeText(source.textContent.trim()).then(function () {
-      event.target.textContent = "Copied";
+      button.textContent = "Copied";
     });
   });
 })();
