@@ -65,3 +65,7 @@ class Simulator(ABC):
     @abstractmethod
     def reject(self, request: SandboxRequest, reason: str) -> SandboxResponse:
         """The channel's own way of refusing a notice (for the `reject-422` fault)."""
+
+    def control(self, method: str, path: str, query: dict[str, str], body: bytes) -> SandboxResponse | None:
+        """The channel's own control endpoints under `/_sandbox/<channel>/` (None: no such one)."""
+        return None
