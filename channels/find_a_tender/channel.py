@@ -48,6 +48,7 @@ from syndicator.channel.base import (
     RejectedError,
     RenderContext,
     Rendered,
+    scrub,
 )
 from syndicator.channel.http import HttpChannel, Response
 from syndicator.domain.clock import Clock, utcnow
@@ -160,7 +161,8 @@ class FindATenderChannel(HttpChannel):
         if response.status >= 400:
             message = body.get("message") if isinstance(body, dict) else None
             listed = [str(m) for m in (error, message) if m] or [response.text().strip()[:500]]
-            self.raise_for_status(response, [r for r in listed if r])
+            # an answer may echo what it was sent, the key included
+            self.raise_for_status(response, [scrub(r, self.secret_values()) or "" for r in listed if r])
         if not 200 <= response.status < 300 or not isinstance(body, dict) or not body.get("submission_id"):
             # Find a Tender may hold the notice; a retry is safe (same sender id).
             raise OutcomeUnknown(
@@ -238,7 +240,8 @@ class FindATenderChannel(HttpChannel):
             response = self.request("GET", address, params=params, headers={"Accept": MEDIA_TYPE})
             body = response.json()
             if response.status >= 400:
-                self.raise_for_status(response, [str(body.get("error"))] if isinstance(body, dict) else None)
+                error = body.get("error") if isinstance(body, dict) else None
+                self.raise_for_status(response, [str(error)] if error else None)
             if not isinstance(body, dict) or not isinstance(body.get("releases"), list):
                 raise OutcomeUnknown(
                     "find-a-tender's public API answered without releases",

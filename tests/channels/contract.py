@@ -9,7 +9,10 @@ declared notice kind renders deterministically, an undeclared kind is refused, s
 appear in a rendered notice or the redacted description, a different VAT rate changes the
 stated net values. `HttpChannelContract` adds: the identity derived from our key travels on the
 wire, and secrets never leak through errors, excerpts or log lines, whatever the status.
-A channel's own test module keeps only what is specific to that channel.
+A channel's own test module keeps only what is specific to that channel. Three hooks let a
+channel adjust what the contract renders and reads, never what it asserts: `cases` (the
+examples rendered; by default those routed to the family), `job` (the engine's notice and
+context) and `wire` (a request as text, for a channel whose body is encoded).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from syndicator.channel.registry import build_channel, channel_class, env_name
 from syndicator.config.settings import Config
 from syndicator.domain.notices import Notice, NoticeKind
 from syndicator.domain.tender import Tender
+from syndicator.notices.context import Job
 from syndicator.routing.policy import route
 from tests.conftest import render_job
 
@@ -43,10 +47,19 @@ def secret_fields(cls: type[Channel]) -> list[str]:
     ]
 
 
+def secret_environ(config: Config, cls: type[Channel], value: str) -> dict[str, str]:
+    """Every secret field's variable set to `value` ('{}' is the field's name); a per-buyer
+    field's (SYNDICATOR_<FAMILY>_<FIELD>_<BUYER>) for every buyer."""
+    environ = {env_name(cls.name, name): value.format(name) for name in secret_fields(cls)}
+    for name in cls.settings_model.per_buyer:
+        environ.update({env_name(cls.name, f"{name}_{b}"): value.format(name) for b in config.buyers.by_id})
+    return environ
+
+
 def adapter(config: Config, family: str, session: requests.Session | None = None) -> Channel:
     """The adapter from the sandbox profile, with a distinctive value in every secret field."""
     cls = channel_class(family)
-    environ = {env_name(family, name): SECRET.format(name) for name in secret_fields(cls)}
+    environ = secret_environ(config, cls, SECRET)
     options = {"session": session} if session is not None and issubclass(cls, HttpChannel) else {}
     return build_channel(config, family, environ, **options)
 
@@ -79,9 +92,17 @@ class ChannelContract:
     family: ClassVar[str]
     states_net_values: ClassVar[bool] = True  # trade press states the value as the tender gives it
 
+    def cases(self, config: Config, examples: dict[str, Tender]) -> list[tuple[Tender, str]]:
+        """(tender, destination) pairs the contract renders: every example routed to the family."""
+        return routed(config, examples, self.family)
+
+    def job(self, config: Config, tender: Tender, destination: str, **options: Any) -> Job:
+        """The notice and context to render, as the engine builds them."""
+        return render_job(config, tender, destination, **options)
+
     def first(self, config: Config, examples: dict[str, Tender]) -> tuple[Tender, str]:
         """The first example routed to this channel, and its destination."""
-        found = routed(config, examples, self.family)
+        found = self.cases(config, examples)
         assert found, f"no example goes to {self.family}"
         return found[0]
 
@@ -95,8 +116,7 @@ class ChannelContract:
         assert NoticeKind.CONTRACT in cls.notices
 
     def test_both_shipped_profiles_configure_it(self, config: Config) -> None:
-        cls = channel_class(self.family)
-        environ = {env_name(self.family, name): "x" for name in secret_fields(cls)}
+        environ = secret_environ(config, channel_class(self.family), "x")
         for profile in ("sandbox", "production"):
             build_channel(replace(config, profile=profile), self.family, environ).close()
 
@@ -105,14 +125,14 @@ class ChannelContract:
     ) -> None:
         channel = adapter(config, self.family)
         for kind in sorted(channel.notices):
-            for tender, destination in routed(config, examples, self.family):
-                job = render_job(config, tender, destination, kind=kind, reason="Deadline extended")
+            for tender, destination in self.cases(config, examples):
+                job = self.job(config, tender, destination, kind=kind, reason="Deadline extended")
                 assert channel.render(job.notice, job.context) == channel.render(job.notice, job.context)
 
     def test_an_undeclared_kind_is_refused(self, config: Config, examples: dict[str, Tender]) -> None:
         channel = adapter(config, self.family)
         tender, destination = self.first(config, examples)
-        job = render_job(config, tender, destination)
+        job = self.job(config, tender, destination)
         for kind in set(NoticeKind) - channel.notices:
             with pytest.raises(RenderError):
                 channel.render(Notice(kind, tender), job.context)
@@ -124,7 +144,7 @@ class ChannelContract:
         tender, destination = self.first(config, examples)
         described = repr(channel.describe())
         for kind in channel.notices:
-            job = render_job(config, tender, destination, kind=kind, reason="Deadline extended")
+            job = self.job(config, tender, destination, kind=kind, reason="Deadline extended")
             rendered = channel.render(job.notice, job.context)
             for name in secret_fields(type(channel)):
                 value = SECRET.format(name)
@@ -143,7 +163,7 @@ class ChannelContract:
         tender = Tender.model_validate(data)
         channel = adapter(config, self.family)
         _, destination = self.first(config, self._examples(config))
-        job = render_job(config, tender, destination)
+        job = self.job(config, tender, destination)
         standard = channel.render(job.notice, job.context).body
         other = channel.render(job.notice, replace(job.context, vat_rate=Decimal("0.25"))).body
         if self.states_net_values:
@@ -166,16 +186,19 @@ class HttpChannelContract(ChannelContract):
         seen: list[requests.PreparedRequest] = []
         channel = adapter(config, self.family, function_session(echo(503, seen)))
         tender, destination = self.first(config, examples)
-        job = render_job(config, tender, destination)
+        job = self.job(config, tender, destination)
         rendered = channel.render(job.notice, job.context)
         with pytest.raises(ChannelError):
             channel.submit(rendered, job.context.key)
-        request = seen[0]
-        wire = str(dict(request.headers)) + (
-            request.body.decode("utf-8", "replace") if isinstance(request.body, bytes) else str(request.body)
-        )
-        assert rendered.identity is not None and rendered.identity in wire
+        assert rendered.identity is not None and rendered.identity in self.wire(seen[0])
         assert rendered.identity == (channel.names(job.context.key)[0] or rendered.identity)
+
+    def wire(self, request: requests.PreparedRequest) -> str:
+        """What a request carries, as text (a channel that encodes its body decodes it here)."""
+        body = request.body
+        return str(dict(request.headers)) + (
+            body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body)
+        )
 
     @pytest.mark.parametrize("status", STATUSES)
     def test_secrets_never_leak_through_errors_excerpts_or_logs(
@@ -188,7 +211,7 @@ class HttpChannelContract(ChannelContract):
         seen: list[requests.PreparedRequest] = []
         channel = adapter(config, self.family, function_session(echo(status, seen)))
         tender, destination = self.first(config, examples)
-        job = render_job(config, tender, destination)
+        job = self.job(config, tender, destination)
         rendered = channel.render(job.notice, job.context)
         captured: list[Any] = []
         structlog.configure(
