@@ -150,7 +150,7 @@ def test_every_release_of_every_kind_passes_the_official_uk_profile_validator(
             path = tmp_path / f"{tender.reference}-{kind.value}.json"
             path.write_bytes(_channel().render(job.notice, job.context).body)
             files.append(str(path))
-    assert len(files) >= 18
+    assert len(files) >= 9, "at least three examples, each as a UK4, a revised UK4 and a UK12"
     result = subprocess.run(
         [sys.executable, str(validator), "--profile", "uk", *files],
         capture_output=True,
