@@ -7,24 +7,27 @@ instead of publishing a second one (UK-NOTICES.md section 9, "Risk: double publi
       kind is published (UK4: tender; revised UK4: tenderUpdate/tenderAmendment; UK12:
       tenderCancellation), with a notice document (noticeType) whose URL gives the notice id
 
-What to look for travels as a `Lookup`, written into the receipt's remote id as
-`adopt?reference=...&buyer=...&kind=...&since=...` because a status check is handed only the
-remote id and URL the engine stored.
+What to look for travels as a `Lookup`, written into the receipt's remote id (at most 200
+characters, the column's size) as `adopt?r=<reference>&k=<kind>&n=<seen>&t=<since>&b=<id>...`,
+because a status check is handed only the remote id and URL the engine stored. `n` counts the
+notices of that kind this destination already carries: the look-up adopts the next one (the
+second revision of a UK4 after the first), so earlier ones are never adopted twice.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
 from channels.find_a_tender.submission import moment, notice_id
-from channels.source_east_midlands import instant
 from syndicator.domain.notices import NoticeKind
 
 PREFIX = "adopt?"
+MAX_TOKEN = 200  # DeliveryRow.remote_id
+STAMP = "%Y%m%dT%H%M%SZ"
 PUBLISHED_TAGS = {
     NoticeKind.CONTRACT: frozenset({"tender"}),
     NoticeKind.CHANGE: frozenset({"tenderUpdate", "tenderAmendment"}),
@@ -41,14 +44,18 @@ class Lookup:
     identifiers: tuple[str, ...]  # the buyer's PPON and older identifiers, e.g. GB-FTS-135781
     kind: NoticeKind
     since: datetime  # when we started looking (the dispatch time): the deadline counts from it
-    skip: tuple[str, ...] = ()  # notice ids this destination already carries (earlier notices)
+    seen: int = 0  # notices of this kind the destination already carries: adopt the next one
 
     def token(self) -> str:
-        """The remote id of a notice still being looked for."""
-        pairs = [("reference", self.reference), *(("buyer", i) for i in self.identifiers)]
-        pairs += [("kind", self.kind.value), ("since", instant(self.since))]
-        pairs += [("skip", notice) for notice in self.skip]
-        return PREFIX + urlencode(pairs)
+        """The remote id of a notice still being looked for; identifiers after the first (the
+        PPON) are left out when the whole would not fit the remote id's column."""
+        head = [("r", self.reference), ("k", self.kind.value), ("n", str(self.seen))]
+        head.append(("t", self.since.astimezone(UTC).strftime(STAMP)))
+        for count in range(len(self.identifiers), 0, -1):
+            token = PREFIX + urlencode([*head, *(("b", i) for i in self.identifiers[:count])])
+            if len(token) <= MAX_TOKEN:
+                return token
+        raise ValueError(f"the look-up for {self.reference!r} does not fit in {MAX_TOKEN} characters")
 
     @classmethod
     def parse(cls, token: str) -> Lookup | None:
@@ -56,14 +63,16 @@ class Lookup:
         if not token.startswith(PREFIX):
             return None
         fields = parse_qs(token.removeprefix(PREFIX), keep_blank_values=True)
-        since = moment((fields.get("since") or [""])[0])
+        first = {name: values[0] for name, values in fields.items()}
         try:
-            kind = NoticeKind((fields.get("kind") or [""])[0])
+            kind = NoticeKind(first.get("k", ""))
+            since = datetime.strptime(first.get("t", ""), STAMP).replace(tzinfo=UTC)
+            seen = int(first.get("n", "0"))
         except ValueError:
             return None
-        if since is None or not fields.get("reference") or not fields.get("buyer"):
+        if not first.get("r") or not fields.get("b") or kind not in PUBLISHED_TAGS:
             return None
-        return cls(fields["reference"][0], tuple(fields["buyer"]), kind, since, tuple(fields.get("skip", [])))
+        return cls(first["r"], tuple(fields["b"]), kind, since, seen)
 
 
 @dataclass(frozen=True)
@@ -113,7 +122,7 @@ def match(release: Any, lookup: Lookup) -> Found | None:
         if not isinstance(document, dict) or document.get("noticeType") != NOTICE_TYPES[lookup.kind]:
             continue
         number = notice_id(document.get("url"))
-        if number and number not in lookup.skip:
+        if number:
             return Found(
                 notice_id=number,
                 url=str(document["url"]),
@@ -124,10 +133,15 @@ def match(release: Any, lookup: Lookup) -> Found | None:
     return None
 
 
-def first_match(releases: Iterable[Any], lookup: Lookup) -> Found | None:
-    """The first release (in the API's order, oldest first) that is the notice looked for."""
+def next_match(releases: Iterable[Any], lookup: Lookup) -> Found | None:
+    """The notice looked for: in the API's order (oldest first), the first matching notice
+    after the `seen` ones this destination already carries (a notice listed twice counts once)."""
+    numbers: list[str] = []
     for release in releases:
         found = match(release, lookup)
-        if found is not None:
+        if found is None or found.notice_id in numbers:
+            continue
+        if len(numbers) == lookup.seen:
             return found
+        numbers.append(found.notice_id)
     return None

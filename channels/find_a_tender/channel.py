@@ -33,7 +33,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import requests
 
-from channels.find_a_tender.adopt import Found, Lookup, first_match
+from channels.find_a_tender.adopt import Found, Lookup, next_match
 from channels.find_a_tender.keys import FindATenderSettings, key_for
 from channels.find_a_tender.payload import MEDIA_TYPE as FORM
 from channels.find_a_tender.payload import upload_body
@@ -48,6 +48,7 @@ from syndicator.channel.base import (
     RejectedError,
     RenderContext,
     Rendered,
+    RenderError,
     scrub,
 )
 from syndicator.channel.http import HttpChannel, Response
@@ -95,10 +96,14 @@ class FindATenderChannel(HttpChannel):
         if context.buyer.fts_mode == "adopt":
             buyer = context.buyer
             identifiers = tuple(i for i in (buyer.ppon, *buyer.other_identifiers) if i)
-            carried = tuple(ref.publication_id for ref in context.history if ref.publication_id)
-            lookup = Lookup(notice.tender.reference, identifiers, notice.kind, context.dispatched_at, carried)
+            seen = sum(1 for ref in context.history if ref.kind is notice.kind)
+            lookup = Lookup(notice.tender.reference, identifiers, notice.kind, context.dispatched_at, seen)
+            try:
+                target = lookup.token()
+            except ValueError as exc:
+                raise RenderError(f"find-a-tender cannot look this notice up: {exc}") from None
             return Rendered(
-                body, MEDIA_TYPE, identity=release["id"], operation="adopt", target=lookup.token()
+                body, MEDIA_TYPE, identity=release["id"], operation="adopt", target=target
             )
         # `target` names the buyer whose API key sends it (the body names it only by PPON,
         # which two buyers may share).
@@ -204,7 +209,7 @@ class FindATenderChannel(HttpChannel):
     # -- adopting -----------------------------------------------------------------------------
 
     def _adopt(self, lookup: Lookup) -> Receipt:
-        found = first_match(self._releases(lookup), lookup)
+        found = next_match(self._releases(lookup), lookup)
         if found is not None:
             return self._adopted(lookup, found)
         waited = self.clock() - lookup.since

@@ -658,18 +658,34 @@ def test_adopt_mode_finds_the_buyers_notice_on_a_later_page_and_never_submits(
     assert first["stages"] == ["tender"] and first["updatedFrom"] == ["2026-11-01T09:00:00"]
 
 
-def test_adopt_mode_matches_older_identifiers_and_the_follow_up_kind(
+def test_adopt_mode_matches_older_identifiers_and_adopts_the_next_revision(
     config: Config, examples: Examples
 ) -> None:
-    lookup = Lookup(
-        "NOTTS-1", ("GB-PPON-PGLQ-4189-YYPY", "GB-FTS-135781"), NoticeKind.CHANGE, DISPATCHED_AT, ("1-2026",)
-    )
-    older = _fts_release("NOTTS-1", "GB-FTS-135781", "000002-2026", tag="tenderUpdate")
-    carried = _fts_release("NOTTS-1", "GB-FTS-135781", "1-2026", tag="tenderUpdate")
+    ids = ("GB-PPON-PGLQ-4189-YYPY", "GB-FTS-135781")
+    lookup = Lookup("NOTTS-1", ids, NoticeKind.CHANGE, DISPATCHED_AT, seen=1)  # one revision carried
     original = _fts_release("NOTTS-1", "GB-FTS-135781", "000001-2026")
-    channel = _channel(_public([[original, carried, older]], []))
+    carried = _fts_release("NOTTS-1", "GB-FTS-135781", "000002-2026", tag="tenderUpdate")
+    newer = _fts_release("NOTTS-1", "GB-FTS-135781", "000003-2026", tag="tenderUpdate")
+    channel = _channel(_public([[original, carried, carried, newer]], []))
     receipt = channel.poll(Receipt(remote_id=lookup.token(), live=False))
-    assert receipt.live and receipt.publication_id == "000002-2026"
+    assert receipt.live and receipt.publication_id == "000003-2026"
+    assert (
+        _channel(_public([[original, carried]], [])).poll(Receipt(remote_id=lookup.token(), live=False)).live
+        is False
+    )
+
+
+def test_the_look_up_fits_the_remote_id_column() -> None:
+    ids = ("GB-PPON-PGLQ-4189-YYPY", "GB-FTS-135781", "GB-FTS-999999")
+    plain = Lookup("R" * 64, ids, NoticeKind.CHANGE, DISPATCHED_AT, 2)
+    assert Lookup.parse(plain.token()) == plain
+    slashed = replace(plain, reference="A" + "/B" * 30 + "CCC")  # each / is written %2F
+    token = slashed.token()
+    assert len(token) <= 200 and Lookup.parse(token) == replace(slashed, identifiers=ids[:1])
+    with pytest.raises(ValueError, match="does not fit"):
+        replace(plain, reference="A" + "/" * 63).token()
+    assert Lookup.parse("20261201-000007@emscu") is None
+    assert Lookup.parse("adopt?r=X&k=award&n=0&t=20261201T090000Z&b=y") is None
 
 
 def test_adopt_mode_keeps_looking_then_fails_after_the_configured_time(
