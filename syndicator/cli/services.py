@@ -106,8 +106,10 @@ def sandbox(
         out.print(f"  {name:22} {base}{prefix}")
     out.print(f"  {'trade-press':22} smtp://{host}:{config.smtp_port}")
     out.print("credentials (sandbox only):")
-    for label, value in config.credentials().items():
-        out.print(f"  {label:30} {value}")
+    credentials = config.credentials()
+    width = max(map(len, credentials)) + 1
+    for label, value in credentials.items():
+        out.print(f"  {label:{width}} {value}")
     out.print(f"received: {base}/_sandbox/received   faults: POST {base}/_sandbox/faults   Ctrl-C stops")
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
