@@ -16,6 +16,7 @@ channel carries are declared, not guessed.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -144,14 +145,19 @@ class ChannelSettings(BaseModel):
     """Base of every adapter's settings (one `[profiles.<profile>.<destination>]` section)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+    # Fields holding one value per buyer (`dict[buyer id, ...]`), e.g. the API key each
+    # contracting authority gives its eSender; each maps to which buyers must have one. The
+    # registry reads them from SYNDICATOR_<DESTINATION>_<FIELD>_<BUYER> and fails start-up
+    # naming the variable of a buyer that needs one and has none.
+    per_buyer: ClassVar[Mapping[str, Callable[[Organisation], bool]]] = {}
 
     def secret_values(self) -> list[str]:
-        """Every secret value, so they can be scrubbed from anything shown."""
-        return [
-            value.get_secret_value()
-            for value in self.__dict__.values()
-            if isinstance(value, SecretStr) and value.get_secret_value()
-        ]
+        """Every secret value (also inside per-buyer tables), so they can be scrubbed."""
+        found = []
+        for value in self.__dict__.values():
+            inner = value.values() if isinstance(value, dict) else (value,)
+            found += [v.get_secret_value() for v in inner if isinstance(v, SecretStr)]
+        return [value for value in found if value]
 
     def redacted(self) -> dict[str, Any]:
         """The configuration safe to show: secrets replaced by '********'."""
@@ -159,6 +165,8 @@ class ChannelSettings(BaseModel):
         for name, value in self.__dict__.items():
             if isinstance(value, SecretStr):
                 shown[name] = "********" if value.get_secret_value() else "(not set)"
+            elif isinstance(value, dict) and any(isinstance(v, SecretStr) for v in value.values()):
+                shown[name] = {k: "********" for k in value}
             elif isinstance(value, BaseModel):
                 shown[name] = value.model_dump(mode="json")
             else:

@@ -28,6 +28,7 @@ ADAPTERS: Mapping[str, str] = {
     "source-east-midlands": "channels.source_east_midlands:SourceEastMidlandsChannel",
     "ted": "channels.ted.channel:TedChannel",
     "trade-press": "channels.trade_press:TradePressChannel",
+    "find-a-tender": "channels.find_a_tender:FindATenderChannel",
 }
 
 
@@ -76,17 +77,30 @@ def section_settings(
     config: Config, name: str, model: type[M], environ: Mapping[str, str] | None = None
 ) -> M:
     """The active profile's `[profiles.<profile>.<name>]` section validated as `model`, each
-    field overridable from SYNDICATOR_<NAME>_<FIELD> (how secrets arrive)."""
+    field overridable from SYNDICATOR_<NAME>_<FIELD> (how secrets arrive); a per-buyer field
+    (`model.per_buyer`) from SYNDICATOR_<NAME>_<FIELD>_<BUYER ID> for each buyer."""
     environ = os.environ if environ is None else environ
     key = f"profiles.{config.profile}.{name}"
     sections = config.channels.profile_sections(config.profile)
     if name not in sections:
         raise ConfigError("channels.toml", key, "missing: the active profile needs this section")
     values = dict(sections[name])
+    per_buyer = getattr(model, "per_buyer", {})
     for field_name in model.model_fields:
         from_env = environ.get(env_name(name, field_name))
-        if from_env is not None:
+        if from_env is not None and field_name not in per_buyer:
             values[field_name] = from_env
+    for field_name, needed in per_buyer.items():
+        table = dict(values.get(field_name) or {})
+        for buyer_id, buyer in config.buyers.by_id.items():
+            variable = env_name(name, f"{field_name}_{buyer_id}")
+            table[buyer_id] = environ.get(variable, table.get(buyer_id))
+            if table[buyer_id] is None:
+                del table[buyer_id]
+                if needed(buyer):
+                    hint = f"is required for buyer {buyer_id}: set {variable} in the environment"
+                    raise ConfigError("channels.toml", f"{key}.{field_name}.{buyer_id}", hint)
+        values[field_name] = table
     try:
         return validate(model, values, "channels.toml", key)
     except ConfigError as exc:

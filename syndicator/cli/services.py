@@ -73,7 +73,7 @@ def beat(loglevel: Annotated[str, typer.Option(help="Celery log level.")] = "INF
 def sandbox(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[
-        int, typer.Option(help="HTTP port for Crystal, Bluelight, Source East Midlands and TED.")
+        int, typer.Option(help="HTTP port for Crystal, Bluelight, Source East Midlands, TED, Find a Tender.")
     ] = 8900,
     smtp_port: Annotated[int, typer.Option(help="SMTP port for trade press.")] = 8925,
     data: Annotated[
@@ -113,12 +113,15 @@ def sandbox(
         ("/bluelight", "bluelight"),
         ("/sem", "source-east-midlands"),
         ("/ted", "ted"),
+        ("/find-a-tender", "find-a-tender"),
     ):
         out.print(f"  {name:22} {base}{prefix}")
     out.print(f"  {'trade-press':22} smtp://{host}:{config.smtp_port}")
     out.print("credentials (sandbox only):")
-    for label, value in config.credentials().items():
-        out.print(f"  {label:30} {value}")
+    credentials = config.credentials()
+    width = max(map(len, credentials)) + 1
+    for label, value in credentials.items():
+        out.print(f"  {label:{width}} {value}")
     out.print(f"received: {base}/_sandbox/received   faults: POST {base}/_sandbox/faults   Ctrl-C stops")
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -70,3 +70,7 @@ class Simulator(ABC):
     def refuse_credentials(self, request: SandboxRequest, status: int) -> SandboxResponse:
         """The channel's own 401 (credentials refused) or 403 (not allowed) answer, for the
         `auth-401` and `auth-403` faults."""
+
+    def control(self, method: str, path: str, query: dict[str, str], body: bytes) -> SandboxResponse | None:
+        """The channel's own control endpoints under `/_sandbox/<channel>/` (None: no such one)."""
+        return None

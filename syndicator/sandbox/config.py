@@ -8,7 +8,14 @@ from pathlib import Path
 
 
 def _default_delays() -> dict[str, float]:
-    return {"bluelight": 3.0, "source-east-midlands": 3.0, "ted": 5.0}
+    return {"bluelight": 3.0, "source-east-midlands": 3.0, "ted": 5.0, "find-a-tender": 3.0}
+
+
+def _fts_keys() -> dict[str, str]:
+    # Find a Tender issues one API key per contracting authority: one per shipped buyer.
+    buyers = ("emscu", "nottinghamshire-police", "derbyshire-constabulary", "northamptonshire-police",
+              "northamptonshire-opfcc")
+    return {buyer: f"sandbox-fts-key-{buyer}" for buyer in buyers}
 
 
 @dataclass
@@ -29,6 +36,7 @@ class SandboxConfig:
     # Mail from this envelope sender is the product's alert e-mails (channel `ops-alerts`), not
     # an advert: the `alerts.sender` of the shipped sandbox profile.
     alerts_sender: str = "syndicator@emscu.example.police.uk"
+    fts_api_keys: dict[str, str] = field(default_factory=_fts_keys)  # organisation -> its key
     publish_delay: dict[str, float] = field(default_factory=_default_delays)
 
     def base_url(self) -> str:
@@ -46,4 +54,5 @@ class SandboxConfig:
             "bluelight user": f"{self.bluelight_username}:{self.bluelight_password}",
             "source-east-midlands api key": self.sem_api_key,
             "ted api key": self.ted_api_key,
+            **{f"find-a-tender key {name}": key for name, key in self.fts_api_keys.items()},
         }

@@ -40,6 +40,7 @@ def channels_toml(box: SandboxConfig, timings: Timings, profile: str = "sandbox"
     http, smtp = box.base_url(), box.smtp_port
     t = timings
     extra = t.extra
+    fts_keys = "\n".join(f'{buyer} = "{key}"' for buyer, key in box.fts_api_keys.items())
     return f"""# Written for a sandbox at {http} (SMTP {smtp}); generated, not edited by hand.
 profile = "{profile}"
 
@@ -87,6 +88,14 @@ author_email = "emscu.tenders@example.police.uk"
 public_notice_url = "{{base_url}}/notice/{{publication_id}}"
 read_timeout = {t.read_timeout}
 {extra.get("ted", "")}
+[profiles.{profile}.find-a-tender]
+base_url = "{http}/find-a-tender"
+public_url = "{http}/find-a-tender"
+read_timeout = {t.read_timeout}
+{extra.get("find-a-tender", "")}
+[profiles.{profile}.find-a-tender.key]
+{fts_keys}
+
 [profiles.{profile}.trade-press]
 smtp_host = "{box.host}"
 smtp_port = {smtp}

@@ -2,11 +2,12 @@
 channels under path prefixes on one port and trade press as an SMTP sink, plus the control
 and inspection endpoints used by tests, the demo and training.
 
-    /crystal/...  /bluelight/...  /sem/...  /ted/...      the channels' own APIs
+    /crystal/...  /bluelight/...  /sem/...  /ted/...  /find-a-tender/...   the channels' APIs
     POST/GET/DELETE /_sandbox/faults                       inject / list / clear faults
     GET/DELETE /_sandbox/received                          what was received / forget it
     GET /_sandbox/notices/<channel>/<remote id>            one stored notice, as received
     POST /_sandbox/delays                                  publication delays per channel
+    POST/DELETE /_sandbox/find-a-tender/notices            notices published by someone else
     GET /                                                  a page listing received notices
 """
 
@@ -29,7 +30,7 @@ from syndicator.sandbox.faults import AUTH, MODES, Fault, Faults
 from syndicator.sandbox.ledger import Ledger
 
 MAX_BODY = 10 * 1024 * 1024
-ALIASES = {"sem": "source-east-midlands", "alerts": "ops-alerts"}
+ALIASES = {"sem": "source-east-midlands", "alerts": "ops-alerts", "fts": "find-a-tender"}
 
 
 class _Server(ThreadingHTTPServer):
@@ -198,6 +199,12 @@ class Sandbox:
                 return SandboxResponse.json(400, {"error": 'send {"<channel>": seconds, ...}'})
             self.config.publish_delay.update(changes)
             return SandboxResponse.json(200, {"publish_delay": self.config.publish_delay})
+        for simulator in self.simulators:
+            below = f"/_sandbox/{simulator.channel}/"
+            if path.startswith(below):
+                answer = simulator.control(method, path[len(below) :], query, body)
+                if answer is not None:
+                    return answer
         return SandboxResponse.json(404, {"error": f"no control endpoint {method} {path}"})
 
     def _faults(self, method: str, query: dict[str, str], body: bytes) -> SandboxResponse:

@@ -11,6 +11,7 @@ def http_simulators(config: SandboxConfig, ledger: Ledger) -> list[Simulator]:
     """One simulator per HTTP channel."""
     from syndicator.sandbox.bluelight import BluelightSimulator
     from syndicator.sandbox.crystal import CrystalSimulator
+    from syndicator.sandbox.find_a_tender import FindATenderSimulator
     from syndicator.sandbox.sem import SemSimulator
     from syndicator.sandbox.ted import TedSimulator
 
@@ -19,4 +20,5 @@ def http_simulators(config: SandboxConfig, ledger: Ledger) -> list[Simulator]:
         BluelightSimulator(config, ledger),
         SemSimulator(config, ledger),
         TedSimulator(config, ledger),
+        FindATenderSimulator(config, ledger),
     ]

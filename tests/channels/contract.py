@@ -9,7 +9,10 @@ declared notice kind renders deterministically, an undeclared kind is refused, s
 appear in a rendered notice or the redacted description, a different VAT rate changes the
 stated net values. `HttpChannelContract` adds: the identity derived from our key travels on the
 wire, and secrets never leak through errors, excerpts or log lines, whatever the status.
-A channel's own test module keeps only what is specific to that channel.
+A channel's own test module keeps only what is specific to that channel. Three hooks let a
+channel adjust what the contract renders and reads, never what it asserts: `cases` (the
+examples rendered; by default those routed to the family), `job` (the engine's notice and
+context) and `wire` (a request as text, for a channel whose body is encoded).
 """
 
 from __future__ import annotations
@@ -44,10 +47,19 @@ def secret_fields(cls: type[Channel]) -> list[str]:
     ]
 
 
+def secret_environ(config: Config, cls: type[Channel], value: str) -> dict[str, str]:
+    """Every secret field's variable set to `value` ('{}' is the field's name); a per-buyer
+    field's (SYNDICATOR_<FAMILY>_<FIELD>_<BUYER>) for every buyer."""
+    environ = {env_name(cls.name, name): value.format(name) for name in secret_fields(cls)}
+    for name in cls.settings_model.per_buyer:
+        environ.update({env_name(cls.name, f"{name}_{b}"): value.format(name) for b in config.buyers.by_id})
+    return environ
+
+
 def adapter(config: Config, family: str, session: requests.Session | None = None) -> Channel:
     """The adapter from the sandbox profile, with a distinctive value in every secret field."""
     cls = channel_class(family)
-    environ = {env_name(family, name): SECRET.format(name) for name in secret_fields(cls)}
+    environ = secret_environ(config, cls, SECRET)
     options = {"session": session} if session is not None and issubclass(cls, HttpChannel) else {}
     return build_channel(config, family, environ, **options)
 
@@ -80,6 +92,10 @@ class ChannelContract:
     family: ClassVar[str]
     states_net_values: ClassVar[bool] = True  # trade press states the value as the tender gives it
 
+    def cases(self, config: Config, examples: dict[str, Tender]) -> list[tuple[Tender, str]]:
+        """(tender, destination) pairs the contract renders: every example routed to the family."""
+        return routed(config, examples, self.family)
+
     def job(self, config: Config, tender: Tender, destination: str, **options: Any) -> Job:
         """The notice and context the engine would build (`tests.conftest.render_job`). A
         channel whose wire identity a sketch cannot name (it needs the channel's settings, so
@@ -89,7 +105,7 @@ class ChannelContract:
 
     def first(self, config: Config, examples: dict[str, Tender]) -> tuple[Tender, str]:
         """The first example routed to this channel, and its destination."""
-        found = routed(config, examples, self.family)
+        found = self.cases(config, examples)
         assert found, f"no example goes to {self.family}"
         return found[0]
 
@@ -103,8 +119,7 @@ class ChannelContract:
         assert NoticeKind.CONTRACT in cls.notices
 
     def test_both_shipped_profiles_configure_it(self, config: Config) -> None:
-        cls = channel_class(self.family)
-        environ = {env_name(self.family, name): "x" for name in secret_fields(cls)}
+        environ = secret_environ(config, channel_class(self.family), "x")
         for profile in ("sandbox", "production"):
             build_channel(replace(config, profile=profile), self.family, environ).close()
 
@@ -113,7 +128,7 @@ class ChannelContract:
     ) -> None:
         channel = adapter(config, self.family)
         for kind in sorted(channel.notices):
-            for tender, destination in routed(config, examples, self.family):
+            for tender, destination in self.cases(config, examples):
                 job = self.job(config, tender, destination, kind=kind, reason="Deadline extended")
                 assert channel.render(job.notice, job.context) == channel.render(job.notice, job.context)
 
@@ -178,12 +193,15 @@ class HttpChannelContract(ChannelContract):
         rendered = channel.render(job.notice, job.context)
         with pytest.raises(ChannelError):
             channel.submit(rendered, job.context.key)
-        request = seen[0]
-        wire = str(dict(request.headers)) + (
-            request.body.decode("utf-8", "replace") if isinstance(request.body, bytes) else str(request.body)
-        )
-        assert rendered.identity is not None and rendered.identity in wire
+        assert rendered.identity is not None and rendered.identity in self.wire(seen[0])
         assert rendered.identity == (channel.names(job.context.key)[0] or rendered.identity)
+
+    def wire(self, request: requests.PreparedRequest) -> str:
+        """What a request carries, as text (a channel that encodes its body decodes it here)."""
+        body = request.body
+        return str(dict(request.headers)) + (
+            body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body)
+        )
 
     @pytest.mark.parametrize("status", STATUSES)
     def test_secrets_never_leak_through_errors_excerpts_or_logs(

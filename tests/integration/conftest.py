@@ -16,7 +16,7 @@ from syndicator.config.settings import Config
 from syndicator.sandbox.config import SandboxConfig
 from syndicator.sandbox.server import Sandbox
 
-FAST_DELAYS = {"bluelight": 0.3, "source-east-midlands": 0.3, "ted": 0.5}
+FAST_DELAYS = {"bluelight": 0.3, "source-east-midlands": 0.3, "ted": 0.5, "find-a-tender": 0.3}
 
 
 def free_port() -> int:
