@@ -28,6 +28,7 @@ ADAPTERS: Mapping[str, str] = {
     "source-east-midlands": "channels.source_east_midlands:SourceEastMidlandsChannel",
     "ted": "channels.ted:TedChannel",
     "trade-press": "channels.trade_press:TradePressChannel",
+    "contracts-finder": "channels.contracts_finder:ContractsFinderChannel",
 }
 
 

@@ -79,9 +79,14 @@ class ChannelContract:
     family: ClassVar[str]
     states_net_values: ClassVar[bool] = True  # trade press states the value as the tender gives it
 
+    def examples_for(self, config: Config, examples: dict[str, Tender]) -> list[tuple[Tender, str]]:
+        """(tender, destination) pairs the contract is checked on: the examples routed to the
+        channel (a channel's class may add some while no shipped example is routed to it)."""
+        return routed(config, examples, self.family)
+
     def first(self, config: Config, examples: dict[str, Tender]) -> tuple[Tender, str]:
         """The first example routed to this channel, and its destination."""
-        found = routed(config, examples, self.family)
+        found = self.examples_for(config, examples)
         assert found, f"no example goes to {self.family}"
         return found[0]
 
@@ -104,8 +109,10 @@ class ChannelContract:
         self, config: Config, examples: dict[str, Tender]
     ) -> None:
         channel = adapter(config, self.family)
+        pairs = self.examples_for(config, examples)
+        assert pairs, f"no example goes to {self.family}: nothing would be checked"
         for kind in sorted(channel.notices):
-            for tender, destination in routed(config, examples, self.family):
+            for tender, destination in pairs:
                 job = render_job(config, tender, destination, kind=kind, reason="Deadline extended")
                 assert channel.render(job.notice, job.context) == channel.render(job.notice, job.context)
 
