@@ -26,6 +26,8 @@ class SandboxConfig:
     bluelight_password: str = "sandbox-bluelight-password"  # noqa: S105
     sem_api_key: str = "sandbox-sem-key"
     ted_api_key: str = "sandbox-ted-key"
+    cf_client_id: str = "emscu-sandbox"  # Contracts Finder's API client (POST /Token, Basic auth)
+    cf_client_secret: str = "sandbox-contracts-finder-secret"  # noqa: S105
     publish_delay: dict[str, float] = field(default_factory=_default_delays)
 
     def base_url(self) -> str:
@@ -43,4 +45,5 @@ class SandboxConfig:
             "bluelight user": f"{self.bluelight_username}:{self.bluelight_password}",
             "source-east-midlands api key": self.sem_api_key,
             "ted api key": self.ted_api_key,
+            "contracts-finder client": f"{self.cf_client_id}:{self.cf_client_secret}",
         }

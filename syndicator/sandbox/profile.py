@@ -87,6 +87,12 @@ author_email = "emscu.tenders@example.police.uk"
 public_notice_url = "{{base_url}}/notice/{{publication_id}}"
 read_timeout = {t.read_timeout}
 {extra.get("ted", "")}
+[profiles.{profile}.contracts-finder]
+base_url = "{http}/contracts-finder"
+client_id = "{box.cf_client_id}"
+client_secret = "{box.cf_client_secret}"
+read_timeout = {t.read_timeout}
+{extra.get("contracts-finder", "")}
 [profiles.{profile}.trade-press]
 smtp_host = "{box.host}"
 smtp_port = {smtp}

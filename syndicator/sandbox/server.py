@@ -3,6 +3,7 @@ channels under path prefixes on one port and trade press as an SMTP sink, plus t
 and inspection endpoints used by tests, the demo and training.
 
     /crystal/...  /bluelight/...  /sem/...  /ted/...      the channels' own APIs
+    /contracts-finder/...
     POST/GET/DELETE /_sandbox/faults                       inject / list / clear faults
     GET/DELETE /_sandbox/received                          what was received / forget it
     GET /_sandbox/notices/<channel>/<remote id>            one stored notice, as received

@@ -10,6 +10,7 @@ from syndicator.sandbox.ledger import Ledger
 def http_simulators(config: SandboxConfig, ledger: Ledger) -> list[Simulator]:
     """One simulator per HTTP channel."""
     from syndicator.sandbox.bluelight import BluelightSimulator
+    from syndicator.sandbox.contracts_finder import ContractsFinderSimulator
     from syndicator.sandbox.crystal import CrystalSimulator
     from syndicator.sandbox.sem import SemSimulator
     from syndicator.sandbox.ted import TedSimulator
@@ -19,4 +20,5 @@ def http_simulators(config: SandboxConfig, ledger: Ledger) -> list[Simulator]:
         BluelightSimulator(config, ledger),
         SemSimulator(config, ledger),
         TedSimulator(config, ledger),
+        ContractsFinderSimulator(config, ledger),
     ]
