@@ -295,7 +295,9 @@ class ContractsFinderChannel(HttpChannel):
         notice_id = answers.guid(rendered.target)
         body = rendered.body
         if notice_id is None:  # not on record when rendered: find it by its Identifier
-            found = self._lookup(rendered.identity or "")
+            if not rendered.identity:
+                raise RenderError(f"{self.name} needs the withdrawn notice's GUID or Identifier")
+            found = self._lookup(rendered.identity)
             if len(found) != 1:
                 raise RejectedError(
                     f"{self.name} holds {len(found) or 'no'} notice(s) with Identifier "
