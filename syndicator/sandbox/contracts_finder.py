@@ -43,6 +43,7 @@ from urllib.parse import parse_qsl, unquote
 
 from syndicator.sandbox.base import SandboxRequest, SandboxResponse, Simulator
 from syndicator.sandbox.config import SandboxConfig
+from syndicator.sandbox.contracts_finder_notice import lower, notice_problems
 from syndicator.sandbox.ledger import Entry, Ledger
 
 API = "/api/rest/2/"
@@ -54,53 +55,7 @@ WITHDRAW = "/published/notice/withdraw/2"
 PAGE = "/notice/"
 DENIED = "Authorization has been denied for this request."  # ASP.NET Web API's own 401 text
 GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-POSTCODE = re.compile(r"(GIR ?0AA|[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2})")
-CPV = re.compile(r"[0-9]{8}")
 OUR_IDENTIFIER = re.compile(r"(?P<reference>.+)-v(?P<version>[0-9]+)-[0-9a-f]{12}(?:-r[0-9]+)?")
-DATE_TIME = re.compile(
-    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})"
-)
-NOTICE_TYPES = ("Contract", "Pipeline", "EarlyEngagement")
-REGIONS = (
-    "North East",
-    "North West",
-    "Yorkshire and the Humber",
-    "East Midlands",
-    "West Midlands",
-    "East of England",
-    "London",
-    "South East",
-    "South West",
-    "Scotland",
-    "Wales",
-    "Northern Ireland",
-)
-# The members of the Notice model (create_draft_notice), lower-cased.
-MEMBERS = {
-    "id",
-    "parentid",
-    "parentidentifier",
-    "linkreason",
-    "version",
-    "contactdetails",
-    "identifier",
-    "title",
-    "description",
-    "approachmarketdate",
-    "deadlinedate",
-    "valuelow",
-    "valuehigh",
-    "postcode",
-    "region",
-    "nationwide",
-    "start",
-    "end",
-    "type",
-    "cpvcodes",
-    "issuitableforsme",
-    "issuitableforvco",
-}
-CONTACT_MEMBERS = {"name", "email", "phone", "address1", "address2", "town", "postcode", "country", "website"}
 
 
 def _service(status: int, *errors: tuple[str, str], **extra: Any) -> SandboxResponse:
@@ -111,75 +66,8 @@ def _service(status: int, *errors: tuple[str, str], **extra: Any) -> SandboxResp
     )
 
 
-def _lower(document: Any) -> dict[str, Any]:
-    """An object's members by lower-cased name (ASP.NET binds members case-insensitively)."""
-    return {str(k).lower(): v for k, v in document.items()} if isinstance(document, dict) else {}
-
-
 def _iso(moment: float) -> str:
     return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _text(
-    document: dict[str, Any], name: str, label: str, limit: int, problems: list[tuple[str, str]]
-) -> None:
-    value = document.get(name)
-    if not isinstance(value, str) or not value.strip():
-        problems.append((label, "is required"))
-    elif len(value) > limit:
-        problems.append((label, f"must be {limit} characters or fewer, not {len(value)}"))
-
-
-def notice_problems(document: dict[str, Any]) -> list[tuple[str, str]]:
-    """What Contracts Finder's validation would refuse in a Notice, as (member, message)."""
-    problems: list[tuple[str, str]] = []
-    for name in sorted(set(document) - MEMBERS):
-        problems.append((name, "is not a member of the Notice model"))
-    _text(document, "identifier", "Identifier", 100, problems)
-    _text(document, "title", "Title", 300, problems)
-    _text(document, "description", "Description", 3000, problems)
-    kind = document.get("type")
-    if kind not in NOTICE_TYPES:
-        problems.append(("Type", f"must be one of {', '.join(NOTICE_TYPES)}"))
-    deadline = document.get("deadlinedate")
-    if deadline is not None and not (isinstance(deadline, str) and DATE_TIME.fullmatch(deadline)):
-        problems.append(("DeadlineDate", "must be a date and time with a UTC offset"))
-    if kind == "Contract" and deadline is None:
-        problems.append(("DeadlineDate", "is required for an opportunity"))
-    low, high = document.get("valuelow"), document.get("valuehigh")
-    for label, value in (("ValueLow", low), ("ValueHigh", high)):
-        if value is not None and (
-            not isinstance(value, Decimal | int) or isinstance(value, bool) or value < 0
-        ):
-            problems.append((label, "must be a number of pounds, 0 or more"))
-    if isinstance(low, Decimal | int) and isinstance(high, Decimal | int) and low > high:
-        problems.append(("ValueHigh", "must not be less than ValueLow"))
-    postcode, region = document.get("postcode"), document.get("region")
-    if not postcode and not region:
-        problems.append(("Postcode", "a postcode or a region is required"))
-    if postcode is not None and not (isinstance(postcode, str) and POSTCODE.fullmatch(postcode.upper())):
-        problems.append(("Postcode", f"{postcode!r} is not a UK postcode"))
-    if region is not None and region not in REGIONS:
-        problems.append(("Region", f"{region!r} is not a region"))
-    codes = document.get("cpvcodes")
-    if (
-        not isinstance(codes, list)
-        or not codes
-        or not all(isinstance(c, str) and CPV.fullmatch(c) for c in codes)
-    ):
-        problems.append(("CpvCodes", "must list one or more 8-digit CPV codes"))
-    for flag in ("issuitableforsme", "issuitableforvco", "nationwide"):
-        if document.get(flag) is not None and not isinstance(document[flag], bool):
-            problems.append((flag, "must be true or false"))
-    contact = document.get("contactdetails")
-    if contact is not None:
-        details = _lower(contact)
-        for name in sorted(set(details) - CONTACT_MEMBERS):
-            problems.append((f"ContactDetails.{name}", "is not a member of ContactDetails"))
-        for name in ("name", "email"):
-            if not isinstance(details.get(name), str) or not details[name]:
-                problems.append((f"ContactDetails.{name}", "is required"))
-    return problems
 
 
 @dataclass
@@ -209,7 +97,7 @@ class ContractsFinderSimulator(Simulator):
         self.token_ttl = 3600  # seconds, as the documentation's sample token
         self.rate_limit = 1000  # requests per window (0: no limit)
         self.rate_window = 60.0
-        self.rate_block = 300.0  # "no further requests ... until after 5 minutes"
+        self.rate_block = 300.0  # the documented wait after the rate-limit answer (5 minutes)
         self._hits: deque[float] = deque()
         self._blocked_until = float("-inf")
 
@@ -331,7 +219,7 @@ class ContractsFinderSimulator(Simulator):
             return _service(400, ("(body)", f"is not UTF-8 JSON: {exc}"))
         if not isinstance(document, dict):
             return _service(400, ("(body)", "must be a JSON object"))
-        return _lower(document)
+        return lower(document)
 
     def _create(self, request: SandboxRequest) -> SandboxResponse:
         document = self._body(request)
@@ -429,7 +317,7 @@ class ContractsFinderSimulator(Simulator):
     def _lookup(self, prefix: str) -> SandboxResponse:
         with self._lock:
             found = [
-                {"id": notice_id, "identifier": n.entry.key, "title": _lower(n.received).get("title")}
+                {"id": notice_id, "identifier": n.entry.key, "title": lower(n.received).get("title")}
                 for notice_id, n in self._notices.items()
                 if n.entry.key.startswith(prefix)
             ]
@@ -465,7 +353,7 @@ class ContractsFinderSimulator(Simulator):
             return SandboxResponse(
                 404, b"<!doctype html><title>Not found</title>", "text/html; charset=utf-8"
             )
-        received = _lower(notice.received)
+        received = lower(notice.received)
         withdrawn = (
             f"<p><strong>Withdrawn:</strong> {html.escape(notice.withdrawn_reason or '')}</p>"
             if notice.withdrawn_at
