@@ -283,5 +283,3 @@ class ContractsFinderChannel(ContractsFinderApi):
             excerpt=self.excerpt(response),
             published_at=state.withdrawn_at,
         )
-
-    # -- requests, tokens and the rate limit -----------------------------------------------
