@@ -29,6 +29,7 @@ ADAPTERS: Mapping[str, str] = {
     "ted": "channels.ted.channel:TedChannel",
     "trade-press": "channels.trade_press:TradePressChannel",
     "find-a-tender": "channels.find_a_tender:FindATenderChannel",
+    "contracts-finder": "channels.contracts_finder:ContractsFinderChannel",
 }
 
 

@@ -73,7 +73,7 @@ def beat(loglevel: Annotated[str, typer.Option(help="Celery log level.")] = "INF
 def sandbox(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[
-        int, typer.Option(help="HTTP port for Crystal, Bluelight, Source East Midlands, TED, Find a Tender.")
+        int, typer.Option(help="HTTP port for every channel but trade press (one path prefix each).")
     ] = 8900,
     smtp_port: Annotated[int, typer.Option(help="SMTP port for trade press.")] = 8925,
     data: Annotated[
@@ -114,6 +114,7 @@ def sandbox(
         ("/sem", "source-east-midlands"),
         ("/ted", "ted"),
         ("/find-a-tender", "find-a-tender"),
+        ("/contracts-finder", "contracts-finder"),
     ):
         out.print(f"  {name:22} {base}{prefix}")
     out.print(f"  {'trade-press':22} smtp://{host}:{config.smtp_port}")

@@ -37,6 +37,8 @@ class SandboxConfig:
     # an advert: the `alerts.sender` of the shipped sandbox profile.
     alerts_sender: str = "syndicator@emscu.example.police.uk"
     fts_api_keys: dict[str, str] = field(default_factory=_fts_keys)  # organisation -> its key
+    cf_client_id: str = "emscu-sandbox"  # Contracts Finder's API client (POST /Token, Basic auth)
+    cf_client_secret: str = "sandbox-contracts-finder-secret"  # noqa: S105
     publish_delay: dict[str, float] = field(default_factory=_default_delays)
 
     def base_url(self) -> str:
@@ -55,4 +57,5 @@ class SandboxConfig:
             "source-east-midlands api key": self.sem_api_key,
             "ted api key": self.ted_api_key,
             **{f"find-a-tender key {name}": key for name, key in self.fts_api_keys.items()},
+            "contracts-finder client": f"{self.cf_client_id}:{self.cf_client_secret}",
         }

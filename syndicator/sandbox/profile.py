@@ -96,6 +96,12 @@ read_timeout = {t.read_timeout}
 [profiles.{profile}.find-a-tender.key]
 {fts_keys}
 
+[profiles.{profile}.contracts-finder]
+base_url = "{http}/contracts-finder"
+client_id = "{box.cf_client_id}"
+client_secret = "{box.cf_client_secret}"
+read_timeout = {t.read_timeout}
+{extra.get("contracts-finder", "")}
 [profiles.{profile}.trade-press]
 smtp_host = "{box.host}"
 smtp_port = {smtp}

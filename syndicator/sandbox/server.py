@@ -2,7 +2,8 @@
 channels under path prefixes on one port and trade press as an SMTP sink, plus the control
 and inspection endpoints used by tests, the demo and training.
 
-    /crystal/...  /bluelight/...  /sem/...  /ted/...  /find-a-tender/...   the channels' APIs
+    /crystal/...  /bluelight/...  /sem/...  /ted/...      the channels' own APIs
+    /find-a-tender/...  /contracts-finder/...
     POST/GET/DELETE /_sandbox/faults                       inject / list / clear faults
     GET/DELETE /_sandbox/received                          what was received / forget it
     GET /_sandbox/notices/<channel>/<remote id>            one stored notice, as received

@@ -10,6 +10,7 @@ from syndicator.sandbox.ledger import Ledger
 def http_simulators(config: SandboxConfig, ledger: Ledger) -> list[Simulator]:
     """One simulator per HTTP channel."""
     from syndicator.sandbox.bluelight import BluelightSimulator
+    from syndicator.sandbox.contracts_finder import ContractsFinderSimulator
     from syndicator.sandbox.crystal import CrystalSimulator
     from syndicator.sandbox.find_a_tender import FindATenderSimulator
     from syndicator.sandbox.sem import SemSimulator
@@ -21,4 +22,5 @@ def http_simulators(config: SandboxConfig, ledger: Ledger) -> list[Simulator]:
         SemSimulator(config, ledger),
         TedSimulator(config, ledger),
         FindATenderSimulator(config, ledger),
+        ContractsFinderSimulator(config, ledger),
     ]

@@ -1,0 +1,285 @@
+"""The Contracts Finder adapter: the notice kinds it carries and the operations it performs.
+
+    POST {base}/Token                                   Basic client id:secret, grant_type=client_credentials
+         200 {access_token, expires_in, token_type: bearer}   cached until shortly before it expires
+         400/401 {error} -> AuthError                   403 + rate-limit page -> RateLimited(300 s)
+
+    contract notice:
+    POST {base}/api/rest/2/create_draft_notice/json     bearer; the Notice -> its GUID
+         400 -> GET {base}/Draft/Notices/Lookup/{Identifier}: found -> a repeat, carry on with it;
+                not found -> RejectedError(ServiceResponse errors)
+    GET  {base}/api/rest/2/get_published_notice/json/{id}   (only for a draft found by Lookup:
+         already published -> the receipt, nothing is published twice)
+    POST {base}/api/rest/2/publish_draft_notice/json    bearer; {noticeId}
+    GET  {base}/api/rest/2/get_published_notice/json/{id}   no token (public); read back:
+         IsPublished -> Receipt(live=True); 404 -> Receipt(live=False), polled
+
+    cancellation:
+    GET  get_published_notice (already withdrawn -> the receipt) then
+    POST {base}/Published/Notice/Withdraw/2             bearer; {noticeId, withdrawalReason}
+    GET  get_published_notice: WithdrawnDate set -> Receipt(live=True, status="withdrawn")
+
+    any request: the token, the rate limit and the error mapping of `api.py`
+
+The contract is docs/channels/contracts-finder.md.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, ClassVar
+from urllib.parse import quote
+
+from channels.contracts_finder import answers
+from channels.contracts_finder.answers import Published
+from channels.contracts_finder.api import MEDIA_TYPE, ContractsFinderApi, ContractsFinderSettings
+from channels.contracts_finder.jsontext import encode
+from channels.contracts_finder.notice import (
+    check_regime,
+    contract_notice,
+    identifier,
+    withdrawal,
+    withdrawn_notice,
+)
+from syndicator.channel.base import (
+    Capabilities,
+    OutcomeUnknown,
+    Receipt,
+    RejectedError,
+    RenderContext,
+    Rendered,
+    RenderError,
+)
+from syndicator.channel.http import Response
+from syndicator.domain.notices import Notice, NoticeKind
+
+# `{MimeType}` in the version 2 paths; "json" is our reading of the documentation [unconfirmed].
+MIME = "json"
+CREATE = f"api/rest/2/create_draft_notice/{MIME}"
+PUBLISH = f"api/rest/2/publish_draft_notice/{MIME}"
+READ = f"api/rest/2/get_published_notice/{MIME}/{{id}}"
+LOOKUP = "Draft/Notices/Lookup/{identifier}"  # version 1: deprecated but supported
+WITHDRAW = "Published/Notice/Withdraw/2"
+WITHDRAW_OPERATION = "withdraw"
+
+
+class ContractsFinderChannel(ContractsFinderApi):
+    """Publishes opportunities on Contracts Finder (draft, then publish) and withdraws them."""
+
+    name: ClassVar[str] = "contracts-finder"
+    title: ClassVar[str] = "Contracts Finder"
+    # De-duplicates: the Identifier is unique per organisation and derived from our key, and a
+    # repeat finds the first draft instead of creating a second. Polls: a published notice is
+    # read back; one not yet readable is asked about again.
+    capabilities: ClassVar[Capabilities] = Capabilities(deduplicates=True, polls=True)
+    # No change notices: the documented API has no method to amend a published notice.
+    notices: ClassVar[frozenset[NoticeKind]] = frozenset({NoticeKind.CONTRACT, NoticeKind.CANCELLATION})
+    settings_model: ClassVar[type[ContractsFinderSettings]] = ContractsFinderSettings
+    settings: ContractsFinderSettings
+
+    # -- render ----------------------------------------------------------------------------
+
+    @classmethod
+    def names(cls, key: str) -> tuple[str | None, str | None]:
+        """Neither follows from the key alone: the Identifier also holds the buyer's reference
+        and the tender version, and Contracts Finder assigns the GUID."""
+        return None, None
+
+    def render(self, notice: Notice, context: RenderContext) -> Rendered:
+        """A contract notice as the Notice JSON; a cancellation as a WithdrawNoticeRequest."""
+        check_regime(context)
+        tender = notice.tender
+        if notice.kind is NoticeKind.CONTRACT:
+            identity = identifier(tender.reference, notice.version, context.key, context.revision)
+            document = contract_notice(tender, context, identity, self.settings.region)
+            return Rendered(encode(document).encode("utf-8"), MEDIA_TYPE, identity=identity)
+        if notice.kind is NoticeKind.CANCELLATION:
+            ref = withdrawn_notice(context)
+            # The withdrawn notice's Identifier as it was sent; rebuilt for a first send (revision
+            # 1) when the record predates stored identities.
+            identity = ref.identity or identifier(tender.reference, ref.version, ref.key)
+            document = withdrawal(notice, ref)
+            return Rendered(
+                encode(document).encode("utf-8"),
+                MEDIA_TYPE,
+                identity=identity,
+                operation=WITHDRAW_OPERATION,
+                target=ref.remote_id,
+            )
+        raise RenderError(
+            f"{self.name} does not carry {notice.kind.value} notices: its API has no way to "
+            "publish one (docs/channels/contracts-finder.md)"
+        )
+
+    # -- submit and poll -------------------------------------------------------------------
+
+    def submit(self, rendered: Rendered, key: str) -> Receipt:
+        """Create and publish the notice, or withdraw the published one."""
+        if rendered.operation == WITHDRAW_OPERATION:
+            return self._withdraw(rendered)
+        if rendered.operation is not None:
+            raise RenderError(f"{self.name} has no operation {rendered.operation!r}")
+        if not rendered.identity:
+            raise RenderError(f"{self.name} needs the notice's Identifier to send it")
+        notice_id, existed = self._create(rendered, rendered.identity)
+        if existed:
+            state, response = self._read(notice_id)
+            if state is not None and state.is_published:
+                return self._receipt(state, rendered.identity, response)
+        self._publish(notice_id)
+        state, response = self._read(notice_id)
+        if state is None:  # published, but not readable yet: poll it
+            return Receipt(notice_id, False, status="publishing", status_code=response.status)
+        return self._receipt(state, rendered.identity, response)
+
+    def poll(self, receipt: Receipt) -> Receipt:
+        """Read a published notice back; not readable yet is not live yet."""
+        notice_id = answers.guid(receipt.remote_id)
+        if notice_id is None:
+            raise OutcomeUnknown(f"{self.name}: there is no notice id to ask about")
+        state, response = self._read(notice_id)
+        if state is None:
+            return Receipt(notice_id, False, status="not published", status_code=response.status)
+        return self._receipt(state, None, response)
+
+    def _create(self, rendered: Rendered, identity: str) -> tuple[str, bool]:
+        """The draft's GUID, and whether it existed before this attempt."""
+        response = self._send("POST", CREATE, body=rendered.body, side_effect=True)
+        if response.status < 300:
+            notice_id = answers.created_id(response)
+            if notice_id is None:
+                raise OutcomeUnknown(
+                    f"{self.name} answered HTTP {response.status} without the draft's id",
+                    status_code=response.status,
+                    excerpt=self.excerpt(response),
+                )
+            return notice_id, False
+        if response.status == 400:
+            # The Identifier is unique per organisation, so a draft made by an earlier attempt
+            # (whose answer was lost) makes this one fail; whatever the refusal says, ask.
+            found = self._lookup(identity)
+            if len(found) == 1:
+                return found[0], True
+            if len(found) > 1:
+                raise RejectedError(
+                    f"{self.name} holds {len(found)} notices with Identifier {identity}: "
+                    "a person must choose",
+                    status_code=response.status,
+                    excerpt=self.excerpt(response),
+                )
+        raise self._failure(response)
+
+    def _lookup(self, identity: str) -> list[str]:
+        """The GUIDs of the notices whose Identifier is exactly `identity`."""
+        path = LOOKUP.format(identifier=quote(identity, safe=""))
+        response = self._send("GET", path, side_effect=False)
+        if response.status == 404:
+            return []
+        if response.status >= 300:
+            raise self._failure(response)
+        return answers.looked_up(response, identity)
+
+    def _publish(self, notice_id: str) -> None:
+        body = encode({"noticeId": notice_id}).encode("utf-8")
+        response = self._send("POST", PUBLISH, body=body, side_effect=True)
+        if response.status < 300:
+            return
+        if response.status == 400:  # refused: unless a concurrent attempt published it first
+            state, _ = self._read(notice_id)
+            if state is not None and state.is_published:
+                return
+        raise self._failure(response)
+
+    def _read(self, notice_id: str) -> tuple[Published | None, Response]:
+        """The published notice (None: not published, or no such notice: HTTP 404)."""
+        response = self._send(
+            "GET", READ.format(id=quote(notice_id, safe="")), side_effect=False, token=False
+        )
+        if response.status == 404:
+            return None, response
+        if response.status >= 300:
+            raise self._failure(response)
+        state = answers.published(response)
+        if state is None or state.notice_id != notice_id:
+            raise OutcomeUnknown(
+                f"{self.name} answered the read-back of notice {notice_id} without that notice",
+                status_code=response.status,
+                excerpt=self.excerpt(response),
+            )
+        return state, response
+
+    def _receipt(self, state: Published, identity: str | None, response: Response) -> Receipt:
+        """A contract notice's receipt from its read-back."""
+        common: dict[str, Any] = {"status_code": response.status, "excerpt": self.excerpt(response)}
+        if identity is not None and state.identifier not in (None, identity):
+            raise OutcomeUnknown(
+                f"{self.name} notice {state.notice_id} carries Identifier "
+                f"{state.identifier!r}, not {identity!r}",
+                **common,
+            )
+        if state.withdrawn:
+            raise RejectedError(
+                f"{self.name} notice {state.notice_id} has been withdrawn"
+                + (f" ({state.withdrawn_reason})" if state.withdrawn_reason else "")
+                + ": a re-push sends it again under a new Identifier",
+                reasons=[state.withdrawn_reason or "withdrawn"],
+                **common,
+            )
+        if not state.is_published:
+            return Receipt(state.notice_id, False, status="draft", **common)
+        return Receipt(
+            state.notice_id,
+            True,
+            url=self._public_url(state.notice_id),
+            status="published",
+            published_at=state.published_at,
+            **common,
+        )
+
+    def _withdraw(self, rendered: Rendered) -> Receipt:
+        """Withdraw the published notice; one already withdrawn is a success (a repeat)."""
+        notice_id = answers.guid(rendered.target)
+        body = rendered.body
+        if notice_id is None:  # not on record when rendered: find it by its Identifier
+            if not rendered.identity:
+                raise RenderError(f"{self.name} needs the withdrawn notice's GUID or Identifier")
+            found = self._lookup(rendered.identity)
+            if len(found) != 1:
+                raise RejectedError(
+                    f"{self.name} holds {len(found) or 'no'} notice(s) with Identifier "
+                    f"{rendered.identity!r} to withdraw: a person must settle it"
+                )
+            notice_id = found[0]
+            document = json.loads(rendered.body)
+            document["noticeId"] = notice_id
+            body = encode(document).encode("utf-8")
+        state, response = self._read(notice_id)
+        if state is None or not state.is_published:
+            raise RejectedError(
+                f"{self.name} notice {notice_id} is not published, so it cannot be withdrawn "
+                "(an unpublished draft can only be deleted, on Contracts Finder itself)",
+                status_code=response.status,
+            )
+        if not state.withdrawn:
+            answer = self._send("POST", WITHDRAW, body=body, side_effect=True)
+            if answer.status >= 300:
+                again, _ = self._read(notice_id) if answer.status == 400 else (None, answer)
+                if again is None or not again.withdrawn:
+                    raise self._failure(answer)
+            state, response = self._read(notice_id)
+            if state is None or not state.withdrawn:
+                raise OutcomeUnknown(
+                    f"{self.name} accepted the withdrawal of notice {notice_id}, but reading it "
+                    "back does not show it withdrawn",
+                    status_code=response.status,
+                    excerpt=self.excerpt(response),
+                )
+        return Receipt(
+            notice_id,
+            True,
+            url=self._public_url(notice_id),
+            status="withdrawn",
+            status_code=response.status,
+            excerpt=self.excerpt(response),
+            published_at=state.withdrawn_at,
+        )
