@@ -27,6 +27,7 @@ _PROCEDURES = {
     Procedure.COMPETITIVE_DIALOGUE: "Competitive dialogue",
     Procedure.COMPETITIVE_NEGOTIATED: "Competitive procedure with negotiation",
     Procedure.FRAMEWORK_CALL_OFF: "Call-off under a framework agreement",
+    Procedure.COMPETITIVE_FLEXIBLE: "Competitive flexible procedure",
 }
 # English names spelled out: strftime's %A and %B follow the process locale.
 _MONTHS = (

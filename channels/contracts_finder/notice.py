@@ -105,6 +105,11 @@ def description(tender: Tender, context: RenderContext) -> str:
     """The tender's description, then the facts the Notice model has no member for."""
     paragraphs = [tender.description]
     facts = [f"Buyer: {context.buyer.legal_name}. Buyer's reference: {tender.reference}."]
+    if tender.procedure not in PROCEDURES:
+        raise RenderError(
+            f"a {tender.procedure.value} procedure is a Procurement Act 2023 procedure: "
+            "Contracts Finder carries PCR 2015 procurements only"
+        )
     contract = f"{tender.contract_type.value.capitalize()} contract, {PROCEDURES[tender.procedure]}"
     if tender.duration_months is not None:
         contract += f", for {tender.duration_months} months"

@@ -102,9 +102,7 @@ class FindATenderChannel(HttpChannel):
                 target = lookup.token()
             except ValueError as exc:
                 raise RenderError(f"find-a-tender cannot look this notice up: {exc}") from None
-            return Rendered(
-                body, MEDIA_TYPE, identity=release["id"], operation="adopt", target=target
-            )
+            return Rendered(body, MEDIA_TYPE, identity=release["id"], operation="adopt", target=target)
         # `target` names the buyer whose API key sends it (the body names it only by PPON,
         # which two buyers may share).
         return Rendered(

@@ -28,15 +28,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from channels.source_east_midlands import (
-    CATEGORY,
-    COUNTRY_NAMES,
-    METHOD,
-    METHOD_DETAILS,
-    instant,
-    lot_id,
-    ocid,
-)
+from channels.ocds.items import lot_id
+from channels.ocds.parties import COUNTRY_NAMES
+from channels.ocds.release import mint_ocid as ocid
+from channels.ocds.serialize import instant
+from channels.ocds.tender import CATEGORY, METHOD, METHOD_DETAILS
 from syndicator.channel.base import RenderContext, RenderError
 from syndicator.config.buyers import Organisation
 from syndicator.domain.notices import Notice, NoticeKind

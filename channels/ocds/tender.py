@@ -32,6 +32,7 @@ METHOD = {
     Procedure.COMPETITIVE_DIALOGUE: Method.SELECTIVE,
     Procedure.COMPETITIVE_NEGOTIATED: Method.SELECTIVE,
     Procedure.FRAMEWORK_CALL_OFF: Method.SELECTIVE,
+    Procedure.COMPETITIVE_FLEXIBLE: Method.SELECTIVE,
 }
 METHOD_DETAILS = {
     Procedure.OPEN: "Open procedure",
@@ -39,6 +40,7 @@ METHOD_DETAILS = {
     Procedure.COMPETITIVE_DIALOGUE: "Competitive dialogue",
     Procedure.COMPETITIVE_NEGOTIATED: "Competitive procedure with negotiation",
     Procedure.FRAMEWORK_CALL_OFF: "Call-off by mini-competition under a framework agreement",
+    Procedure.COMPETITIVE_FLEXIBLE: "Competitive flexible procedure",
 }
 CATEGORY = {
     ContractType.SUPPLIES: ProcurementCategory.GOODS,

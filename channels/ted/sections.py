@@ -92,6 +92,11 @@ def lot_id(number: int) -> str:
 def check_tender(tender: Tender) -> None:
     """Refuse what no TED notice of this tender can state: a procedure TED never carries,
     texts longer than TED accepts (never cut), a main CPV code of another nature."""
+    if tender.procedure is Procedure.COMPETITIVE_FLEXIBLE:
+        raise RenderError(
+            "a competitive-flexible procedure is a Procurement Act 2023 procedure: TED carries "
+            "only procurements under the EU directives (commenced before 1 January 2021)"
+        )
     if tender.procedure not in PROCEDURE_CODES:
         raise RenderError(
             f"a {tender.procedure.value} is never advertised on TED: it is a call-off under a "

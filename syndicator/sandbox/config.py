@@ -13,8 +13,13 @@ def _default_delays() -> dict[str, float]:
 
 def _fts_keys() -> dict[str, str]:
     # Find a Tender issues one API key per contracting authority: one per shipped buyer.
-    buyers = ("emscu", "nottinghamshire-police", "derbyshire-constabulary", "northamptonshire-police",
-              "northamptonshire-opfcc")
+    buyers = (
+        "emscu",
+        "nottinghamshire-police",
+        "derbyshire-constabulary",
+        "northamptonshire-police",
+        "northamptonshire-opfcc",
+    )
     return {buyer: f"sandbox-fts-key-{buyer}" for buyer in buyers}
 
 
