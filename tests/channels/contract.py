@@ -92,6 +92,10 @@ class ChannelContract:
     family: ClassVar[str]
     states_net_values: ClassVar[bool] = True  # trade press states the value as the tender gives it
 
+    def adapt(self, tender: Tender) -> Tender:
+        """A made-up tender as this channel carries it (a channel for earlier regimes dates it)."""
+        return tender
+
     def cases(self, config: Config, examples: dict[str, Tender]) -> list[tuple[Tender, str]]:
         """(tender, destination) pairs the contract renders: every example routed to the family."""
         return routed(config, examples, self.family)
@@ -165,7 +169,7 @@ class ChannelContract:
             estimated_value={"amount": "600000.00", "currency": "GBP", "vat_included": True},
             procedure="framework-call-off" if self.family == "crystal" else "open",
         )
-        tender = Tender.model_validate(data)
+        tender = self.adapt(Tender.model_validate(data))
         channel = adapter(config, self.family)
         _, destination = self.first(config, self._examples(config))
         job = self.job(config, tender, destination)

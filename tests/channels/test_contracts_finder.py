@@ -45,6 +45,7 @@ from syndicator.sandbox.config import SandboxConfig
 from tests.channels.cf_fake import FakeContractsFinder, answer, form, rate_limit_page
 from tests.channels.contract import SECRET as MIXIN_SECRET
 from tests.channels.contract import HttpChannelContract, adapter
+from tests.channels.eras import as_pcr, pcr_examples
 from tests.conftest import render_job, routed_examples
 
 CF = "contracts-finder"
@@ -52,10 +53,19 @@ GOLDEN = Path(__file__).parent / "golden" / CF
 Examples = dict[str, Tender]
 CLIENT = "emscu-test-client"
 SECRET = "cf-test-secret-7d2e"
-# Examples a PCR procurement by EMSCU would send to Contracts Finder (at or above £30,000
-# including VAT, advertised, not a framework call-off), rendered for it directly until routing
-# sends them (issue 11): then `routed_examples` finds them and this list is not used.
+# Contracts Finder carries procurements under the PCR 2015 (commenced 2021-01-01 to 2025-02-23):
+# the shipped examples are Procurement Act 2023 procurements but for pcr-legacy and ted-legacy,
+# so these tests read every example as commenced under the PCR (tests/channels/eras.py). These
+# then route here (at or above £30,000 including VAT, advertised, not a framework call-off).
 DIRECT = ("agency-staff", "anpr-cameras", "construction-works", "it-managed-service", "it-software")
+
+
+@pytest.fixture(scope="module")
+def examples(config: Config) -> dict[str, Tender]:
+    """The shipped examples as PCR 2015 procurements."""
+    return pcr_examples(config)
+
+
 GUID = "11111111-2222-4333-8444-555555555555"  # no notice the fake holds
 PUBLISHED_ID = "3f2b8c1e-9d4a-4e6b-8c2f-1a5d7e9b0c3d"  # a notice Contracts Finder published
 
@@ -73,7 +83,8 @@ class Clock:
 def cf_examples(config: Config, examples: Examples) -> list[tuple[str, Tender, str]]:
     """(name, tender, destination) for the examples Contracts Finder carries."""
     routed = routed_examples(config, examples, CF)
-    return routed or [(name, examples[name], CF) for name in DIRECT]
+    assert routed, "no example routes to Contracts Finder"
+    return routed
 
 
 def _channel(
@@ -685,8 +696,12 @@ class TestContractsFinderContract(HttpChannelContract):
 
     family = CF
 
+    def adapt(self, tender: Tender) -> Tender:
+        """Contracts Finder carries PCR 2015 procurements only."""
+        return as_pcr(tender)
+
     def cases(self, config: Config, examples: Examples) -> list[tuple[Tender, str]]:
-        """The examples routed here, or, until routing sends any (issue 11), `DIRECT`."""
+        """The examples routed here (every example, read as a PCR 2015 procurement)."""
         return [(tender, destination) for _, tender, destination in cf_examples(config, examples)]
 
     def test_the_identity_derived_from_our_key_is_on_the_wire(

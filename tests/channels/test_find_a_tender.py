@@ -40,7 +40,7 @@ from syndicator.config.settings import Config
 from syndicator.domain.notices import Notice, NoticeKind
 from syndicator.domain.tender import Tender
 from syndicator.notices.context import Job
-from syndicator.routing.policy import route
+from syndicator.routing.destinations import route
 from syndicator.sandbox.fts_rules import release_validator, schema_errors
 from tests.channels.contract import HttpChannelContract
 from tests.conftest import DISPATCHED_AT, render_job, routed_examples, shared_standards

@@ -32,6 +32,7 @@ from syndicator.domain.notices import NoticeKind
 from syndicator.domain.tender import Tender
 from syndicator.sandbox.contracts_finder import ContractsFinderSimulator
 from syndicator.sandbox.server import Sandbox
+from tests.channels.eras import pcr_examples
 from tests.channels.test_contracts_finder import DIRECT
 from tests.conftest import render_job
 from tests.integration.conftest import adapter_for, inject, received, sandbox_url
@@ -39,6 +40,12 @@ from tests.integration.conftest import adapter_for, inject, received, sandbox_ur
 CF = "contracts-finder"
 Examples = dict[str, Tender]
 pytestmark = pytest.mark.timeout(60)  # a hung socket fails the test, not the run
+
+
+@pytest.fixture(scope="module")
+def examples(config: Config) -> Examples:
+    """The shipped examples as PCR 2015 procurements (Contracts Finder carries no others)."""
+    return pcr_examples(config)
 
 
 class Watching(requests.Session):
