@@ -16,6 +16,8 @@ from syndicator.domain.tender import Procedure, Tender
 from tests.conftest import load_examples
 
 OJEU_COMMENCED = date(2020, 11, 16)  # as examples/ted-legacy.json
+# The examples at or above the EU thresholds of 2020 once commenced then: the ones TED carries.
+ROUTED_TO_TED = {"anpr-cameras", "it-managed-service", "pcr-legacy", "ted-legacy"}
 PCR_COMMENCED = date(2023, 5, 2)  # as examples/pcr-legacy.json
 
 

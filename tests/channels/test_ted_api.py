@@ -39,7 +39,15 @@ from tests.channels.enotices import (
     parts,
     ted_channel,
 )
+from tests.channels.eras import ojeu_examples
 from tests.conftest import contract, render_context
+
+
+@pytest.fixture(scope="module")
+def examples(config: Config) -> dict[str, Tender]:
+    """The shipped examples as procurements commenced under the EU directives: TED carries no
+    others (tests/channels/eras.py)."""
+    return ojeu_examples(config)
 
 
 def _rendered(config: Config, tender: Tender) -> Rendered:

@@ -26,8 +26,17 @@ from syndicator.channel.base import RenderError
 from syndicator.config.settings import Config
 from syndicator.domain.tender import Tender
 from syndicator.notices.context import Job
+from tests.channels.eras import ojeu_examples
 from tests.channels.ted_scenarios import cancellation_job, change_job
 from tests.conftest import contract, render_context, shared_standards
+
+
+@pytest.fixture(scope="module")
+def examples(config: Config) -> dict[str, Tender]:
+    """The shipped examples as procurements commenced under the EU directives: TED carries no
+    others (tests/channels/eras.py)."""
+    return ojeu_examples(config)
+
 
 pytestmark = pytest.mark.slow
 
@@ -111,11 +120,11 @@ def test_every_rendered_notice_passes_teds_business_rules(
             path = tmp_path / f"{name}-{form}.xml"
             path.write_bytes(later.body)
             files.append(path)
-    # The call-off never goes to TED; the two examples without documents_url cannot (BT-15).
-    assert sorted(refused) == ["below-threshold", "framework-call-off", "it-software"]
-    assert len(files) == 11 * 4  # 4 examples and 7 variants: contract, change, cancel, no award
+    # The call-off never goes to TED; the example without documents_url cannot (BT-15).
+    assert sorted(refused) == ["below-threshold", "framework-call-off"]
+    assert len(files) == 14 * 4  # 7 examples and 7 variants: contract, change, cancel, no award
     roots = [path.read_bytes().split(b"\n", 2)[1].split(b" ", 1)[0] for path in files]
-    assert roots.count(b"<ContractAwardNotice") == 11
+    assert roots.count(b"<ContractAwardNotice") == 14
     # One call for every file: compiling the subtype's rules costs seconds, checking ms.
     result = subprocess.run(
         [str(python), str(check), "--warnings", *map(str, files)],

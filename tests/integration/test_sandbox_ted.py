@@ -27,9 +27,18 @@ from syndicator.domain.notices import NoticeKind
 from syndicator.domain.tender import Tender
 from syndicator.notices.context import Job
 from syndicator.sandbox.server import Sandbox
+from tests.channels.eras import ROUTED_TO_TED, ojeu_examples
 from tests.channels.ted_scenarios import cancellation_job, change_job, earlier
 from tests.conftest import contract, render_context, routed_examples
 from tests.integration.conftest import adapter_for, inject, received, sandbox_url
+
+
+@pytest.fixture(scope="module")
+def examples(config: Config) -> dict[str, Tender]:
+    """The shipped examples as procurements commenced under the EU directives: TED carries no
+    others (tests/channels/eras.py)."""
+    return ojeu_examples(config)
+
 
 Examples = dict[str, Tender]
 API_KEY = "sandbox-ted-key"
@@ -68,7 +77,7 @@ def test_every_routed_example_is_submitted_published_and_served(
 ) -> None:
     channel = _adapter(config, sandbox)
     routed = routed_examples(config, examples, "ted")
-    assert {name for name, _, _ in routed} == {"anpr-cameras", "it-managed-service"}
+    assert {name for name, _, _ in routed} == ROUTED_TO_TED
     sent = {}
     for _, tender, destination in routed:
         context = render_context(config, tender, destination)
