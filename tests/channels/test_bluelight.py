@@ -191,8 +191,8 @@ def test_fields_land_where_the_schema_says(config: Config, examples: Examples) -
     assert root.findtext("n:SubmissionDeadline", namespaces=N) == "2027-01-15T12:00:00Z"
     assert root.findtext("n:SmeSuitable", namespaces=N) == "true"
     assert context.follows is not None
-    assert root.findtext("n:FollowsNotice/n:Destination", namespaces=N) == "ted"
-    assert root.findtext("n:FollowsNotice/n:Title", namespaces=N) == "Tenders Electronic Daily (TED)"
+    assert root.findtext("n:FollowsNotice/n:Destination", namespaces=N) == "find-a-tender"
+    assert root.findtext("n:FollowsNotice/n:Title", namespaces=N) == "Find a Tender"
     assert root.findtext("n:FollowsNotice/n:NoticeId", namespaces=N) == context.follows.identity
     assert root.findtext("n:FollowsNotice/n:DispatchDate", namespaces=N) == "2026-12-01"
 
@@ -205,7 +205,8 @@ def test_a_vat_inclusive_value_is_also_stated_net(config: Config, examples: Exam
     assert value.findtext("n:Amount", namespaces=N) == "180000.00"
     assert value.findtext("n:VatIncluded", namespaces=N) == "true"
     assert value.findtext("n:NetAmount", namespaces=N) == "150000.00"
-    assert root.find("n:FollowsNotice", N) is None  # below the TED threshold: follows nothing
+    # Below the threshold, a Procurement Act 2023 tender notice still goes to Find a Tender first.
+    assert root.findtext("n:FollowsNotice/n:Destination", namespaces=N) == "find-a-tender"
 
 
 def test_a_find_a_tender_notice_is_stated_as_well_as_a_ted_one(config: Config, examples: Examples) -> None:

@@ -147,7 +147,7 @@ def test_the_opportunity_carries_the_tender_as_the_contract_says(config: Config,
     assert [lot["value"]["amount"] for lot in document["lots"]] == ["60000.00", "35000.00"]
     assert document["submission_deadline"] == "2027-01-08T17:00:00Z"
     assert document["buyer"]["legal_name"] == "Chief Constable of Northamptonshire Police"
-    assert document["follows"] is None
+    assert document["follows"]["destination"] == "find-a-tender"  # a PA2023 procurement
 
 
 def test_vat_inclusive_value_states_the_net_amount(config: Config, examples: Examples) -> None:
@@ -164,10 +164,10 @@ def test_vat_inclusive_value_states_the_net_amount(config: Config, examples: Exa
 def test_the_official_notice_followed_is_stated_whichever_journal_it_is(
     config: Config, examples: Examples
 ) -> None:
-    tender = examples["anpr-cameras"]
-    context = render_context(config, tender, "crystal")
+    legacy = examples["ted-legacy"]  # commenced before 2021: TED first
+    context = render_context(config, legacy, "crystal")
     assert context.follows is not None
-    document = json.loads(_channel().render(contract(tender), context).body)
+    document = json.loads(_channel().render(contract(legacy), context).body)
     assert document["follows"] == {
         "destination": "ted",
         "title": "Tenders Electronic Daily (TED)",
@@ -175,6 +175,9 @@ def test_the_official_notice_followed_is_stated_whichever_journal_it_is(
         "publication_id": None,
         "dispatched_on": "2026-12-01T09:00:00Z",
     }
+    tender = examples["anpr-cameras"]  # Procurement Act 2023: Find a Tender first
+    context = render_context(config, tender, "crystal")
+    assert context.follows is not None and context.follows.destination == "find-a-tender"
     fts = NoticeRef(
         destination="find-a-tender",
         kind=NoticeKind.CONTRACT,

@@ -231,10 +231,10 @@ def test_the_primary_notice_it_follows_is_stated_whatever_the_primary(
 ) -> None:
     """PCR 2015 reg 52: the advert names the official-journal notice and its dispatch date; the
     document is built from the reference the core gives, so Find a Tender reads as TED does."""
-    job = sem_job(config, examples["anpr-cameras"])
+    job = sem_job(config, examples["ted-legacy"])  # commenced before 2021: TED first
     ted = job.context.follows
     assert ted is not None and ted.destination == "ted"
-    document = _release(config, examples["anpr-cameras"])["tender"]["documents"][1]
+    document = _release(config, examples["ted-legacy"])["tender"]["documents"][1]
     assert document == {
         "id": "ted-contract-v1",
         "documentType": "tenderNotice",
@@ -275,7 +275,8 @@ def test_the_value_is_stated_net_of_vat(config: Config, examples: Examples) -> N
     assert tender.estimated_value.vat_included
     section = _release(config, tender)["tender"]
     assert section["value"] == {"amount": 150000.0, "currency": "GBP"}
-    assert [d["id"] for d in section["documents"]] == ["tender-documents"]  # no primary notice
+    # Below the threshold, a Procurement Act 2023 tender notice still goes to Find a Tender first.
+    assert [d["id"] for d in section["documents"]] == ["tender-documents", "find-a-tender-contract-v1"]
 
 
 @pytest.mark.parametrize(
@@ -286,6 +287,7 @@ def test_the_value_is_stated_net_of_vat(config: Config, examples: Examples) -> N
         (Procedure.COMPETITIVE_DIALOGUE, "selective"),
         (Procedure.COMPETITIVE_NEGOTIATED, "selective"),
         (Procedure.FRAMEWORK_CALL_OFF, "selective"),
+        (Procedure.COMPETITIVE_FLEXIBLE, "selective"),
     ],
 )
 def test_procedures_map_to_ocds_methods(
