@@ -18,7 +18,7 @@ from tests.conftest import EXAMPLES, ROOT
 def test_validate_accepts_every_shipped_example(run) -> None:  # type: ignore[no-untyped-def]
     result = run("validate", *map(str, sorted(EXAMPLES.glob("*.json"))))
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "7 records valid" in result.stdout
+    assert "9 records valid" in result.stdout
 
 
 def test_validate_prints_one_line_per_problem_and_exits_2(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -59,12 +59,15 @@ def test_route_json(run) -> None:  # type: ignore[no-untyped-def]
     assert result.returncode == 0
     plan = json.loads(result.stdout)
     assert plan["destinations"][0] == {
-        "destination": "ted",
+        "destination": "find-a-tender",
         "reasons": plan["destinations"][0]["reasons"],
         "after": None,
     }
-    assert {d["after"] for d in plan["destinations"][1:]} == {"ted"}
+    assert {d["after"] for d in plan["destinations"][1:]} == {"find-a-tender"}
     assert plan["not_advertised"] is None
+    assert (plan["regime"], plan["primary"], plan["above_threshold"]) == ("pa2023", "find-a-tender", True)
+    legacy = json.loads(run("route", str(EXAMPLES / "ted-legacy.json"), "--json").stdout)
+    assert (legacy["regime"], legacy["primary"]) == ("ojeu", "ted")
 
 
 def test_route_explains_in_sentences(run) -> None:  # type: ignore[no-untyped-def]
@@ -75,12 +78,13 @@ def test_route_explains_in_sentences(run) -> None:  # type: ignore[no-untyped-de
 def test_submit_is_idempotent_and_status_shows_the_deliveries(run) -> None:  # type: ignore[no-untyped-def]
     first = run("submit", str(EXAMPLES / "it-software.json"), "--as", "alice")
     assert first.returncode == 0, first.stderr
-    assert "created" in first.stdout and "bluelight, crystal, source-east-midlands" in first.stdout
+    assert "created" in first.stdout
+    assert "find-a-tender, bluelight, crystal, source-east-midlands" in first.stdout
     again = run("submit", str(EXAMPLES / "it-software.json"))
     assert again.returncode == 0 and "unchanged" in again.stdout and "nothing to do" in again.stdout
     status = run("status", "--json")
     data = json.loads(status.stdout)
-    assert data["counts"] == {"pending": 4}
+    assert data["counts"] == {"pending": 1, "held": 4}  # the others wait for Find a Tender
     keys = {"tender_reference", "buyer", "destination", "state", "attempts", "last_error", "remote_id", "url"}
     assert keys <= set(data["deliveries"][0])
 

@@ -38,7 +38,7 @@ def test_every_routed_example_is_published_and_served(
 ) -> None:
     channel = adapter_for(config, sandbox, "crystal")
     routed = routed_examples(config, examples, "crystal")
-    assert len(routed) == 6  # the framework call-off (no deadline) included
+    assert len(routed) == 8  # the framework call-off (no deadline) and both legacy examples included
     published = {}
     for _, tender, _ in routed:
         rendered, key = _rendered(channel, config, tender)

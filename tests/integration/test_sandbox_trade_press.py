@@ -51,7 +51,7 @@ def _advert(channel: Channel, config: Config, examples: Examples, name: str) -> 
 def test_every_routed_example_reaches_its_desk(config: Config, examples: Examples, sandbox: Sandbox) -> None:
     channel = adapter_for(config, sandbox, CHANNEL)
     routed = routed_examples(config, examples, CHANNEL)
-    assert len(routed) == 5
+    assert len(routed) == 6
     sent = {}
     for name, tender, _ in routed:
         rendered, key = _advert(channel, config, examples, name)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime
 
+import pytest
 from sqlalchemy import func, select
 
 from syndicator.config.settings import Config
@@ -51,20 +52,29 @@ def test_a_tender_is_stored_with_one_delivery_per_destination(store: Store, conf
     assert sorted(rows) == [
         "bluelight",
         "crystal",
+        "find-a-tender",
         "source-east-midlands",
         "trade-press:construction-press",
     ]
-    assert {row.state for row in rows.values()} == {State.PENDING}
+    assert rows["find-a-tender"].state == State.PENDING  # PA2023: the primary, sent first
+    assert {row.state for name, row in rows.items() if name != "find-a-tender"} == {State.HELD}
     assert rows["crystal"].key == delivery_key("emscu", "TEST-2026-0001", 1, "crystal")
-    assert all(row.next_attempt_at == NOW and row.attempts == 0 for row in rows.values())
-    assert sorted(queued[0]) == sorted(row.id for row in rows.values())
+    assert all(row.attempts == 0 for row in rows.values())
+    assert queued == [[rows["find-a-tender"].id]]
 
 
-def test_ted_route_holds_the_others(store: Store, config: Config) -> None:
+@pytest.mark.parametrize(
+    ("commenced", "primary"),
+    [("2026-11-02", "find-a-tender"), ("2023-05-02", "find-a-tender"), ("2020-11-16", "ted")],
+    ids=["pa2023", "pcr-uk", "ojeu"],
+)
+def test_the_primary_route_holds_the_others(
+    store: Store, config: Config, commenced: str, primary: str
+) -> None:
     queued: list[list[int]] = []
     submit(
         store.sessions,
-        parse(config, valued("500000")),
+        parse(config, valued("500000", procurement_commenced_on=commenced)),
         config.policy,
         config.thresholds,
         "a",
@@ -72,12 +82,12 @@ def test_ted_route_holds_the_others(store: Store, config: Config) -> None:
         queued.append,
     )
     rows = deliveries(store)
-    assert rows["ted"].state == State.PENDING
-    held = [row for name, row in rows.items() if name != "ted"]
+    assert rows[primary].state == State.PENDING
+    held = [row for name, row in rows.items() if name != primary]
     assert held and all(
-        row.state == State.HELD and row.gate == "ted" and row.next_attempt_at is None for row in held
+        row.state == State.HELD and row.gate == primary and row.next_attempt_at is None for row in held
     )
-    assert queued == [[rows["ted"].id]]
+    assert queued == [[rows[primary].id]]
 
 
 def test_enqueue_happens_after_commit(store: Store, config: Config) -> None:
@@ -99,7 +109,7 @@ def test_enqueue_happens_after_commit(store: Store, config: Config) -> None:
         NOW,
         enqueue,
     )
-    assert seen == [4]
+    assert seen == [1]  # the primary; the others wait for its notice
 
 
 def test_identical_resubmission_is_a_no_op(store: Store, config: Config) -> None:
@@ -174,5 +184,5 @@ def test_stored_record_and_route(store: Store, config: Config) -> None:
     with store.sessions() as session:
         row = session.scalars(select(TenderRow)).one()
     assert row.record["estimated_value"]["amount"] == "100000.00"
-    assert row.route["destinations"][0]["destination"] == "bluelight"
+    assert row.route["destinations"][0]["destination"] == "find-a-tender"  # the primary first
     assert row.submitted_by == "alice" and row.created_at == NOW and row.version == 1

@@ -38,13 +38,15 @@ def test_submitting_a_tender_persists_routes_and_enqueues(site: Site) -> None:
     assert sorted(submission["destinations"]) == [
         "bluelight",
         "crystal",
+        "find-a-tender",
         "source-east-midlands",
         "trade-press:construction-press",
     ]
-    assert len(site.queued_ids()) == 4
     with site.store.sessions() as session:
-        rows = list(session.scalars(select(DeliveryRow)))
-    assert {r.state for r in rows} == {State.PENDING} and {r.id for r in rows} == set(site.queued_ids())
+        rows = {r.destination: r for r in session.scalars(select(DeliveryRow))}
+    # Procurement Act 2023: Find a Tender first; the others wait for its notice.
+    assert site.queued_ids() == [rows["find-a-tender"].id]
+    assert {r.state for name, r in rows.items() if name != "find-a-tender"} == {State.HELD}
 
 
 def test_the_submitter_is_the_tokens_name(site: Site) -> None:
