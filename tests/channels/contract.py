@@ -34,6 +34,7 @@ from syndicator.domain.notices import Notice, NoticeKind
 from syndicator.domain.tender import Tender
 from syndicator.notices.context import Job
 from syndicator.routing.destinations import route
+from tests.channels.awards import award_options
 from tests.conftest import render_job
 
 SECRET = "zz-SECRET-{}-9f3a1c"
@@ -135,7 +136,8 @@ class ChannelContract:
         assert pairs, f"no example goes to {self.family}: nothing would be checked"
         for kind in sorted(channel.notices):
             for tender, destination in pairs:
-                job = self.job(config, tender, destination, kind=kind, reason="Deadline extended")
+                options = award_options(tender, kind)
+                job = self.job(config, tender, destination, kind=kind, reason="Deadline extended", **options)
                 assert channel.render(job.notice, job.context) == channel.render(job.notice, job.context)
 
     def test_an_undeclared_kind_is_refused(self, config: Config, examples: dict[str, Tender]) -> None:

@@ -216,21 +216,28 @@ def test_two_workers_racing_send_each_notice_once(deployment: Deployment, sandbo
     assert all(n["times_received"] == 1 and n["copies"] == 1 for n in crystal), crystal
 
 
-def test_ted_gates_the_national_adverts(deployment: Deployment, sandbox: Sandbox) -> None:
-    requests.post(sandbox.config.base_url() + "/_sandbox/delays", json={"ted": 3}, timeout=5)
+@pytest.mark.parametrize(
+    ("commenced", "primary"),
+    [("2026-11-02", "find-a-tender"), ("2020-11-16", "ted")],
+    ids=["pa2023-find-a-tender", "ojeu-ted"],
+)
+def test_the_official_journal_gates_the_national_adverts(
+    deployment: Deployment, sandbox: Sandbox, commenced: str, primary: str
+) -> None:
+    requests.post(sandbox.config.base_url() + "/_sandbox/delays", json={primary: 3}, timeout=5)
     deployment.start_worker()
-    [tender] = deployment.submit(valued("500000", reference="GATE-1"))
+    [tender] = deployment.submit(valued("500000", reference="GATE-1", procurement_commenced_on=commenced))
     deployment.wait_for(
-        lambda: any(d.destination == "ted" and d.state == "submitted" for d in deployment.deliveries()),
+        lambda: any(d.destination == primary and d.state == "submitted" for d in deployment.deliveries()),
         30,
-        "TED to accept the notice",
+        f"{primary} to accept the notice",
     )
-    assert {d.state for d in deployment.deliveries() if d.destination != "ted"} == {"held"}
+    assert {d.state for d in deployment.deliveries() if d.destination != primary} == {"held"}
     assert notices(sandbox, "crystal") == []
-    deployment.wait_for(deployment.all_in(DONE, [tender]), 60, "every channel after TED published")
+    deployment.wait_for(deployment.all_in(DONE, [tender]), 60, f"every channel after {primary} published")
     rows = {d.destination: d for d in deployment.deliveries()}
-    ted = rows.pop("ted")
-    assert all(d.published_at >= ted.published_at for d in rows.values() if d.published_at)
+    first = rows.pop(primary)
+    assert rows and all(d.published_at >= first.published_at for d in rows.values() if d.published_at)
 
 
 def test_repush_after_the_fault_is_cleared(deployment: Deployment, sandbox: Sandbox) -> None:
