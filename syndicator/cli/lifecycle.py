@@ -33,7 +33,12 @@ def report(result: StepResult, as_json: bool) -> None:
     if as_json:
         print_json(result.as_dict())
         return
-    verb = {"amend": "amended", "withdraw": "withdrawn"}[result.action]
+    verb = {
+        "amend": "amended",
+        "withdraw": "withdrawn",
+        "award": "awarded",
+        "contract-signed": "contract signed",
+    }[result.action]
     out.print(
         line(
             styled(f"{result.buyer}/{result.reference}", "bold"),
