@@ -7,8 +7,12 @@ on SYNDICATOR_DATABASE_URL / SYNDICATOR_BROKER_URL when they are set.
     web application (child process) --^
 
 It injects a few faults (Crystal answers 503 twice, Bluelight rate-limits once, Source East
-Midlands rejects one notice), submits the shipped example tenders, shows the deliveries move,
-then clears the fault, re-pushes the rejected advert and shows it published.
+Midlands rejects one notice), submits the shipped example tenders (Find a Tender first for the
+Procurement Act 2023 ones, TED first for the one commenced before 2021; Derbyshire's own tool
+publishes its Find a Tender notices, which the product adopts), shows the deliveries move, then
+clears the fault, re-pushes the rejected advert and shows it published. Then the rest of a
+procurement's life (syndicator/demo/story.py): a deadline extended, a tender withdrawn, a
+tender awarded, and the quarter's contracts list.
 """
 
 from __future__ import annotations
@@ -29,7 +33,8 @@ import requests
 from rich.console import Console
 from sqlalchemy import select
 
-from syndicator.config.settings import REPO_CONFIG, Settings, load_config
+from syndicator.config.settings import REPO_CONFIG, Config, Settings, load_config
+from syndicator.demo import story
 from syndicator.demo.processes import Child, free_port, wait_for_port
 from syndicator.demo.progress import counts, final_table, settled, watch
 from syndicator.domain.clock import utcnow
@@ -37,6 +42,7 @@ from syndicator.domain.states import State
 from syndicator.intake.records import read_file
 from syndicator.intake.submit import submit
 from syndicator.ops import actions as ops
+from syndicator.ops.contracts import Quarter
 from syndicator.runtime.celeryapp import DELIVER, create_app
 from syndicator.runtime.wiring import Store, open_store, route_check, tender_context
 from syndicator.sandbox.config import SandboxConfig
@@ -54,7 +60,7 @@ TIMINGS = Timings(
     breaker_failures=5,
     breaker_cooldown="10s",
 )
-DELAYS = {"bluelight": 2.0, "source-east-midlands": 2.0, "ted": 4.0}
+DELAYS = {"bluelight": 2.0, "source-east-midlands": 2.0, "ted": 4.0, "find-a-tender": 2.0}
 FAULTS = [
     {"channel": "crystal", "mode": "error-503", "count": 2},
     {"channel": "bluelight", "mode": "rate-limit-429", "count": 1, "retry_after": 3},
@@ -153,20 +159,31 @@ class Demo:
             "  faults injected:  Crystal answers 503 twice, Bluelight rate-limits once (Retry-After 3 s), "
             "Source East Midlands rejects one notice\n"
         )
-        self._submit(settings)
-        say("\n[bold]Deliveries[/] (TED first: the national adverts of above-threshold tenders wait for it)")
+        config = self._submit(settings)
+        adopted = story.buyers_own_notices(self.store, config, sandbox_url)
+        if adopted:
+            say(
+                f"  Derbyshire's own e-tendering tool published {len(adopted)} notice(s) on Find a Tender "
+                "(fts_mode = adopt): the product adopts them instead of sending its own"
+            )
+        say(
+            "\n[bold]Deliveries[/] (the official journal first: Find a Tender under the Procurement Act "
+            "2023, TED for the procurement commenced before 2021; the other adverts wait for it)"
+        )
         if not watch(self.store, self.console, settled, SETTLE_TIMEOUT):
             return self._stuck()
         say()
         say(final_table(self.store))
         rejected = self._repush(settings)
+        if not self._later_life(settings, config):
+            return self._stuck()
         self._next_steps(dashboard, token, sandbox_url)
         if self.keep:
             say("\n[bold]--keep[/]: everything stays up; Ctrl-C stops it.")
             threading.Event().wait()
         return 0 if rejected is not None else 1
 
-    def _submit(self, settings: Settings) -> None:
+    def _submit(self, settings: Settings) -> Config:
         config = load_config(settings)
         context, check = tender_context(config, utcnow().date()), route_check(config)
         app = create_app(settings)
@@ -193,6 +210,33 @@ class Demo:
                 )
         finally:
             app.close()
+        return config
+
+    def _later_life(self, settings: Settings, config: Config) -> bool:
+        """Amend, withdraw, award, then the contracts list; False when deliveries do not settle."""
+        assert self.store is not None
+        say = self.console.print
+        app = create_app(settings)
+        enqueue = lambda ids: app.send_task(DELIVER, args=[ids])  # noqa: E731
+        try:
+            say("\n[bold]A procurement's life[/]: a deadline extended, a tender withdrawn")
+            story.amend_and_withdraw(self.store, config, enqueue, self.console)
+            if not watch(self.store, self.console, settled, SETTLE_TIMEOUT):
+                return False
+            say("\n[bold]The award[/] (examples/awards/): the award notice, then the standstill")
+            start = story.award_one(
+                self.store, config, EXAMPLES / "awards" / "notts-2026-0142.json", enqueue, self.console
+            )
+            if not watch(self.store, self.console, settled, SETTLE_TIMEOUT):
+                return False
+        finally:
+            app.close()
+        if start is not None:
+            quarter = Quarter(start.year, (start.month - 1) // 3 + 1)
+            say()
+            say(story.contracts_table(self.store, quarter))
+            say(f"  (as a page or OCDS: syndicator contracts-list --quarter {quarter} --format html|json)")
+        return True
 
     def _repush(self, settings: Settings) -> int | None:
         assert self.store is not None and self.sandbox is not None
