@@ -82,7 +82,7 @@ def contracts_download(who: Viewer, app: App, output: str, quarter: str = "", bu
     }[output]()
     name = f"contracts-{chosen}{'-' + only if only else ''}.{output}"
     return Response(
-        body, media_type=MEDIA[output], headers={"Content-Disposition": f'attachment; filename="{name}"'}
+        body, media_type=MEDIA[output], headers={"Content-Disposition": disposition(output, name)}
     )
 
 
@@ -99,8 +99,13 @@ def pcc_download(who: Viewer, app: App, output: str, buyer: str = "") -> Respons
     body = pcc_csv(lists) if output == "csv" else pcc_html(lists, app.config.buyers, app.clock())
     name = f"pcc-publication-{only}.{output}"
     return Response(
-        body, media_type=MEDIA[output], headers={"Content-Disposition": f'attachment; filename="{name}"'}
+        body, media_type=MEDIA[output], headers={"Content-Disposition": disposition(output, name)}
     )
+
+
+def disposition(output: str, name: str) -> str:
+    """The printable page opens in the browser (to read, print or save); CSV and JSON download."""
+    return f'{"inline" if output == "html" else "attachment"}; filename="{name}"'
 
 
 def _tender(app: Web, tender_id: int) -> TenderRow:

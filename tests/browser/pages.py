@@ -25,6 +25,9 @@ VARIANTS = [
     "/audit?actor=nobody",
     "/tenders/NO-SUCH-TENDER",
     "/failed?since=soon",
+    "/contracts?quarter=2027-Q1",  # the seeded awards' contracts
+    "/contracts/list.html?quarter=2027-Q1",
+    "/contracts/pcc.html?buyer=northamptonshire-police",
 ]
 
 

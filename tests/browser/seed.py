@@ -10,6 +10,7 @@ every badge, action form, timeline, message and empty state a page can show is o
     failed              EMSCU-2026-0420         needs_reconcile   EMSCU-2026-0421
     cancelled           EMSCU-2026-0503 (cancelled with a reason)
     not advertised      DERBYS-2026-0101 (below every threshold)
+    awarded             EMSCU-FW-2026-0023 (signed), NORTHANTS-2026-0058 (lot 2 not awarded)
 
 The engine, ops and token functions make every row, as in production: nothing is written by hand.
 """
@@ -25,6 +26,8 @@ from sqlalchemy import select
 from syndicator.channel.base import OutcomeUnknown, RejectedError, TransientError
 from syndicator.domain.states import State
 from syndicator.intake.amend import amend
+from syndicator.intake.award import award
+from syndicator.intake.award_records import read_awards
 from syndicator.intake.records import read_bytes
 from syndicator.ops import actions
 from syndicator.runtime.wiring import tender_context
@@ -34,6 +37,8 @@ from syndicator.web.tokens import create_token, revoke_token
 from tests.conftest import EXAMPLES
 from tests.unit.records_factory import valued
 from tests.web.conftest import NAMES, Site, crystal_only
+
+AWARDS = EXAMPLES / "awards" / "notts-2026-0142.json"
 
 # A reference as long as the record allows (64 characters) and a documents address with no
 # natural break: the worst case for a narrow screen.
@@ -64,6 +69,7 @@ class Seeded:
             "reference": self.references,
             "tender_id": [ids[r] for r in self.references],
             "delivery_id": [str(self.failed_delivery)],
+            "output": ["html"],  # the printable lists (CSV and JSON are not pages)
         }
 
 
@@ -145,6 +151,20 @@ def seed_every_state(site: Site) -> Seeded:
         record = valued("15000", reference=f"BL-2026-060{n}", title=f"Stab vest covers, batch {n}")
         _deliver(site, engine.submit(record))
 
+    # Awards: every lot awarded and signed (a call-off), and a lot not awarded; the Contracts
+    # page lists their contracts (2027-Q1) and the tender pages show them.
+    records, problems = read_awards(AWARDS)
+    assert not problems, problems
+    for item in records:
+        if item.award.reference in ("EMSCU-FW-2026-0023", "NORTHANTS-2026-0058"):
+            award(
+                site.store.sessions,
+                item,
+                actor=operator,
+                now=site.clock(),
+                vat_rate=site.config.policy.vat_rate,
+            )
+
     long = crystal_only(LONG_REFERENCE, title="Replacement body-worn video", documents_url=LONG_URL)
     _deliver(site, engine.submit(long))
 
@@ -169,6 +189,8 @@ def seed_every_state(site: Site) -> Seeded:
             "EMSCU-2026-0504",
             cancelled,
             "DERBYS-2026-0101",
+            "EMSCU-FW-2026-0023",
+            "NORTHANTS-2026-0058",
             LONG_REFERENCE,
         ],
         states=states,
