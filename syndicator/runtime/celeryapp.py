@@ -16,6 +16,7 @@ from celery import Celery
 from kombu.utils.url import maybe_sanitize_url
 
 from syndicator.config.settings import Settings, load_config
+from syndicator.runtime import folder_broker
 
 DELIVER = "syndicator.deliver"
 POLL = "syndicator.poll"
@@ -29,6 +30,7 @@ def _transport_options(settings: Settings, lease: float) -> dict[str, object]:
         # Far above the time limit plus HTTP time-outs: never redeliver a running task.
         return {"visibility_timeout": max(3600, int(lease * 4))}
     if url.startswith("filesystem://"):
+        folder_broker.install()  # messages renamed into place, never read half-written
         # The embedded broker: messages are files in one folder that every process shares. Its
         # exchange tables go under it too: kombu's default is ./control, in whatever folder the
         # process happened to start.

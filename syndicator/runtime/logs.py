@@ -25,6 +25,10 @@ from syndicator.config.settings import Settings
 
 MAX_FRAMES = 30
 
+# Libraries that may have given their loggers handlers of their own (uvicorn's default logging
+# config does, and stops them propagating): their records must reach the one root handler.
+LIBRARY_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "celery", "celery.task")
+
 
 def renderers(log_format: str, colors: bool) -> list[Processor]:
     """The processors that turn an event into its output line."""
@@ -59,3 +63,6 @@ def configure_logging(settings: Settings) -> None:
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(level)
+    for name in LIBRARY_LOGGERS:
+        library = logging.getLogger(name)
+        library.handlers, library.propagate, library.disabled = [], True, False

@@ -37,7 +37,7 @@ from syndicator.web.params import (
 from syndicator.web.tokens import Principal, Role
 from syndicator.web.views import filters_from, iso, since_from, tender_detail
 
-router = APIRouter(prefix="/api", tags=["api"], route_class=ApiRoute)
+router = APIRouter(prefix="/api", route_class=ApiRoute)
 REFUSED = errors(409)  # an action the current state does not allow (syndicator.ops.actions.OpsError)
 router.include_router(intake_router)
 router.include_router(lifecycle_router)
@@ -123,13 +123,13 @@ def audit_dict(row: AuditRow) -> dict[str, Any]:
     }
 
 
-@router.get("/me", summary="Who this token is")
+@router.get("/me", tags=["operations"], summary="Who this token is")
 def me(principal: Annotated[Principal, Depends(api_principal)]) -> dict[str, str]:
     """The calling token's name and role."""
     return {"name": principal.name, "role": principal.role.value}
 
 
-@router.get("/tenders", summary="Tenders, newest first, one state per destination")
+@router.get("/tenders", tags=["tenders"], summary="Tenders, newest first, one state per destination")
 def list_tenders(
     _: Viewer,
     app: App,
@@ -171,7 +171,10 @@ def list_tenders(
 
 
 @router.post(
-    "/tenders/{reference:path}/cancel", summary="Cancel a tender's outstanding deliveries", responses=REFUSED
+    "/tenders/{reference:path}/cancel",
+    tags=["tenders"],
+    summary="Cancel a tender's outstanding deliveries",
+    responses=REFUSED,
 )
 def cancel_tender(reference: TenderRef, body: CancelBody, principal: Operator, app: App) -> dict[str, Any]:
     """Cancel every delivery of a tender that has not reached a channel yet (operator)."""
@@ -185,7 +188,9 @@ def cancel_tender(reference: TenderRef, body: CancelBody, principal: Operator, a
     return result.as_dict()
 
 
-@router.get("/tenders/{reference:path}", summary="A tender with its route, deliveries and attempts")
+@router.get(
+    "/tenders/{reference:path}", tags=["tenders"], summary="A tender with its route, deliveries and attempts"
+)
 def get_tender(reference: TenderRef, _: Viewer, app: App) -> dict[str, Any]:
     """By id, reference, or buyer/reference (the shape of `syndicator show --json`)."""
     with app.store.sessions() as session:
@@ -195,7 +200,7 @@ def get_tender(reference: TenderRef, _: Viewer, app: App) -> dict[str, Any]:
         return tender_detail(session, tender).as_dict()
 
 
-@router.get("/deliveries", summary="Deliveries, newest first, with counts by state")
+@router.get("/deliveries", tags=["deliveries"], summary="Deliveries, newest first, with counts by state")
 def list_deliveries(
     _: Viewer,
     app: App,
@@ -228,7 +233,10 @@ def list_deliveries(
 
 
 @router.post(
-    "/deliveries/repush", summary="Re-push every failed delivery matching a filter", responses=REFUSED
+    "/deliveries/repush",
+    tags=["deliveries"],
+    summary="Re-push every failed delivery matching a filter",
+    responses=REFUSED,
 )
 def repush_matching(body: BulkRepushBody, principal: Operator, app: App) -> dict[str, Any]:
     """Failed and needs-reconcile deliveries only; `dry_run` lists them without changing anything."""
@@ -256,7 +264,9 @@ def repush_matching(body: BulkRepushBody, principal: Operator, app: App) -> dict
     return result.as_dict() | {"dry_run": body.dry_run}
 
 
-@router.post("/deliveries/{delivery_id}/repush", summary="Re-push one delivery", responses=REFUSED)
+@router.post(
+    "/deliveries/{delivery_id}/repush", tags=["deliveries"], summary="Re-push one delivery", responses=REFUSED
+)
 def repush_one(delivery_id: RowId, body: RepushBody, principal: Operator, app: App) -> dict[str, Any]:
     """Send a failed or needs-reconcile delivery again (operator)."""
     _delivery_exists(app, delivery_id)
@@ -276,7 +286,10 @@ def repush_one(delivery_id: RowId, body: RepushBody, principal: Operator, app: A
 
 
 @router.post(
-    "/deliveries/{delivery_id}/reconcile", summary="Settle an outcome-unknown delivery", responses=REFUSED
+    "/deliveries/{delivery_id}/reconcile",
+    tags=["deliveries"],
+    summary="Settle an outcome-unknown delivery",
+    responses=REFUSED,
 )
 def reconcile(delivery_id: RowId, body: ReconcileBody, principal: Operator, app: App) -> dict[str, Any]:
     """Either `published_remote_id` (it is on the channel) or `resend: true` (operator)."""
@@ -298,7 +311,9 @@ def reconcile(delivery_id: RowId, body: ReconcileBody, principal: Operator, app:
     return result.as_dict()
 
 
-@router.get("/channels", summary="Per destination: breaker, backlog, oldest due, last success")
+@router.get(
+    "/channels", tags=["operations"], summary="Per destination: breaker, backlog, oldest due, last success"
+)
 def channels(_: Viewer, app: App) -> dict[str, Any]:
     """The data of `syndicator channels --json`."""
     with app.store.sessions() as session:
@@ -306,7 +321,7 @@ def channels(_: Viewer, app: App) -> dict[str, Any]:
     return {"channels": [h.as_dict() for h in health]}
 
 
-@router.get("/audit", summary="Manual actions, newest first")
+@router.get("/audit", tags=["operations"], summary="Manual actions, newest first")
 def audit_log(
     _: Viewer,
     app: App,

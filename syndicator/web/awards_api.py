@@ -25,7 +25,7 @@ from syndicator.web.openapi import ApiRoute, errors
 from syndicator.web.params import FilterField, TenderRef
 from syndicator.web.tokens import Principal, Role
 
-router = APIRouter(route_class=ApiRoute)
+router = APIRouter(tags=["awards and contracts"], route_class=ApiRoute)
 QUARTER = r"^(19|2\d)\d{2}-[Qq][1-4]$"  # a quarter of 1900-2999
 
 Operator = Annotated[Principal, Depends(api_role(Role.OPERATOR))]

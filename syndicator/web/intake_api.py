@@ -21,7 +21,7 @@ from syndicator.web.context import Web, web
 from syndicator.web.openapi import ApiRoute, errors
 from syndicator.web.tokens import Principal, Role
 
-router = APIRouter(route_class=ApiRoute)
+router = APIRouter(tags=["tenders"], route_class=ApiRoute)
 
 _TENDER = {"$ref": "#/components/schemas/Tender"}
 _TENDER_BODY = {

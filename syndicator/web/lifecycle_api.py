@@ -30,7 +30,7 @@ from syndicator.web.openapi import ApiRoute, errors
 from syndicator.web.params import Reason, TenderRef
 from syndicator.web.tokens import Principal, Role
 
-router = APIRouter(route_class=ApiRoute)
+router = APIRouter(tags=["tenders"], route_class=ApiRoute)
 
 Operator = Annotated[Principal, Depends(api_role(Role.OPERATOR))]
 App = Annotated[Web, Depends(web)]

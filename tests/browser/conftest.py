@@ -70,7 +70,9 @@ def serving(site: Site) -> Iterator[str]:
 
     port = free_port()
     server = uvicorn.Server(
-        uvicorn.Config(site.client.app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+        uvicorn.Config(
+            site.client.app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", log_config=None
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

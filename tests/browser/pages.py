@@ -15,8 +15,9 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 NOT_PAGES = ("/api", "/docs", "/openapi.json", "/metrics", "/healthz", "/static")
-# Pages drawn for a person who is not signed in (no navigation), even when one is.
-SIGNED_OUT = {"/signin"}
+# Pages drawn without the dashboard's navigation, even for a person who is signed in: the sign-in
+# page, and the printable transparency lists (documents to print or publish as they are).
+SIGNED_OUT = {"/signin", "/contracts/list.html", "/contracts/pcc.html"}
 # What a page shows that only a query (or a missing record) brings out: a filter with no match,
 # the reconcile choices of an unknown outcome, and the error pages.
 VARIANTS = [

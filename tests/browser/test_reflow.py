@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.browser
 
 NARROWEST_TABLE = 640  # CSS px: at this width and below, table rows stack as cards (app.css)
-MAIN_LINKS = ["Overview", "Tenders", "Failed", "Audit log", "Tokens"]  # an admin sees them all
+MAIN_LINKS = ["Overview", "Tenders", "Failed", "Contracts", "Audit log", "Tokens"]  # an admin sees them all
 
 
 def reflow_problems(page: Page, where: str, signed_in: bool = True) -> list[str]:
@@ -73,7 +73,7 @@ def check_every_page(browser: Browser, seeded: tuple[Seeded, str], viewport: Vie
         for visit in visits(data.site.client.app, data.parameters()):  # type: ignore[arg-type]
             where = f"{visit.path} at {viewport.name}"
             page.goto(base + visit.path)
-            signed_in = visit.path not in SIGNED_OUT
+            signed_in = visit.path.partition("?")[0] not in SIGNED_OUT
             problems += reflow_problems(page, where, signed_in)
             page.screenshot(path=str(ARTIFACTS / f"{viewport.name}-{visit.slug}.png"), full_page=True)
             open_disclosures(page)  # the forms and notices behind "More" must reflow too
