@@ -32,8 +32,16 @@ PUBLISHED_TAGS = {
     NoticeKind.CONTRACT: frozenset({"tender"}),
     NoticeKind.CHANGE: frozenset({"tenderUpdate", "tenderAmendment"}),
     NoticeKind.CANCELLATION: frozenset({"tenderCancellation"}),
+    NoticeKind.AWARD: frozenset({"award", "awardUpdate"}),
+    NoticeKind.CONTRACT_DETAILS: frozenset({"contract", "contractUpdate"}),
 }
-NOTICE_TYPES = {NoticeKind.CONTRACT: "UK4", NoticeKind.CHANGE: "UK4", NoticeKind.CANCELLATION: "UK12"}
+NOTICE_TYPES = {
+    NoticeKind.CONTRACT: "UK4",
+    NoticeKind.CHANGE: "UK4",
+    NoticeKind.CANCELLATION: "UK12",
+    NoticeKind.AWARD: "UK6",
+    NoticeKind.CONTRACT_DETAILS: "UK7",
+}
 
 
 @dataclass(frozen=True)
@@ -107,6 +115,16 @@ def _identifiers(release: dict[str, Any]) -> set[str]:
     return found
 
 
+def notice_documents(release: dict[str, Any]) -> list[dict[str, Any]]:
+    """The documents that may say which notice a release is: the tender's (UK4, UK12), the
+    awards' (UK6) and the contracts' (UK7)."""
+    found = list(_mapping(release.get("tender")).get("documents") or [])
+    for section in ("awards", "contracts"):
+        for entry in release.get(section) or []:
+            found += _mapping(entry).get("documents") or []
+    return [document for document in found if isinstance(document, dict)]
+
+
 def match(release: Any, lookup: Lookup) -> Found | None:
     """The notice in `release` when it is the one looked for."""
     if not isinstance(release, dict):
@@ -118,8 +136,8 @@ def match(release: Any, lookup: Lookup) -> Found | None:
         return None
     if not _identifiers(release) & set(lookup.identifiers):
         return None
-    for document in tender.get("documents") or []:
-        if not isinstance(document, dict) or document.get("noticeType") != NOTICE_TYPES[lookup.kind]:
+    for document in notice_documents(release):
+        if document.get("noticeType") != NOTICE_TYPES[lookup.kind]:
             continue
         number = notice_id(document.get("url"))
         if number:

@@ -62,19 +62,19 @@ MEDIA_TYPE = "application/json"
 ACCESS_DENIED = "access denied"
 PAGE_SIZE = 100  # the public API's largest page
 MAX_SHOWN = 5
+# The public API's `stages` filter per notice kind (UK-NOTICES.md section 9).
+STAGES = {NoticeKind.AWARD: "award", NoticeKind.CONTRACT_DETAILS: "contract"}
 
 
 class FindATenderChannel(HttpChannel):
-    """UK4, revised UK4 and UK12 notices on Find a Tender: published, or adopted."""
+    """UK4, revised UK4, UK12, UK6 and UK7 notices on Find a Tender: published, or adopted."""
 
     name: ClassVar[str] = "find-a-tender"
     title: ClassVar[str] = "Find a Tender"
     # De-duplication rests on Find a Tender keeping one submission per sender id (no_doc_ext,
     # our release id): the simulator does; the real service is unconfirmed (docs page).
     capabilities: ClassVar[Capabilities] = Capabilities(deduplicates=True, polls=True)
-    notices: ClassVar[frozenset[NoticeKind]] = frozenset(
-        {NoticeKind.CONTRACT, NoticeKind.CHANGE, NoticeKind.CANCELLATION}
-    )
+    notices: ClassVar[frozenset[NoticeKind]] = frozenset(NoticeKind)
     settings_model: ClassVar[type[FindATenderSettings]] = FindATenderSettings
     settings: FindATenderSettings
 
@@ -235,9 +235,11 @@ class FindATenderChannel(HttpChannel):
         )
 
     def _releases(self, lookup: Lookup) -> Iterator[Any]:
-        """Every tender-stage release updated since the look-back, page by page (bounded)."""
+        """Every release of the notice's stage (tender, award or contract) updated since the
+        look-back, page by page (bounded)."""
         since = (lookup.since - self.settings.adopt_lookback).strftime("%Y-%m-%dT%H:%M:%S")
-        params: dict[str, str] = {"updatedFrom": since, "stages": "tender", "limit": str(PAGE_SIZE)}
+        stage = STAGES.get(lookup.kind, "tender")
+        params: dict[str, str] = {"updatedFrom": since, "stages": stage, "limit": str(PAGE_SIZE)}
         address = self.settings.public_url.rstrip("/") + PACKAGES
         for _ in range(self.settings.adopt_pages):
             response = self.request("GET", address, params=params, headers={"Accept": MEDIA_TYPE})

@@ -6,6 +6,10 @@ profile (OCDS 1.1.5 with the Cabinet Office's UK extension, its dependencies and
     contract       UK4 tender notice                   tender               active
     change         the UK4 revised (a new version)     tenderUpdate         active
     cancellation   UK12 procurement termination        tenderCancellation   cancelled
+    award          UK6 contract award notice           award                complete*
+    contract-      UK7 contract details notice         contract             complete*
+      details
+    (* `unsuccessful` when no lot is awarded; awards and contracts: `award.py`)
 
 The tags, `amount` (net) beside `amountGross`, GB-PPON buyers classified UK_CA_TYPE and
 `tender.legalBasis` follow Find a Tender's published OCDS (UK-NOTICES.md section 9). A change
@@ -28,23 +32,34 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from channels.find_a_tender import award
+from channels.find_a_tender.parts import country_name, value
 from channels.ocds.items import lot_id
-from channels.ocds.parties import COUNTRY_NAMES
 from channels.ocds.release import mint_ocid as ocid
 from channels.ocds.serialize import instant
 from channels.ocds.tender import CATEGORY, METHOD, METHOD_DETAILS
 from syndicator.channel.base import RenderContext, RenderError
 from syndicator.config.buyers import Organisation
 from syndicator.domain.notices import Notice, NoticeKind
-from syndicator.domain.tender import Money, Tender
+from syndicator.domain.tender import Tender
 
 # Release tags of Find a Tender's OCDS output per notice (UK-NOTICES.md section 9).
 TAGS = {
     NoticeKind.CONTRACT: "tender",
     NoticeKind.CHANGE: "tenderUpdate",
     NoticeKind.CANCELLATION: "tenderCancellation",
+    NoticeKind.AWARD: "award",
+    NoticeKind.CONTRACT_DETAILS: "contract",
 }
-NOTICE_TYPES = {NoticeKind.CONTRACT: "UK4", NoticeKind.CHANGE: "UK4", NoticeKind.CANCELLATION: "UK12"}
+NOTICE_TYPES = {
+    NoticeKind.CONTRACT: "UK4",
+    NoticeKind.CHANGE: "UK4",
+    NoticeKind.CANCELLATION: "UK12",
+    NoticeKind.AWARD: "UK6",
+    NoticeKind.CONTRACT_DETAILS: "UK7",
+}
+# The notices about the award: their own documents sit on the awards and contracts.
+AWARD_KINDS = frozenset({NoticeKind.AWARD, NoticeKind.CONTRACT_DETAILS})
 # documentType: OCDS `tenderNotice`; the UK extension adds `tenderCancellationNotice`.
 DOCUMENT_TYPES = {
     NoticeKind.CONTRACT: "tenderNotice",
@@ -124,19 +139,6 @@ def buyer_party(buyer: Organisation, tender: Tender) -> dict[str, Any]:
         details={"classifications": [dict(AUTHORITY_TYPE)]},
     )
     return party
-
-
-def country_name(code: str) -> str:
-    """OCDS 1.1 addresses name the country."""
-    if code not in COUNTRY_NAMES:
-        raise RenderError(f"find-a-tender: no country name for {code!r}")
-    return COUNTRY_NAMES[code]
-
-
-def value(money: Money, vat_rate: Decimal) -> dict[str, Any]:
-    """`amount` net of VAT beside `amountGross` (UK extension), as Find a Tender publishes both;
-    under PA2023 the notice's stated value includes VAT (UK-NOTICES.md section 3)."""
-    return {"amount": money.net(vat_rate), "amountGross": money.gross(vat_rate), "currency": money.currency}
 
 
 def cpv(codes: list[str]) -> dict[str, Any]:
@@ -241,8 +243,9 @@ def notice_document(notice: Notice, context: RenderContext) -> dict[str, Any]:
 
 
 def documents(notice: Notice, context: RenderContext) -> list[dict[str, Any]]:
-    """The notice itself, then the tender documents."""
-    found = [notice_document(notice, context)]
+    """The notice itself (a UK6's and UK7's are on its awards and contracts instead), then the
+    tender documents."""
+    found = [] if notice.kind in AWARD_KINDS else [notice_document(notice, context)]
     if notice.tender.documents_url:
         found.append(
             {
@@ -257,18 +260,18 @@ def documents(notice: Notice, context: RenderContext) -> list[dict[str, Any]]:
 
 
 def build_release(notice: Notice, context: RenderContext, ocid_prefix: str) -> dict[str, Any]:
-    """The release for a UK4, a revised UK4 or a UK12 (RenderError for anything else)."""
+    """The release for a UK4, a revised UK4, a UK12, a UK6 or a UK7."""
     kind, tender = notice.kind, notice.tender
     if kind not in TAGS:
-        raise RenderError(f"find-a-tender does not carry {kind.value} notices yet")
+        raise RenderError(f"find-a-tender does not carry {kind.value} notices")
     if kind is NoticeKind.CHANGE:
         check_revisable(notice, context)
-    if tender.submission_deadline is None and kind is not NoticeKind.CANCELLATION:
+    if tender.submission_deadline is None and kind in (NoticeKind.CONTRACT, NoticeKind.CHANGE):
         raise RenderError("a UK4 tender notice states the deadline for tenders; this tender has none")
     if context.above_threshold is None:
         raise RenderError("find-a-tender states whether the procurement is above threshold; it is not known")
     when = instant(context.dispatched_at)
-    status = "cancelled" if kind is NoticeKind.CANCELLATION else "active"
+    status = tender_status(notice)
     items, lots = items_and_lots(tender, context.vat_rate, status)
     section: dict[str, Any] = {
         "id": tender.reference,
@@ -318,5 +321,21 @@ def build_release(notice: Notice, context: RenderContext, ocid_prefix: str) -> d
     if kind is not NoticeKind.CONTRACT:
         release["previousNotice"] = previous_notice(notice, context)
     party = buyer_party(context.buyer, tender)
-    release.update(parties=[party], buyer={"id": party["id"], "name": party["name"]}, tender=section)
+    parties = [party, *award.parties_for(notice)] if kind in AWARD_KINDS else [party]
+    release.update(parties=parties, buyer={"id": party["id"], "name": party["name"]}, tender=section)
+    if kind is NoticeKind.AWARD:
+        release.update(award.award_sections(notice, context))
+    elif kind is NoticeKind.CONTRACT_DETAILS:
+        release.update(award.contract_sections(notice, context))
     return release
+
+
+def tender_status(notice: Notice) -> str:
+    """`tender.status`: cancelled by a UK12; after an award complete, or unsuccessful when no lot
+    was awarded; otherwise active."""
+    if notice.kind is NoticeKind.CANCELLATION:
+        return "cancelled"
+    if notice.kind in AWARD_KINDS and notice.award is not None:
+        awarded = any(lot.outcome.value == "awarded" for lot in notice.award.lots)
+        return "complete" if awarded else "unsuccessful"
+    return "active"

@@ -265,9 +265,9 @@ class FindATenderSimulator(Simulator):
         number, ocid, when = entry.meta["notice_id"], entry.meta["ocid"], _stamp(entry.publish_at)
         release.pop("previousNotice", None)
         release.update(ocid=ocid, id=f"{ocid}-{number}", date=when)
-        for document in _mapping(release.get("tender")).get("documents") or []:
-            if isinstance(document, dict) and document.get("noticeType"):
-                document.update(id=number, url=entry.url, datePublished=when, format="text/html")
+        document = fts_rules.notice_document(release)  # on the tender, an award or a contract
+        if document is not None:
+            document.update(id=number, url=entry.url, datePublished=when, format="text/html")
         return dict(release)
 
     def _published_notice(self, number: str) -> dict[str, Any] | None:

@@ -8,6 +8,15 @@ schema cannot express (UK-NOTICES.md sections 1 and 9).
     tenderUpdate         revised UK4   active                 held, same procurement, before
                                                               its submission deadline
     tenderCancellation   UK12          cancelled | withdrawn  held, same procurement
+    award                UK6           complete | unsuccessful held, same procurement, not
+                                                              terminated
+    contract             UK7           complete               held, same procurement, not
+                                                              terminated
+
+A UK6 gives every lot's award: an awarded one names suppliers that are parties with the role
+supplier, its value (net and gross) and contract period, and its standstill's end. A UK7 gives
+each signed contract with the award it follows (`awardID`) and the day it was signed, not
+before that award's standstill ended.
 """
 
 from __future__ import annotations
@@ -33,13 +42,28 @@ __all__ = [
 ]
 
 SCHEMA = Path(__file__).resolve().parents[2] / "channels" / "schemas" / "ocds-uk" / "release-schema.json"
-NOTICES = {"tender": "UK4", "tenderUpdate": "UK4", "tenderCancellation": "UK12"}
-KINDS = {"tender": "contract", "tenderUpdate": "change", "tenderCancellation": "cancellation"}
+NOTICES = {
+    "tender": "UK4",
+    "tenderUpdate": "UK4",
+    "tenderCancellation": "UK12",
+    "award": "UK6",
+    "contract": "UK7",
+}
+KINDS = {
+    "tender": "contract",
+    "tenderUpdate": "change",
+    "tenderCancellation": "cancellation",
+    "award": "award",
+    "contract": "contract-details",
+}
 STATUSES = {
     "tender": {"active"},
     "tenderUpdate": {"active"},
     "tenderCancellation": {"cancelled", "withdrawn"},
+    "award": {"complete", "unsuccessful"},
+    "contract": {"complete"},
 }
+FOLLOW_UPS = ("tenderUpdate", "tenderCancellation", "award", "contract")
 LEGAL_BASES = ({"scheme": "UKPGA", "id": "2023/54"}, {"scheme": "UKSI", "id": "2015/102"})
 AUTHORITY_TYPES = {
     "publicAuthorityCentralGovernment",
@@ -67,8 +91,12 @@ def _mapping(value: Any) -> dict[str, Any]:
 
 
 def notice_document(release: dict[str, Any]) -> dict[str, Any] | None:
-    """The document that says which notice this is (the one with a `noticeType`)."""
-    documents = _mapping(release.get("tender")).get("documents") or []
+    """The document that says which notice this is (the one with a `noticeType`): on the tender
+    for a UK4 or UK12, on the awards for a UK6, on the contracts for a UK7."""
+    documents = list(_mapping(release.get("tender")).get("documents") or [])
+    for section in ("awards", "contracts"):
+        for entry in release.get(section) or []:
+            documents += _mapping(entry).get("documents") or []
     return next((d for d in documents if isinstance(d, dict) and d.get("noticeType")), None)
 
 
@@ -114,7 +142,7 @@ def notice_rules(release: dict[str, Any], now: datetime) -> list[dict[str, str]]
     """The rules of the notice type, for a release that passed the schema."""
     tag = tag_of(release)
     if tag is None:
-        return [problem("tag", "exactly one of tender, tenderUpdate, tenderCancellation is required")]
+        return [problem("tag", f"exactly one of {', '.join(NOTICES)} is required")]
     tender = _mapping(release.get("tender"))
     found = _buyer(release)
     document = notice_document(release)
@@ -140,7 +168,11 @@ def notice_rules(release: dict[str, Any], now: datetime) -> list[dict[str, str]]
     items = tender.get("items") or []
     if not any(_mapping(_mapping(i).get("classification")).get("scheme") == "CPV" for i in items):
         found.append(problem("tender/items", "at least one item classified with a CPV code"))
-    if tag != "tenderCancellation":
+    if tag == "award":
+        found += award_rules(release)
+    elif tag == "contract":
+        found += contract_rules(release)
+    elif tag != "tenderCancellation":
         deadline = _when(_mapping(tender.get("tenderPeriod")).get("endDate"))
         if deadline is None:
             found.append(problem("tender/tenderPeriod/endDate", "the submission deadline is required"))
@@ -151,13 +183,92 @@ def notice_rules(release: dict[str, Any], now: datetime) -> list[dict[str, str]]
     return found
 
 
+def _money(value: Any, path: str) -> list[dict[str, str]]:
+    money = _mapping(value)
+    net, gross = money.get("amount"), money.get("amountGross")
+    if not isinstance(net, int | float) or not isinstance(gross, int | float) or gross < net:
+        return [problem(path, "amount (net) and amountGross (with VAT, not less) are required")]
+    return [] if money.get("currency") == "GBP" else [problem(f"{path}/currency", "must be GBP")]
+
+
+def award_rules(release: dict[str, Any]) -> list[dict[str, str]]:
+    """A UK6: every award with its outcome; awarded ones with suppliers, value, period and the
+    standstill's end."""
+    awards = [_mapping(a) for a in release.get("awards") or []]
+    if not awards:
+        return [problem("awards", "a UK6 gives the outcome of every lot")]
+    suppliers = {
+        _mapping(p).get("id")
+        for p in release.get("parties") or []
+        if "supplier" in (_mapping(p).get("roles") or [])
+    }
+    found = []
+    for n, entry in enumerate(awards):
+        where = f"awards/{n}"
+        if entry.get("status") not in ("pending", "active", "unsuccessful"):
+            found.append(problem(f"{where}/status", "must be pending, active or unsuccessful"))
+            continue
+        if entry.get("status") == "unsuccessful":
+            if not entry.get("description"):
+                found.append(problem(f"{where}/description", "a lot not awarded says why"))
+            continue
+        named = [_mapping(s).get("id") for s in entry.get("suppliers") or []]
+        if not named or not set(named) <= suppliers:
+            found.append(problem(f"{where}/suppliers", "suppliers must be parties with the role supplier"))
+        found += _money(entry.get("value"), f"{where}/value")
+        if not _when(_mapping(entry.get("contractPeriod")).get("startDate")):
+            found.append(problem(f"{where}/contractPeriod", "the contract period is required"))
+        if not _when(_mapping(entry.get("standstillPeriod")).get("endDate")):
+            found.append(problem(f"{where}/standstillPeriod/endDate", "the standstill's end is required"))
+    return found
+
+
+def contract_rules(release: dict[str, Any]) -> list[dict[str, str]]:
+    """A UK7: each signed contract with its award, not signed before the standstill ended."""
+    contracts = [_mapping(c) for c in release.get("contracts") or []]
+    if not contracts:
+        return [problem("contracts", "a UK7 gives the signed contract")]
+    awards = {_mapping(a).get("id"): _mapping(a) for a in release.get("awards") or []}
+    found = []
+    for n, entry in enumerate(contracts):
+        where = f"contracts/{n}"
+        if entry.get("awardID") not in awards:
+            found.append(problem(f"{where}/awardID", "must name an award of this release"))
+        signed = _when(entry.get("dateSigned"))
+        if signed is None:
+            found.append(problem(f"{where}/dateSigned", "the day the contract was signed is required"))
+        found += _money(entry.get("value"), f"{where}/value")
+    return found
+
+
+def signed_after_standstill(release: dict[str, Any], award: dict[str, Any]) -> list[dict[str, str]]:
+    """A UK7's contracts are signed after the standstill its UK6 stated (PA2023 s.51)."""
+    ends = {
+        _mapping(a).get("id"): _when(_mapping(_mapping(a).get("standstillPeriod")).get("endDate"))
+        for a in award.get("awards") or []
+    }
+    found = []
+    for n, entry in enumerate(release.get("contracts") or []):
+        signed, standstill = (
+            _when(_mapping(entry).get("dateSigned")),
+            ends.get(_mapping(entry).get("awardID")),
+        )
+        if signed is not None and standstill is not None and signed <= standstill:
+            found.append(
+                problem(
+                    f"contracts/{n}/dateSigned", f"signed before the standstill ended ({standstill:%Y-%m-%d})"
+                )
+            )
+    return found
+
+
 def follow_up_rules(
     release: dict[str, Any], previous: dict[str, Any] | None, now: datetime
 ) -> list[dict[str, str]]:
-    """A revised UK4 or a UK12 names a published notice this service holds, of the same
-    procurement; a UK4 is not revised after that notice's submission deadline."""
+    """A revised UK4, a UK12, a UK6 or a UK7 names a published notice this service holds, of the
+    same procurement; a UK4 is not revised after that notice's submission deadline."""
     tag = tag_of(release)
-    if tag not in ("tenderUpdate", "tenderCancellation"):
+    if tag not in FOLLOW_UPS:
         return []
     named = _mapping(release.get("previousNotice")).get("id")
     if previous is None:
@@ -169,6 +280,8 @@ def follow_up_rules(
         found.append(problem("previousNotice/id", f"notice {named} belongs to another buyer"))
     if tag_of(previous) == "tenderCancellation":
         found.append(problem("previousNotice/id", f"notice {named} terminated the procurement already"))
+    if tag == "contract" and tag_of(previous) == "award":
+        found += signed_after_standstill(release, previous)
     deadline = _when(_mapping(_mapping(previous.get("tender")).get("tenderPeriod")).get("endDate"))
     if tag == "tenderUpdate" and deadline is not None and now >= deadline:
         found.append(

@@ -58,7 +58,7 @@ REDOC_THEME = json.dumps(
 REDOC_STYLE = (
     "<style>redoc h5{opacity:1!important;color:#4a5056!important}"
     "redoc :focus{outline:3px solid #1d70b8!important;outline-offset:-3px!important}"
-    "redoc a[href='https://redocly.com/redoc/']{display:none!important}</style>"
+    "redoc a[href*=redocly]{display:none!important}</style>"
 )
 
 

@@ -81,9 +81,7 @@ def contracts_download(who: Viewer, app: App, output: str, quarter: str = "", bu
         "json": lambda: contracts_ocds(rows, awards, chosen, app.config.buyers, now),
     }[output]()
     name = f"contracts-{chosen}{'-' + only if only else ''}.{output}"
-    return Response(
-        body, media_type=MEDIA[output], headers={"Content-Disposition": disposition(output, name)}
-    )
+    return Response(body, media_type=MEDIA[output], headers=document_headers(output, name))
 
 
 @router.get("/contracts/pcc.{output}")
@@ -98,9 +96,23 @@ def pcc_download(who: Viewer, app: App, output: str, buyer: str = "") -> Respons
         lists = pcc_lists(session, only, app.config.policy.vat_rate)
     body = pcc_csv(lists) if output == "csv" else pcc_html(lists, app.config.buyers, app.clock())
     name = f"pcc-publication-{only}.{output}"
-    return Response(
-        body, media_type=MEDIA[output], headers={"Content-Disposition": disposition(output, name)}
-    )
+    return Response(body, media_type=MEDIA[output], headers=document_headers(output, name))
+
+
+# A printable list is a document of its own, styled by the <style> in its head (so it prints and
+# saves as one file): it may use inline styles, and nothing else (no scripts, no requests).
+DOCUMENT_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; "
+    "frame-ancestors 'none'; form-action 'none'; base-uri 'none'"
+)
+
+
+def document_headers(output: str, name: str) -> dict[str, str]:
+    """How a list is served: the printable page opens inline under its own policy."""
+    headers = {"Content-Disposition": disposition(output, name)}
+    if output == "html":
+        headers["Content-Security-Policy"] = DOCUMENT_CSP
+    return headers
 
 
 def disposition(output: str, name: str) -> str:

@@ -161,10 +161,12 @@ class Keyboard:
         mark = f"{'back' if backwards else 'forth'}-{id(self)}-{self.sweeps}"
         self.sweeps += 1
         stops: list[Stop] = []
-        for _ in range(self.limit * 2):
+        for pressed in range(self.limit * 2):
             stop = self.tab(backwards, mark)
             if stop is not None and stop.seen:
                 return stops
+            if stop is None and not stops and pressed >= 3:
+                return stops  # nothing on the page takes the focus (a printable list)
             if stop is not None:
                 stops.append(stop)
         raise AssertionError(f"{self.page.url}: still tabbing after {len(stops)} stops")

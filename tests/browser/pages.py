@@ -14,10 +14,13 @@ from urllib.parse import quote
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
-NOT_PAGES = ("/api", "/docs", "/openapi.json", "/metrics", "/healthz", "/static")
+# The API reference (Swagger UI at /docs, ReDoc at /redoc) is third-party UI served as it ships
+# (ReDoc's contrast and focus rings themed in web/apidocs.py): not a dashboard page.
+NOT_PAGES = ("/api", "/docs", "/redoc", "/openapi.json", "/metrics", "/healthz", "/static")
 # Pages drawn without the dashboard's navigation, even for a person who is signed in: the sign-in
 # page, and the printable transparency lists (documents to print or publish as they are).
-SIGNED_OUT = {"/signin", "/contracts/list.html", "/contracts/pcc.html"}
+PRINTABLE = {"/contracts/list.html", "/contracts/pcc.html"}  # documents: nothing to Tab to
+SIGNED_OUT = {"/signin"} | PRINTABLE
 # What a page shows that only a query (or a missing record) brings out: a filter with no match,
 # the reconcile choices of an unknown outcome, and the error pages.
 VARIANTS = [

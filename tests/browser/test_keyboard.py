@@ -13,7 +13,7 @@ from syndicator.channel.base import RejectedError
 from tests.browser import journeys
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.keyboard import Keyboard
-from tests.browser.pages import visits
+from tests.browser.pages import PRINTABLE, visits
 from tests.browser.seed import Seeded
 from tests.browser.session import DESKTOP, TABLET, ZOOM_200, Viewport, open_page, sign_in
 from tests.web.conftest import Site, crystal_only
@@ -64,7 +64,8 @@ def test_every_control_shows_its_focus_tabbing_both_ways(
             page.goto(base + visit.path)
             forwards = kb.sweep()
             backwards = kb.sweep(backwards=True)
-            assert forwards, f"{visit.path}: Tab reached nothing"
+            printable = visit.path.partition("?")[0] in PRINTABLE
+            assert forwards or printable, f"{visit.path}: Tab reached nothing"
             assert {str(s) for s in backwards} == {str(s) for s in forwards}, (
                 f"{visit.path}: Shift+Tab reached different controls than Tab"
             )

@@ -62,7 +62,7 @@ def award_of(tender: Tender, *, signed: bool = False) -> Award:
             "buyer": tender.buyer,
             "decision_date": DECIDED.isoformat(),
             "lots": lots,
-            "tenders_received": 4,
+            "tenders_received": {str(n): 4 for n, _ in parts} if tender.lots else 4,
         }
     )
 

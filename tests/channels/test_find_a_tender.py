@@ -13,7 +13,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -37,11 +37,14 @@ from syndicator.channel.http import Response, function_session
 from syndicator.channel.registry import build_channel
 from syndicator.config.files import ConfigError
 from syndicator.config.settings import Config
+from syndicator.domain.award import Award
 from syndicator.domain.notices import Notice, NoticeKind
+from syndicator.domain.standstill import standstill_ends
 from syndicator.domain.tender import Tender
 from syndicator.notices.context import Job
 from syndicator.routing.destinations import route
 from syndicator.sandbox.fts_rules import release_validator, schema_errors
+from tests.channels.awards import SUPPLIER, award_of, award_options
 from tests.channels.contract import HttpChannelContract
 from tests.conftest import DISPATCHED_AT, render_job, routed_examples, shared_standards
 
@@ -54,7 +57,7 @@ KEYS = {
     "nottinghamshire-police": "k-notts-77a",
     "northamptonshire-police": "k-np-0c2",
 }
-KINDS = (NoticeKind.CONTRACT, NoticeKind.CHANGE, NoticeKind.CANCELLATION)
+KINDS = tuple(NoticeKind)  # UK4, revised UK4, UK12, UK6, UK7
 Examples = dict[str, Tender]
 Handler = Callable[[requests.PreparedRequest], Response]
 
@@ -146,11 +149,12 @@ def test_every_release_of_every_kind_passes_the_official_uk_profile_validator(
     files = []
     for tender, destination in fts_cases(config, examples):
         for kind in KINDS:
-            job = fts_job(config, tender, destination, kind=kind, reason="Deadline extended")
+            options = award_options(tender, kind.value)
+            job = fts_job(config, tender, destination, kind=kind, reason="Deadline extended", **options)
             path = tmp_path / f"{tender.reference}-{kind.value}.json"
             path.write_bytes(_channel().render(job.notice, job.context).body)
             files.append(str(path))
-    assert len(files) >= 9, "at least three examples, each as a UK4, a revised UK4 and a UK12"
+    assert len(files) >= 15, "at least three examples, each as a UK4, a revised UK4, a UK12, a UK6, a UK7"
     result = subprocess.run(
         [sys.executable, str(validator), "--profile", "uk", *files],
         capture_output=True,
@@ -167,7 +171,9 @@ def test_every_release_passes_the_vendored_profile_and_the_profile_refuses_a_bro
     validator = release_validator()
     for tender, _ in fts_cases(config, examples):
         for kind in KINDS:
-            assert schema_errors(validator, _release(config, tender, kind)) == [], (tender.reference, kind)
+            options = award_options(tender, kind.value)
+            release = _release(config, tender, kind, job=options)
+            assert schema_errors(validator, release) == [], (tender.reference, kind)
     broken = _release(config, examples["anpr-cameras"])
     broken["tender"]["status"] = "open"
     broken["tender"]["value"]["amountGross"] = "456000"
@@ -198,7 +204,7 @@ GOLDEN_CASES = ["anpr-cameras", "it-managed-service", "construction-works", "age
 
 
 @pytest.mark.parametrize("name", GOLDEN_CASES)
-def test_golden_releases_of_a_uk4_its_revision_and_a_uk12(
+def test_golden_releases_of_a_uk4_its_revision_a_uk12_a_uk6_and_a_uk7(
     config: Config, examples: Examples, name: str
 ) -> None:
     tender = examples[name]
@@ -212,6 +218,10 @@ def test_golden_releases_of_a_uk4_its_revision_and_a_uk12(
         NoticeKind.CONTRACT: _context(config, tender),
         NoticeKind.CHANGE: _context(config, revised, NoticeKind.CHANGE, job={"previous": tender}),
         NoticeKind.CANCELLATION: _context(config, tender, NoticeKind.CANCELLATION),
+        NoticeKind.AWARD: _context(config, tender, NoticeKind.AWARD, job=award_options(tender, "award")),
+        NoticeKind.CONTRACT_DETAILS: _context(
+            config, tender, NoticeKind.CONTRACT_DETAILS, job=award_options(tender, "contract-details")
+        ),
     }
     for kind, job in jobs.items():
         body = _channel().render(job.notice, job.context).body
@@ -390,10 +400,103 @@ def test_a_cancellation_is_a_uk12_with_its_reason(config: Config, examples: Exam
     assert section["finalStatusDate"] == "2026-12-01T09:00:00Z"
 
 
-def test_an_award_is_not_carried(config: Config, examples: Examples) -> None:
-    job = _context(config, examples["anpr-cameras"])
-    with pytest.raises(RenderError):
-        _channel().render(Notice(NoticeKind.AWARD, examples["anpr-cameras"]), job.context)
+def test_an_award_or_contract_notice_without_the_award_record_is_refused(
+    config: Config, examples: Examples
+) -> None:
+    tender = examples["anpr-cameras"]
+    for kind in (NoticeKind.AWARD, NoticeKind.CONTRACT_DETAILS):
+        job = _context(config, tender, kind, job=award_options(tender, kind.value))
+        with pytest.raises(RenderError, match="needs the award record"):
+            _channel().render(Notice(kind, tender), job.context)
+
+
+def _split_award(tender: Tender) -> Award:
+    """Lot 1 awarded to two suppliers, every other lot not awarded (no suitable tenders)."""
+    data = award_of(tender).model_dump(mode="json")
+    first, *others = data["lots"]
+    first["suppliers"].append(
+        SUPPLIER
+        | {
+            "name": "Kerbside Analytics LLP",
+            "sme": False,
+            "identifier": {"scheme": "GB-COH", "id": "OC412345"},
+        }
+    )
+    data["lots"] = [first] + [
+        {"lot": lot["lot"], "outcome": "not-awarded", "reason": "no-suitable-tenders"} for lot in others
+    ]
+    return Award.model_validate(data)
+
+
+def test_a_uk6_gives_each_lots_outcome_its_suppliers_and_the_standstill(
+    config: Config, examples: Examples
+) -> None:
+    tender = next(t for t in examples.values() if len(t.lots) >= 2 and t.buyer != "emscu-framework")
+    award = _split_award(tender)
+    release = _release(config, tender, NoticeKind.AWARD, job={"award": award})
+    assert release["tag"] == ["award"] and release["tender"]["status"] == "complete"
+    first, *others = release["awards"]
+    assert first["status"] == "pending" and first["relatedLots"] == ["lot-1"]
+    assert [d["noticeType"] for d in first["documents"]] == ["UK6"]
+    assert {s["id"] for s in first["suppliers"]} == {"GB-COH-04567321", "GB-COH-OC412345"}
+    assert first["value"]["amountGross"] >= first["value"]["amount"]
+    # sent on DISPATCHED_AT's day: eight working days counted from it, that day the first
+    expected = standstill_ends(DISPATCHED_AT.date())
+    assert first["standstillPeriod"]["endDate"].startswith(expected.isoformat())
+    assert others and all(
+        a["status"] == "unsuccessful" and "suppliers" not in a and "No suitable tenders" in a["description"]
+        for a in others
+    )
+    suppliers = [p for p in release["parties"] if "supplier" in p["roles"]]
+    assert [(p["id"], p["details"]["scale"]) for p in suppliers] == [
+        ("GB-COH-04567321", "sme"),
+        ("GB-COH-OC412345", "large"),
+    ]
+    assert release["previousNotice"]["id"] == "012345-2026"  # the UK4 it awards
+
+
+def test_a_uk6_states_the_recorded_standstill_once_known(config: Config, examples: Examples) -> None:
+    tender = examples["anpr-cameras"]
+    ends = date(2027, 2, 11)
+    release = _release(
+        config, tender, NoticeKind.AWARD, job={"award": award_of(tender), "standstill_ends": ends}
+    )
+    assert release["awards"][0]["standstillPeriod"] == {"endDate": "2027-02-11T23:59:59Z"}
+
+
+def test_a_uk7_names_the_signed_contract_and_its_award(config: Config, examples: Examples) -> None:
+    tender = examples["anpr-cameras"]
+    options = award_options(tender, "contract-details")
+    release = _release(config, tender, NoticeKind.CONTRACT_DETAILS, job=options)
+    assert release["tag"] == ["contract"]
+    [contract] = release["contracts"]
+    [awarded] = release["awards"]
+    assert contract["awardID"] == awarded["id"] and awarded["status"] == "active"
+    assert contract["dateSigned"].startswith(options["award"].lots[0].contract.signed_on.isoformat())
+    assert [d["noticeType"] for d in contract["documents"]] == ["UK7"]
+
+
+def test_a_uk7_of_an_unsigned_or_unawarded_part_is_refused(config: Config, examples: Examples) -> None:
+    tender = examples["anpr-cameras"]
+    with pytest.raises(RenderError, match="no signed_on"):
+        _channel().render(
+            *_job_parts(
+                _context(
+                    config,
+                    tender,
+                    NoticeKind.CONTRACT_DETAILS,
+                    job={"award": award_of(tender), "part": _part(tender)},
+                )
+            )
+        )
+
+
+def _part(tender: Tender) -> str:
+    return f"lot-{tender.lots[0].number}" if tender.lots else "whole"
+
+
+def _job_parts(job: Job) -> tuple[Notice, Any]:
+    return job.notice, job.context
 
 
 # -- keys -----------------------------------------------------------------------------------
@@ -685,7 +788,7 @@ def test_the_look_up_fits_the_remote_id_column() -> None:
     with pytest.raises(ValueError, match="does not fit"):
         replace(plain, reference="A" + "/" * 63).token()
     assert Lookup.parse("20261201-000007@emscu") is None
-    assert Lookup.parse("adopt?r=X&k=award&n=0&t=20261201T090000Z&b=y") is None
+    assert Lookup.parse("adopt?r=X&k=planning&n=0&t=20261201T090000Z&b=y") is None
 
 
 def test_adopt_mode_keeps_looking_then_fails_after_the_configured_time(

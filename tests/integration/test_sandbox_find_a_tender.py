@@ -32,6 +32,7 @@ from syndicator.domain.notices import NoticeKind
 from syndicator.domain.tender import Tender
 from syndicator.notices.context import Job
 from syndicator.sandbox.server import Sandbox
+from tests.channels.awards import award_options
 from tests.conftest import render_job
 from tests.integration.conftest import adapter_for, inject, received, sandbox_url
 
@@ -159,6 +160,42 @@ def test_a_change_and_a_cancellation_reach_the_same_procurement(
     )
     entries = {e["notice"]: e for e in received(sandbox, FTS)}
     assert (entries["change"]["version"], entries["cancellation"]["status"]) == (2, "published")
+
+
+def test_an_award_then_the_signed_contract_reach_the_same_procurement(
+    sandbox: Sandbox, config: Config, examples: Examples
+) -> None:
+    adapter = _adapter(config, sandbox)
+    tender = _future(examples["it-managed-service"])
+    first = _published(adapter, _job(config, tender))
+    uk6 = _published(adapter, _job(config, tender, NoticeKind.AWARD, first, **award_options(tender, "award")))
+    details = award_options(tender, "contract-details")
+    uk7 = _published(adapter, _job(config, tender, NoticeKind.CONTRACT_DETAILS, uk6, **details))
+    assert _ocid(first[1]) == _ocid(uk6[1]) == _ocid(uk7[1])
+    releases = _public(sandbox, f"/{_ocid(first[1])}")["releases"]
+    assert [r["tag"] for r in releases] == [["tender"], ["award"], ["contract"]]
+    assert all(a["standstillPeriod"]["endDate"] for a in releases[1]["awards"])
+    assert releases[2]["contracts"][0]["dateSigned"].startswith(
+        details["award"].lots[0].contract.signed_on.isoformat()
+    )
+    entries = {e["notice"]: e for e in received(sandbox, FTS)}
+    assert (entries["award"]["status"], entries["contract-details"]["status"]) == ("published", "published")
+
+
+def test_a_contract_signed_within_the_standstill_is_refused(
+    sandbox: Sandbox, config: Config, examples: Examples
+) -> None:
+    adapter = _adapter(config, sandbox)
+    tender = _future(examples["anpr-cameras"])
+    first = _published(adapter, _job(config, tender))
+    details = award_options(tender, "contract-details")
+    signed = details["award"].lots[0].contract.signed_on
+    late = award_options(tender, "award") | {"standstill_ends": signed + timedelta(days=3)}
+    uk6 = _published(adapter, _job(config, tender, NoticeKind.AWARD, first, **late))
+    job = _job(config, tender, NoticeKind.CONTRACT_DETAILS, uk6, **details)
+    receipt = adapter.submit(adapter.render(job.notice, job.context), job.context.key)
+    with pytest.raises(RejectedError, match="signed before the standstill ended"):
+        adapter.poll(receipt)
 
 
 def test_a_follow_up_naming_a_notice_find_a_tender_does_not_hold_is_refused(
