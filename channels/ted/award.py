@@ -1,14 +1,14 @@
 """The eForms contract award notice: subtype 29 (`can-standard`, Directive 2014/24/EU,
 standard regime), root `ContractAwardNotice`, a new notice id (BT-701) and the procedure id
-(BT-04) of the contract notice it concludes. Today only the form a withdrawal after a lot's
-deadline needs is built: every lot closed without a winner (official example
-`can_24_no_tenders.xml`). The award issue adds winners (efac:LotTender, efac:SettledContract,
-efac:TenderingParty) as more `LotOutcome`s and results.
+(BT-04) of the contract notice it concludes (both identifiers.py). Two notices take this form:
+the award (`build_award_notice`: each lot's winner or why it has none, from the award record)
+and a withdrawal after a lot's deadline (`build_no_award`: every lot closed without a winner,
+as the official example `can_24_no_tenders.xml`).
 
     ContractAwardNotice
-     +-- UBLExtensions/.../EformsExtension   efac:NoticeResult (one efac:LotResult per lot:
-     |                                       BT-142 winner status, BT-144 why no winner,
-     |                                       BT-13713 the lot), subtype 29, organisations
+     +-- UBLExtensions/.../EformsExtension   efac:NoticeResult (results.py: one efac:LotResult
+     |                                       per lot, winning tenders, contracts, parties),
+     |                                       subtype 29, organisations (buyer, review, winners)
      +-- header                              BT-701, BT-04, BT-05, BT-757, BT-02/03 can-standard
      +-- ContractingParty                    as in the contract notice
      +-- TenderingProcess                    BT-105 procedure
@@ -21,10 +21,11 @@ efac:TenderingParty) as more `LotOutcome`s and results.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from datetime import UTC
 
 from lxml import etree
 
+from channels.ted.results import CLOSED_NO_WINNER, LotOutcome, notice_result, outcomes
 from channels.ted.sections import (
     PROCEDURE_CODES,
     LotScope,
@@ -42,8 +43,6 @@ from channels.ted.ubl import (
     CAC,
     CBC,
     CONTRACT_AWARD_NOTICE,
-    EFAC,
-    EFBC,
     amount,
     code,
     document,
@@ -52,6 +51,7 @@ from channels.ted.ubl import (
     text,
 )
 from syndicator.channel.base import RenderContext, RenderError
+from syndicator.domain.award import Award
 from syndicator.domain.notices import Notice
 from syndicator.domain.tender import Tender
 
@@ -60,14 +60,13 @@ NOTICE_TYPE = ("can-standard", "result")  # BT-02, BT-03
 DUMMY_AWARD_DATE = "2000-01-01Z"  # OPT-999: "will always be '2000-01-01Z'"
 MAX_NOTE = 10000  # BT-300-Procedure (fields.json maxLength)
 
-# BT-142 (`winner-selection-status`) and BT-144 (`non-award-justification`) of a withdrawal:
-# the competition is closed without a winner. Every justification but `no-rece` obliges the
-# notice to state how many tenders were received, by kind and by tenderer size (BT-759/BT-760,
-# rules BR-BT-00760-0099 and BR-BT-13713-0123); a withdrawal records no such count, and a
-# count must never be made up. So the notice says `no-rece`, as the official example
-# can_24_no_tenders.xml does, and the buyer's own reason is stated beside it in BT-300.
+# BT-144 of a withdrawal: the competition is closed without a winner (`clos-nw`). Every
+# justification but `no-rece` obliges the notice to state how many tenders were received, by
+# kind and by tenderer size (BT-759/BT-760, rules BR-BT-00760-0099 and BR-BT-13713-0123); a
+# withdrawal records no such count, and a count must never be made up. So the notice says
+# `no-rece`, as the official example can_24_no_tenders.xml does, and the buyer's own reason
+# is stated beside it in BT-300.
 # (docs/channels/ted.md: when tenders were received, the count has to be recorded first.)
-CLOSED_NO_WINNER = "clos-nw"
 WITHDRAWN = "no-rece"
 
 # EMSCU's standard award terms (MEAT, PCR 2015 reg. 67), which subtype 29 must restate
@@ -80,13 +79,25 @@ AWARD_CRITERIA = (  # (BT-539 type, BT-540 description)
 AWARD_WEIGHTING = "The criteria are weighted as stated in the procurement documents."  # BT-543
 
 
-@dataclass(frozen=True)
-class LotOutcome:
-    """What became of one lot: BT-142 and, with no winner, BT-144."""
+def build_award_notice(notice: Notice, context: RenderContext) -> bytes:
+    """The award notice of `notice.tender`: every lot's result from `notice.award`."""
+    award = notice.award
+    if award is None:
+        raise RenderError("an award notice needs the award decision; the notice carries none")
+    _check_dates(award, context)
+    scopes = lots(notice.tender, context.vat_rate)
+    found = outcomes(award, [scope.lot_id for scope in scopes])
+    return build_award(notice.tender, context, found, award=award)
 
-    lot_id: str
-    status: str  # winner-selection-status: selec-w, clos-nw, open-nw
-    non_award: str | None = None  # non-award-justification, for clos-nw
+
+def _check_dates(award: Award, context: RenderContext) -> None:
+    """The decision (BT-1451) and every signing (BT-145) lie on or before the dispatch date
+    (BT-05): TED refuses a notice of what has not happened yet (BR-BT-01451-0101)."""
+    sent = context.dispatched_at.astimezone(UTC).date()
+    signed = [lot.contract.signed_on for lot in award.lots if lot.contract and lot.contract.signed_on]
+    latest = max([award.decision_date, *signed])
+    if latest > sent:
+        raise RenderError(f"the award notice is dispatched on {sent}, before the award's date {latest}")
 
 
 def build_no_award(notice: Notice, context: RenderContext) -> bytes:
@@ -100,23 +111,27 @@ def build_no_award(notice: Notice, context: RenderContext) -> bytes:
 
 
 def build_award(
-    tender: Tender, context: RenderContext, outcomes: Sequence[LotOutcome], note: str | None = None
+    tender: Tender,
+    context: RenderContext,
+    results: Sequence[LotOutcome],
+    note: str | None = None,
+    award: Award | None = None,
 ) -> bytes:
     """The contract award notice of `tender` with one result per lot (RenderError for what
-    TED cannot carry)."""
+    TED cannot carry); `award` is the record the winners come from."""
     check_tender(tender)
     if note is not None and len(note) > MAX_NOTE:
         raise RenderError(f"the additional information is {len(note)} characters; TED accepts {MAX_NOTE}")
     scopes = lots(tender, context.vat_rate)
     known = {scope.lot_id for scope in scopes}
-    if {outcome.lot_id for outcome in outcomes} != known:
+    if {outcome.lot_id for outcome in results} != known:
         raise RenderError("an award notice states a result for every lot, and only for those")
-    results = EFAC.NoticeResult(*(_lot_result(n, outcome) for n, outcome in enumerate(outcomes, 1)))
+    stated, winners = notice_result(results, award, context.vat_rate)
     root = root_maker(CONTRACT_AWARD_NOTICE)
 
     def make() -> etree._Element:
         return root.ContractAwardNotice(
-            extension(SUBTYPE, tender, context, results),
+            extension(SUBTYPE, tender, context, stated, parties=winners),
             *header(tender, context, NOTICE_TYPE),
             contracting_party(context.buyer),
             CAC.TenderingProcess(  # BT-105
@@ -128,21 +143,6 @@ def build_award(
         )
 
     return document(make)
-
-
-def _lot_result(number: int, outcome: LotOutcome) -> etree._Element:
-    result = [
-        CBC.ID(f"RES-{number:04d}", schemeName="result"),  # OPT-322
-        code("TenderResultCode", "winner-selection-status", outcome.status),  # BT-142
-    ]
-    if outcome.non_award is not None:
-        result.append(
-            EFAC.DecisionReason(  # BT-144
-                EFBC.DecisionReasonCode(outcome.non_award, listName="non-award-justification")
-            )
-        )
-    result.append(EFAC.TenderLot(CBC.ID(outcome.lot_id, schemeName="Lot")))  # BT-13713
-    return EFAC.LotResult(*result)
 
 
 def _award_terms() -> etree._Element:

@@ -1,5 +1,5 @@
 """TED (the Official Journal's supplement) through the eNotices2 Publication API v2: eForms
-contract, change and cancellation notices, each validated against the official XSD of its
+contract, change, cancellation and award notices, each validated against the official XSD of its
 root before it leaves, submitted once per businessId, then polled until the Publications
 Office publishes it (once a working day).
 
@@ -8,6 +8,8 @@ Office publishes it (once a working day).
     change          subtype 16 change notice (efac:Changes)           change.py
     cancellation    stop-publication, a `cancel` change notice, or    withdrawal.py chooses;
                     a subtype 29 award notice with no winner          change.py, award.py
+    award           subtype 29 contract award notice (winners,        award.py, results.py
+                    or why a lot has none)
 
     POST {base}/api/v2/notice/notices/submit           multipart: notice (XML), metadata (JSON)
       201 {"success": true}  -----------------------> Receipt(SUBMITTED, not live)
@@ -40,7 +42,7 @@ from typing import Any, ClassVar
 
 from pydantic import SecretStr, field_validator
 
-from channels.ted.award import build_no_award
+from channels.ted.award import build_award_notice, build_no_award
 from channels.ted.change import build_cancel, build_change
 from channels.ted.contract import build_notice
 from channels.ted.identifiers import business_id, notice_id, split_business_id
@@ -111,7 +113,7 @@ class TedChannel(HttpChannel):
     # stops_unpublished: a cancellation stops a notice TED accepted but has not published.
     capabilities: ClassVar[Capabilities] = Capabilities(deduplicates=True, polls=True, stops_unpublished=True)
     notices: ClassVar[frozenset[NoticeKind]] = frozenset(
-        {NoticeKind.CONTRACT, NoticeKind.CHANGE, NoticeKind.CANCELLATION}
+        {NoticeKind.CONTRACT, NoticeKind.CHANGE, NoticeKind.CANCELLATION, NoticeKind.AWARD}
     )
     settings_model: ClassVar[type[TedSettings]] = TedSettings
     settings: TedSettings
@@ -133,6 +135,8 @@ class TedChannel(HttpChannel):
             if form is Withdrawal.STOP:
                 return _stop_request(context)
             body = (build_cancel if form is Withdrawal.CANCEL else build_no_award)(notice, context)
+        elif notice.kind is NoticeKind.AWARD:
+            body = build_award_notice(notice, context)
         else:
             raise RenderError(f"ted does not carry {notice.kind.value} notices")
         return Rendered(body=validated(body), media_type="application/xml", identity=notice_id(context.key))

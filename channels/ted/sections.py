@@ -123,10 +123,15 @@ def _texts(tender: Tender) -> Iterable[tuple[str, str, int]]:
 
 
 def extension(
-    subtype: str, tender: Tender, context: RenderContext, *before: etree._Element
+    subtype: str,
+    tender: Tender,
+    context: RenderContext,
+    *before: etree._Element,
+    parties: Sequence[etree._Element] = (),
 ) -> etree._Element:
     """ext:UBLExtensions: `before` (efac:Changes, efac:NoticeResult: they precede the subtype
-    in the XSD's order), OPP-070 the subtype, and the organisations."""
+    in the XSD's order), OPP-070 the subtype, and the organisations: the buyer, the review
+    body, then `parties` (an award notice's winners, ORG-0003 on)."""
     contact = tender.contact
     # The tender's contact is the buyer's contact point for this procedure.
     buyer_contact = CAC.Contact(
@@ -142,6 +147,7 @@ def extension(
         EFAC.Organizations(
             _organisation(BUYER_ORG, context.buyer, buyer_contact),
             _organisation(REVIEW_ORG, review, review_contact),
+            *parties,
         ),
     )
     return EXT.UBLExtensions(EXT.UBLExtension(EXT.ExtensionContent(eforms)))

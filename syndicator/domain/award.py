@@ -7,7 +7,13 @@ use-case with the same one-line problems.
      "lots": [{"lot": 1 | null, "outcome": "awarded" | "not-awarded",
                "reason": <for not-awarded>, "suppliers": [...], "value": {...},
                "contract": {"start", "end", "signed_on"?}}],
-     "tenders_received": {"1": 4, "2": 0} | 4}
+     "tenders_received": {"1": 4, "2": 0} | 4,
+     "sme_tenders_received": {"1": 1, "2": 0} | 1,
+     "eea_tenders_received": ..., "non_eea_tenders_received": ...}
+
+The last three break `tenders_received` down, in the same form: tenders from SMEs, from
+tenderers in EU/EEA countries, and from tenderers outside both the UK and the EEA. TED's award
+notice must state them (BT-760 `t-sme`, `t-oth-eea`, `t-no-eea`); other channels ignore them.
 """
 
 from __future__ import annotations
@@ -31,6 +37,8 @@ _PPON = re.compile(r"[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}")
 _POSTCODE = re.compile(r"(GIR ?0AA|[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2})")
 _COUNTRY = re.compile(r"[A-Z]{2}")
 MAX_SUPPLIERS = 20
+# The breakdowns of `tenders_received` an award may give (Award.breakdown).
+BREAKDOWNS = ("sme_tenders_received", "eea_tenders_received", "non_eea_tenders_received")
 
 
 class Outcome(StrEnum):
@@ -193,6 +201,9 @@ class Award(_Strict):
     decision_date: date
     lots: list[LotAward] = Field(min_length=1, max_length=100)
     tenders_received: dict[str, StrictInt] | StrictInt | None = None
+    sme_tenders_received: dict[str, StrictInt] | StrictInt | None = None
+    eea_tenders_received: dict[str, StrictInt] | StrictInt | None = None
+    non_eea_tenders_received: dict[str, StrictInt] | StrictInt | None = None
 
     @field_validator("decision_date", mode="before")
     @classmethod
@@ -235,6 +246,9 @@ class Award(_Strict):
                     )
                 if count < 0:
                     raise _problem("tenders_received", f"lot {key}: must not be negative", "tenders_received")
+        for name in BREAKDOWNS:
+            self._breakdown(name, numbers)
+        self._origins(numbers)
         for lot in self.lots:
             if lot.contract and lot.contract.signed_on and lot.contract.signed_on < self.decision_date:
                 raise _problem(
@@ -244,6 +258,59 @@ class Award(_Strict):
                     "lots",
                 )
         return self
+
+    def _breakdown(self, field: str, numbers: list[int | None]) -> None:
+        """A breakdown of the tenders received: of lots this award has, never more than the
+        tenders received."""
+        given = getattr(self, field)
+        if given is None:
+            return
+        if isinstance(given, int) and numbers != [None]:
+            raise _problem(
+                field, 'a single count is for an undivided tender; give one per lot: {"1": 1}', field
+            )
+        counts: dict[int | None, int] = {}
+        if isinstance(given, int):
+            counts[None] = given
+        else:
+            counts.update({int(k): v for k, v in given.items() if k.isdigit()})
+        if len(counts) != (1 if isinstance(given, int) else len(given)) or set(counts) - set(numbers):
+            raise _problem(field, "names a lot that is not in this award", field)
+        for number, count in counts.items():
+            label = "the contract" if number is None else f"lot {number}"
+            received = self.received(number)
+            if count < 0:
+                raise _problem(field, f"{label}: must not be negative", field)
+            if received is None or count > received:
+                raise _problem(field, f"{label}: {count} of {received} tenders received", field)
+
+    def _origins(self, numbers: list[int | None]) -> None:
+        """Tenders from the EEA and from elsewhere abroad are never more than were received."""
+        for number in numbers:
+            eea, elsewhere = self.breakdown("eea", number), self.breakdown("non_eea", number)
+            received = self.received(number)
+            if (
+                eea is not None
+                and elsewhere is not None
+                and received is not None
+                and eea + elsewhere > received
+            ):
+                label = "the contract" if number is None else f"lot {number}"
+                raise _problem(
+                    "tenders_received",
+                    f"{label}: {eea} EEA and {elsewhere} other foreign tenders, but {received} received",
+                    "non_eea_tenders_received",
+                )
+
+    def breakdown(self, kind: str, lot: int | None) -> int | None:
+        """Of the tenders received for a lot, how many were `kind` ("sme", "eea", "non_eea")."""
+        given = getattr(self, f"{kind}_tenders_received")
+        if isinstance(given, int):
+            return given
+        if isinstance(given, dict) and lot is not None:
+            value = given.get(str(lot))
+            return value if isinstance(value, int) else None
+        return None
 
     def received(self, lot: int | None) -> int | None:
         """The number of tenders received for a lot, if given."""

@@ -33,7 +33,9 @@ def shipped_awards() -> dict[str, Award]:
 
 def award_of(tender: Tender, *, signed: bool = False) -> Award:
     """Every lot of `tender` (or the whole) awarded to one supplier at 95% of its estimate, for
-    four years from two months after the decision; `signed` gives the signing date too."""
+    four years from two months after the decision, four tenders received (one from an SME,
+    one from the EEA);
+    `signed` gives the signing date too."""
     start = DECIDED + timedelta(days=60)
     contract = {"start": start.isoformat(), "end": (start + timedelta(days=4 * 365)).isoformat()}
     if signed:
@@ -62,9 +64,17 @@ def award_of(tender: Tender, *, signed: bool = False) -> Award:
             "buyer": tender.buyer,
             "decision_date": DECIDED.isoformat(),
             "lots": lots,
-            "tenders_received": {str(n): 4 for n, _ in parts} if tender.lots else 4,
+            "tenders_received": _per_lot(tender, 4),
+            "sme_tenders_received": _per_lot(tender, 1),
+            "eea_tenders_received": _per_lot(tender, 1),
+            "non_eea_tenders_received": _per_lot(tender, 0),
         }
     )
+
+
+def _per_lot(tender: Tender, count: int) -> int | dict[str, int]:
+    """A count for an undivided tender, or the same count for each lot (the record's forms)."""
+    return {str(lot.number): count for lot in tender.lots} if tender.lots else count
 
 
 def award_options(tender: Tender, kind: str) -> dict[str, object]:

@@ -6,22 +6,26 @@ forms a cancellation takes on TED, and the golden files they are compared with.
     cancellation (cancel)         v1 published, every deadline ahead -> BT-140 `cancel`
     cancellation (after deadline) v1 published, the deadline passed  -> subtype 29, no winner
     cancellation (stop)           v1 accepted, not published yet     -> stop-publication
+    award                         v1 published, every lot awarded and signed -> subtype 29
+    award (one lot not awarded)   the same, lot 1 (or the whole) closed without a winner
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 from channels.ted.channel import STOP_PATH
 from syndicator.channel.base import Rendered
 from syndicator.channel.xmlsafe import canonical
 from syndicator.config.settings import Config
+from syndicator.domain.award import Award
 from syndicator.domain.notices import NoticeKind
 from syndicator.domain.tender import Tender
 from syndicator.notices.context import Job
+from tests.channels.awards import award_of
 from tests.conftest import render_job
 
 GOLDEN = Path(__file__).parent / "golden" / "ted"
@@ -73,6 +77,28 @@ def cancellation_job(config: Config, tender: Tender, form: str, reason: str = WI
     else:
         assert form == "cancel", form
     return Job(job.notice, context)
+
+
+def not_awarded(award: Award, reason: str = "all-rejected") -> Award:
+    """`award` with its first lot (or the whole) not awarded, for `reason`."""
+    data = award.model_dump(mode="json")
+    first = data["lots"][0]
+    first.update(
+        {"outcome": "not-awarded", "reason": reason, "suppliers": [], "value": None, "contract": None}
+    )
+    return Award.model_validate(data)
+
+
+def award_job(config: Config, tender: Tender, award: Award | None = None) -> Job:
+    """The award notice of `tender` (by default every lot awarded and signed, tests/channels/
+    awards.py) after its published contract notice, dispatched the day after the last signing:
+    under the directives the award notice reports concluded contracts."""
+    award = award or award_of(tender, signed=True)
+    job = render_job(config, tender, "ted", kind=NoticeKind.AWARD, award=award)
+    days = [lot.contract.signed_on for lot in award.lots if lot.contract and lot.contract.signed_on]
+    last = max(days, default=award.decision_date)
+    dispatched = datetime.combine(last + timedelta(days=1), time(9), tzinfo=UTC)
+    return Job(job.notice, replace(job.context, dispatched_at=dispatched))
 
 
 def wire(rendered: Rendered) -> bytes:

@@ -16,10 +16,14 @@ from channels.ted.schemas import contract_notice_schema
 from syndicator.channel.base import Rendered, RenderError
 from syndicator.channel.xmlsafe import canonical
 from syndicator.config.settings import Config
+from syndicator.domain.notices import NoticeKind
 from syndicator.domain.tender import Procedure, Tender
+from syndicator.notices.context import Job
+from tests.channels.awards import award_of
 from tests.channels.contract import HttpChannelContract
 from tests.channels.enotices import ted_channel, tricky, valid, variant, xpath
 from tests.channels.eras import ROUTED_TO_TED, ojeu_examples
+from tests.channels.ted_scenarios import award_job
 from tests.conftest import contract, render_context, routed_examples
 
 
@@ -358,3 +362,10 @@ class TestTedContract(HttpChannelContract):
     """The contract every channel keeps (tests/channels/contract.py)."""
 
     family = "ted"
+
+    def job(self, config: Config, tender: Tender, destination: str, **options: Any) -> Job:
+        """An award as TED carries it under the directives: its contracts signed, the notice
+        dispatched after the signing (channels/ted/results.py, Directive 2014/24/EU Art. 50)."""
+        if options.get("kind") is NoticeKind.AWARD and options.get("award") is not None:
+            return award_job(config, tender, award_of(tender, signed=True))
+        return super().job(config, tender, destination, **options)

@@ -242,7 +242,12 @@ def test_poll_errors_map_like_submit() -> None:
 
 def test_ted_declares_its_notices_and_that_it_stops_unpublished_notices() -> None:
     assert channel_class("ted") is TedChannel
-    assert TedChannel.notices == {NoticeKind.CONTRACT, NoticeKind.CHANGE, NoticeKind.CANCELLATION}
+    assert TedChannel.notices == {
+        NoticeKind.CONTRACT,
+        NoticeKind.CHANGE,
+        NoticeKind.CANCELLATION,
+        NoticeKind.AWARD,
+    }
     capabilities = TedChannel.capabilities
     assert capabilities.deduplicates and capabilities.polls and capabilities.stops_unpublished
 

@@ -3,7 +3,8 @@ Service runs) applied to every notice the adapter renders: the shipped examples,
 that reach the branches the examples do not (each procedure, lots without descriptions, no
 duration, a preferred publication date, markup); for each of them the contract notice, a
 change notice, and both withdrawals that are notices (a `cancel` change notice before the
-deadline, a subtype-29 award notice without a winner after it). Only the LAWFULNESS warning
+deadline, a subtype-29 award notice without a winner after it) and the award notice (every
+lot awarded, and lot 1 not awarded). Only the LAWFULNESS warning
 that every UK buyer gets (BR-BT-00514-0310: GBR is not a lawful TED country) is expected.
 
 Needs ../shared/standards/eforms/rules (skipped when absent, never in CI) and the PyPI package
@@ -26,8 +27,9 @@ from syndicator.channel.base import RenderError
 from syndicator.config.settings import Config
 from syndicator.domain.tender import Tender
 from syndicator.notices.context import Job
+from tests.channels.awards import award_of
 from tests.channels.eras import ojeu_examples
-from tests.channels.ted_scenarios import cancellation_job, change_job
+from tests.channels.ted_scenarios import award_job, cancellation_job, change_job, not_awarded
 from tests.conftest import contract, render_context, shared_standards
 
 
@@ -86,14 +88,21 @@ def _notices(config: Config, examples: dict[str, Tender]) -> dict[str, Tender]:
 
 
 def _later_notices(config: Config, name: str, tender: Tender) -> dict[str, Job]:
-    """The change notice and both withdrawal notices of a tender, with hostile reasons for the
-    variant that carries markup."""
+    """The change notice, both withdrawal notices and the award notice of a tender (and for the
+    examples, an award with lot 1 not awarded), with hostile reasons for the variant that
+    carries markup."""
     hostile = 'Withdrawn <b>now</b> & "quoted" ]]> \x07 £1,000 — Zürich'
     reason = {"reason": hostile} if name == "variant-markup" else {}
     return {
         "change": change_job(config, name, tender),
         "cancel": cancellation_job(config, tender, "cancel", **reason),
         "no-award": cancellation_job(config, tender, "after-deadline", **reason),
+        "award": award_job(config, tender),
+        **(
+            {}
+            if name.startswith("variant")
+            else {"not-awarded": award_job(config, tender, not_awarded(award_of(tender, signed=True)))}
+        ),
     }
 
 
@@ -122,9 +131,11 @@ def test_every_rendered_notice_passes_teds_business_rules(
             files.append(path)
     # The call-off never goes to TED; the example without documents_url cannot (BT-15).
     assert sorted(refused) == ["below-threshold", "framework-call-off"]
-    assert len(files) == 14 * 4  # 7 examples and 7 variants: contract, change, cancel, no award
+    # 7 examples and 7 variants: contract, change, cancel, no award, award; and for the 7
+    # examples an award with a lot not awarded.
+    assert len(files) == 14 * 5 + 7
     roots = [path.read_bytes().split(b"\n", 2)[1].split(b" ", 1)[0] for path in files]
-    assert roots.count(b"<ContractAwardNotice") == 14
+    assert roots.count(b"<ContractAwardNotice") == 14 * 2 + 7
     # One call for every file: compiling the subtype's rules costs seconds, checking ms.
     result = subprocess.run(
         [str(python), str(check), "--warnings", *map(str, files)],

@@ -28,7 +28,7 @@ from syndicator.domain.tender import Tender
 from syndicator.notices.context import Job
 from syndicator.sandbox.server import Sandbox
 from tests.channels.eras import ROUTED_TO_TED, ojeu_examples
-from tests.channels.ted_scenarios import cancellation_job, change_job, earlier
+from tests.channels.ted_scenarios import award_job, cancellation_job, change_job, earlier
 from tests.conftest import contract, render_context, routed_examples
 from tests.integration.conftest import adapter_for, inject, received, sandbox_url
 
@@ -276,6 +276,22 @@ def test_a_withdrawal_after_the_deadline_is_an_award_notice_without_a_winner(
     served = requests.get(receipt.url, timeout=5).content
     assert served == rendered.body and b"<ContractAwardNotice" in served
     assert [n["notice"] for n in received(sandbox, "ted")] == ["contract", "cancellation"]
+
+
+def test_an_award_notice_follows_the_contract_notice_and_is_published(
+    config: Config, examples: Examples, sandbox: Sandbox
+) -> None:
+    channel = _adapter(config, sandbox)
+    tender = examples["it-managed-service"]
+    advert = _published(channel, _contract(channel, config, tender))
+    job = award_job(config, tender)
+    (carried,) = job.context.history
+    assert carried.kind is NoticeKind.CONTRACT
+    rendered, receipt = _sent(channel, job)
+    assert receipt.remote_id != advert.remote_id and receipt.url is not None
+    served = requests.get(receipt.url, timeout=5).content
+    assert served == rendered.body and b"selec-w" in served
+    assert [n["notice"] for n in received(sandbox, "ted")] == ["contract", "award"]
 
 
 def test_an_accepted_notice_is_stopped_and_never_published(
