@@ -62,7 +62,8 @@ def award_of(tender: Tender, *, signed: bool = False) -> Award:
             "buyer": tender.buyer,
             "decision_date": DECIDED.isoformat(),
             "lots": lots,
-            "tenders_received": 4,
+            # one count for an undivided tender, one per lot otherwise (the record's rule)
+            "tenders_received": {str(n): 4 for n, _ in parts} if tender.lots else 4,
         }
     )
 
@@ -78,3 +79,12 @@ def award_options(tender: Tender, kind: str) -> dict[str, object]:
         ends = standstill_ends(DECIDED)
         return {"award": award_of(tender, signed=True), "part": part, "standstill_ends": ends}
     return {}
+
+
+def not_awarded(award: Award, lot: int | None, reason: str = "no-suitable-tenders") -> Award:
+    """`award` with `lot` not awarded, for `reason`."""
+    data = award.model_dump(mode="json")
+    for item in data["lots"]:
+        if item["lot"] == lot:
+            item.update(outcome="not-awarded", reason=reason, suppliers=[], value=None, contract=None)
+    return Award.model_validate(data)
