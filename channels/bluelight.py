@@ -6,6 +6,9 @@ publishes no API description; `schemas/bluelight/*.xsd` are the project's defini
       contract      <TenderNotice>              POST {base}/ctm/api/notices
       change        <TenderNoticeUpdate>        POST {base}/ctm/api/notices/{id}/updates
       cancellation  <TenderNoticeCancellation>  POST {base}/ctm/api/notices/{id}/cancellation
+      award         <TenderNoticeAward>         POST {base}/ctm/api/notices/{id}/award
+      contract det. <TenderNoticeContractDetails>
+                                                POST {base}/ctm/api/notices/{id}/contracts
     ({id}: the portal's NoticeId of the notice, from the earlier notice's receipt)
 
       202 <NoticeReceipt> Received ----------> Receipt(live=False, remote_id=NoticeId)
@@ -17,7 +20,8 @@ publishes no API description; `schemas/bluelight/*.xsd` are the project's defini
       Received -> not live   Published, Withdrawn -> live, Url   Rejected -> RejectedError
 
 The portal keeps one document per ExternalReference, our idempotency key, so a repeat after a
-lost answer never publishes twice; an update or withdrawal keeps the notice's id.
+lost answer never publishes twice; an update, withdrawal, award or contract keeps the notice's
+id, and is Received until the portal publishes it (a withdrawal at once).
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ from syndicator.channel.base import (
 from syndicator.channel.http import HttpChannel, HttpSettings, Response
 from syndicator.channel.xmlsafe import UnsafeXml, load_schema, parse
 from syndicator.config.buyers import Organisation
+from syndicator.domain.award import Award, LotAward, Supplier
 from syndicator.domain.notices import Notice, NoticeKind
 from syndicator.domain.tender import Contact, Money
 
@@ -54,12 +59,21 @@ NOTICE_NS = "urn:emscu:syndicator:bluelight:ctm-notice:1"
 RECEIPT_NS = "urn:emscu:syndicator:bluelight:ctm-receipt:1"
 MEDIA_TYPE = "application/xml"
 NOTICES = "/ctm/api/notices"
-UPDATE, CANCEL = "update", "cancel"  # Rendered.operation; None is a new notice
-PATHS = {UPDATE: "updates", CANCEL: "cancellation"}  # below /ctm/api/notices/{id}/
+# Rendered.operation; None is a new notice
+UPDATE, CANCEL, AWARD, CONTRACTS = "update", "cancel", "award", "contracts"
+PATHS = {UPDATE: "updates", CANCEL: "cancellation", AWARD: "award", CONTRACTS: "contracts"}  # below {id}/
+OPERATIONS = {
+    NoticeKind.CHANGE: UPDATE,
+    NoticeKind.CANCELLATION: CANCEL,
+    NoticeKind.AWARD: AWARD,
+    NoticeKind.CONTRACT_DETAILS: CONTRACTS,
+}
 ROOTS = {
     NoticeKind.CONTRACT: "TenderNotice",
     NoticeKind.CHANGE: "TenderNoticeUpdate",
     NoticeKind.CANCELLATION: "TenderNoticeCancellation",
+    NoticeKind.AWARD: "TenderNoticeAward",
+    NoticeKind.CONTRACT_DETAILS: "TenderNoticeContractDetails",
 }
 CENT = Decimal("0.01")
 MAX_SHOWN_ERRORS = 5
@@ -101,8 +115,8 @@ def _money(parent: etree._Element, name: str, amount: Decimal, currency: str) ->
     _add(parent, name, str(amount.quantize(CENT))).set("currencyID", currency)
 
 
-def _value(parent: etree._Element, money: Money, vat_rate: Decimal) -> None:
-    value = _add(parent, "EstimatedValue")
+def _value(parent: etree._Element, money: Money, vat_rate: Decimal, name: str = "EstimatedValue") -> None:
+    value = _add(parent, name)
     _money(value, "Amount", money.amount, money.currency)
     _add(value, "VatIncluded", "true" if money.vat_included else "false")
     _money(value, "NetAmount", money.net(vat_rate), money.currency)
@@ -141,7 +155,8 @@ def _contact(parent: etree._Element, contact: Contact) -> None:
 
 def build_notice(notice: Notice, context: RenderContext, target: str | None = None) -> etree._Element:
     """The document for the notice, in the order ctm-notice-1.xsd prescribes: a <TenderNotice>,
-    a <TenderNoticeUpdate> of notice `target` or a <TenderNoticeCancellation> of it."""
+    or a <TenderNoticeUpdate>, <TenderNoticeCancellation>, <TenderNoticeAward> or
+    <TenderNoticeContractDetails> of notice `target`."""
     root = etree.Element(_q(ROOTS[notice.kind]), nsmap={None: NOTICE_NS})
     _add(root, "ExternalReference", external_reference(context))
     if target is not None:
@@ -153,6 +168,12 @@ def build_notice(notice: Notice, context: RenderContext, target: str | None = No
             _add(root, "Reason", notice.reason)
         if notice.withdrawn_at is not None:
             _add(root, "WithdrawnAt", instant(notice.withdrawn_at))
+        return root
+    if notice.kind is NoticeKind.AWARD:
+        _award(root, notice, context)
+        return root
+    if notice.kind is NoticeKind.CONTRACT_DETAILS:
+        _contract_details(root, notice, context)
         return root
     if notice.kind is NoticeKind.CHANGE:
         _amendment(root, notice)
@@ -221,6 +242,94 @@ def _content(root: etree._Element, notice: Notice, context: RenderContext) -> No
     _follows(root, context)
 
 
+def _award(root: etree._Element, notice: Notice, context: RenderContext) -> None:
+    """Every lot's result: the winners, the awarded value and the contract's dates, or the
+    reason it was not awarded (a code and the sentence suppliers read)."""
+    award = _award_record(notice)
+    _add(root, "BuyerReference", notice.tender.reference)
+    _add(root, "DecisionDate", award.decision_date.isoformat())
+    if notice.standstill_ends is not None:
+        _add(root, "StandstillEnds", notice.standstill_ends.isoformat())
+    results = _add(root, "LotResults")
+    for lot in award.lots:
+        block = _add(results, "LotResult")
+        _lot_heading(block, notice, lot.lot)
+        received = award.received(lot.lot)
+        if received is not None:
+            _add(block, "TendersReceived", str(received))
+        if lot.reason is not None:
+            refused = _add(block, "NotAwarded")
+            _add(refused, "ReasonCode", lot.reason.value)
+            _add(refused, "Reason", lot.reason.words)
+        else:
+            _awarded(_add(block, "Awarded"), lot, context.vat_rate, signed=False)
+    _follows(root, context)
+
+
+def _contract_details(root: etree._Element, notice: Notice, context: RenderContext) -> None:
+    """The contract signed for `notice.part`: its supplier, value, dates and signing date."""
+    award = _award_record(notice)
+    _add(root, "BuyerReference", notice.tender.reference)
+    _add(root, "Part", notice.part or "")
+    _add(root, "DecisionDate", award.decision_date.isoformat())
+    contracts = _add(root, "Contracts")
+    for number in notice.signed_lots():
+        lot = award.lot(number)
+        label = f"lot {number}" if number is not None else "the contract"
+        if lot is None or lot.value is None or lot.contract is None:
+            raise RenderError(f"bluelight: the award does not award {label}, so it has no contract")
+        if lot.contract.signed_on is None:
+            raise RenderError(f"bluelight: {label} has no signing date; a contract details notice needs one")
+        block = _add(contracts, "Contract")
+        _lot_heading(block, notice, number)
+        _awarded(block, lot, context.vat_rate, signed=True)
+    if not len(contracts):
+        raise RenderError(f"bluelight: a contract details notice names no contract (part {notice.part!r})")
+    _follows(root, context)
+
+
+def _award_record(notice: Notice) -> Award:
+    if notice.award is None:
+        raise RenderError(
+            f"bluelight: a {notice.kind.value} notice needs the award record, and there is none"
+        )
+    return notice.award
+
+
+def _lot_heading(block: etree._Element, notice: Notice, number: int | None) -> None:
+    if number is None:  # a tender not divided into lots
+        return
+    _add(block, "LotNumber", str(number))
+    title = next((lot.title for lot in notice.tender.lots if lot.number == number), None)
+    if title:
+        _add(block, "LotTitle", title)
+
+
+def _awarded(block: etree._Element, lot: LotAward, vat_rate: Decimal, *, signed: bool) -> None:
+    """Suppliers, AwardedValue, ContractStart, ContractEnd and (if known) SignedOn."""
+    assert lot.value is not None and lot.contract is not None  # an awarded lot has both
+    for supplier in lot.suppliers:
+        _supplier(block, supplier)
+    _value(block, lot.value, vat_rate, "AwardedValue")
+    _add(block, "ContractStart", lot.contract.start.isoformat())
+    _add(block, "ContractEnd", lot.contract.end.isoformat())
+    if lot.contract.signed_on is not None:
+        _add(block, "SignedOn", lot.contract.signed_on.isoformat())
+
+
+def _supplier(parent: etree._Element, supplier: Supplier) -> None:
+    block = _add(parent, "Supplier")
+    _add(block, "Name", supplier.name)
+    scheme = supplier.identifier.scheme
+    # org-id.guide form: the id within the scheme (as given, less any scheme prefix)
+    _add(block, "Identifier", supplier.identifier.text().removeprefix(f"{scheme}-")).set("scheme", scheme)
+    _add(block, "Address", supplier.address.street)
+    _add(block, "Town", supplier.address.town)
+    _add(block, "Postcode", supplier.address.postcode)
+    _add(block, "Country", supplier.address.country)
+    _add(block, "Sme", "true" if supplier.sme else "false")
+
+
 def _follows(root: etree._Element, context: RenderContext) -> None:
     """The primary destination's notice this one follows (TED's today, Find a Tender's next):
     PCR 2015 reg 52(3) has a national advert state when the official notice was sent."""
@@ -242,11 +351,11 @@ def _follows(root: etree._Element, context: RenderContext) -> None:
 
 
 def _target(context: RenderContext) -> str:
-    """The portal's NoticeId of the notice a change or cancellation applies to."""
+    """The portal's NoticeId of the notice a later notice applies to (the earlier notice's)."""
     previous = context.previous
     if previous is None or not previous.remote_id:
         raise RenderError(
-            "bluelight needs the NoticeId it gave the notice to update or withdraw it; "
+            "bluelight needs the NoticeId it gave the notice to update, withdraw or award it; "
             "the earlier notice on bluelight has none"
         )
     return previous.remote_id
@@ -291,11 +400,12 @@ class BluelightChannel(HttpChannel):
         return key, None
 
     def render(self, notice: Notice, context: RenderContext) -> Rendered:
-        """The notice's document, valid against ctm-notice-1.xsd, and for a change or
-        cancellation the operation and the NoticeId it applies to."""
+        """The notice's document, valid against ctm-notice-1.xsd, and for a later notice
+        (change, cancellation, award, contract details) the operation and the NoticeId it
+        applies to."""
         if notice.kind not in self.notices:
             raise RenderError(f"bluelight does not carry {notice.kind.value} notices")
-        operation = {NoticeKind.CHANGE: UPDATE, NoticeKind.CANCELLATION: CANCEL}.get(notice.kind)
+        operation = OPERATIONS.get(notice.kind)
         target = _target(context) if operation else None
         try:
             root = build_notice(notice, context, target)

@@ -4,19 +4,22 @@
     contract       POST {base}/api/v1/opportunities                    opportunity-1, amendment null
     change         PUT  {base}/api/v1/opportunities/{id}               opportunity-1 + amendment
     cancellation   POST {base}/api/v1/opportunities/{id}/cancellation  cancellation-1
+    award          POST {base}/api/v1/opportunities/{id}/award         award-1
+    contract det.  POST {base}/api/v1/opportunities/{id}/contracts     contract-1
 
     201 / 200 {"id", "url", "status": "live"} ---------> Receipt(live=True)   (contract, change)
     200 {"id", "url", "status": "withdrawn"} ----------> Receipt(live=True)   (cancellation)
+    200 {"id", "url", "status": "awarded"} ------------> Receipt(live=True)   (award, contract det.)
     200 (same Idempotency-Key seen before) ------------> the first answer again
     400 / 404 / 422 {"errors": [{"field", "message"}]} -> RejectedError, reasons "field: message"
     401 / 403 -----------------------------------------> AuthError
     429 + Retry-After ---------------------------------> RateLimited
     5xx -----------------------------------------------> TransientError
 
-`{id}` is Crystal's id of the opportunity (`context.previous.remote_id`); an id Crystal does not
-hold answers 404. Crystal publishes synchronously and de-duplicates by the Idempotency-Key, so a
-time-out after the body was sent (OutcomeUnknown) is safe to retry. The contract is
-docs/channels/crystal.md.
+`{id}` is Crystal's id of the opportunity (`context.previous.remote_id`: every later notice keeps
+it); an id Crystal does not hold answers 404. Crystal publishes synchronously and de-duplicates
+by the Idempotency-Key, so a time-out after the body was sent (OutcomeUnknown) is safe to
+retry. The contract is docs/channels/crystal.md.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from syndicator.channel.base import (
     RenderError,
 )
 from syndicator.channel.http import HttpChannel, HttpSettings, Response
+from syndicator.domain.award import Award, LotAward, Supplier
 from syndicator.domain.notices import Notice, NoticeKind
 from syndicator.domain.tender import Money
 
@@ -48,7 +52,17 @@ OPPORTUNITIES = "api/v1/opportunities"
 SCHEMAS = Path(__file__).resolve().parent / "schemas" / "crystal"
 SCHEMA = SCHEMAS / "opportunity-1.schema.json"
 CANCELLATION_SCHEMA = SCHEMAS / "cancellation-1.schema.json"
-UPDATE, CANCEL = "update", "cancel"  # Rendered.operation; None is a new opportunity
+AWARD_SCHEMA = SCHEMAS / "award-1.schema.json"
+CONTRACT_SCHEMA = SCHEMAS / "contract-1.schema.json"
+# Rendered.operation; None is a new opportunity
+UPDATE, CANCEL, AWARD, CONTRACTS = "update", "cancel", "award", "contracts"
+# (method, path below the opportunity, the status Crystal answers) of each later operation
+OPERATIONS = {
+    UPDATE: ("PUT", "", "live"),
+    CANCEL: ("POST", "/cancellation", "withdrawn"),
+    AWARD: ("POST", "/award", "awarded"),
+    CONTRACTS: ("POST", "/contracts", "awarded"),
+}
 
 
 class CrystalSettings(HttpSettings):
@@ -169,12 +183,110 @@ def cancellation(notice: Notice) -> dict[str, Any]:
     }
 
 
+def award_document(notice: Notice, context: RenderContext) -> dict[str, Any]:
+    """The award document (award-1): every lot's outcome, with the winners, the awarded value
+    and the contract's dates, or the reason in words; the standstill's last day once known."""
+    award, tender = _award(notice), notice.tender
+    return {
+        "reference": tender.reference,
+        "buyer": tender.buyer,
+        "version": notice.version,
+        "decision_date": award.decision_date.isoformat(),
+        "standstill_ends": notice.standstill_ends.isoformat() if notice.standstill_ends else None,
+        "lots": [_lot_outcome(notice, award, lot, context.vat_rate) for lot in award.lots],
+        "follows": _followed(context),
+    }
+
+
+def contract_document(notice: Notice, context: RenderContext) -> dict[str, Any]:
+    """The contract details document (contract-1): the contract signed for `notice.part`."""
+    award, tender = _award(notice), notice.tender
+    contracts = []
+    for number in notice.signed_lots():
+        lot = award.lot(number)
+        label = f"lot {number}" if number is not None else "the contract"
+        if lot is None or lot.value is None or lot.contract is None:
+            raise RenderError(f"crystal: the award does not award {label}, so it has no contract")
+        if lot.contract.signed_on is None:
+            raise RenderError(f"crystal: {label} has no signing date; a contract details notice needs one")
+        contracts.append(
+            {
+                "lot": lot.lot,
+                "title": _lot_title(notice, lot.lot),
+                "suppliers": [_supplier(s) for s in lot.suppliers],
+                "value": _value(lot.value, context.vat_rate),
+                "start": lot.contract.start.isoformat(),
+                "end": lot.contract.end.isoformat(),
+                "signed_on": lot.contract.signed_on.isoformat(),
+            }
+        )
+    if not contracts:
+        raise RenderError(f"crystal: a contract details notice names no contract (part {notice.part!r})")
+    return {
+        "reference": tender.reference,
+        "buyer": tender.buyer,
+        "version": notice.version,
+        "part": notice.part,
+        "decision_date": award.decision_date.isoformat(),
+        "contracts": contracts,
+        "follows": _followed(context),
+    }
+
+
+def _award(notice: Notice) -> Award:
+    if notice.award is None:
+        raise RenderError(f"crystal: a {notice.kind.value} notice needs the award record, and there is none")
+    return notice.award
+
+
+def _lot_title(notice: Notice, number: int | None) -> str | None:
+    return next((lot.title for lot in notice.tender.lots if lot.number == number), None)
+
+
+def _lot_outcome(notice: Notice, award: Award, lot: LotAward, vat_rate: Decimal) -> dict[str, Any]:
+    """One lot of the award: awarded (suppliers, value, contract) or not (the reason, in words)."""
+    terms = lot.contract
+    return {
+        "lot": lot.lot,
+        "title": _lot_title(notice, lot.lot),
+        "outcome": lot.outcome.value,
+        "reason": {"code": lot.reason.value, "text": lot.reason.words} if lot.reason else None,
+        "tenders_received": award.received(lot.lot),
+        "suppliers": [_supplier(s) for s in lot.suppliers],
+        "value": _value(lot.value, vat_rate) if lot.value else None,
+        "contract": {
+            "start": terms.start.isoformat(),
+            "end": terms.end.isoformat(),
+            "signed_on": terms.signed_on.isoformat() if terms.signed_on else None,
+        }
+        if terms
+        else None,
+    }
+
+
+def _supplier(supplier: Supplier) -> dict[str, Any]:
+    identifier, address = supplier.identifier, supplier.address
+    # org-id.guide form: the scheme, and the id within it (as given, less any scheme prefix)
+    scheme = identifier.scheme
+    return {
+        "name": supplier.name,
+        "identifier": {"scheme": scheme, "id": identifier.text().removeprefix(f"{scheme}-")},
+        "address": {
+            "street": address.street,
+            "town": address.town,
+            "postcode": address.postcode,
+            "country": address.country,
+        },
+        "sme": supplier.sme,
+    }
+
+
 def _target(context: RenderContext) -> str:
-    """Crystal's id of the opportunity a change or cancellation applies to."""
+    """Crystal's id of the opportunity a later notice applies to (the earlier notice's)."""
     previous = context.previous
     if previous is None or not previous.remote_id:
         raise RenderError(
-            "crystal needs the id it gave the opportunity to amend or withdraw it; "
+            "crystal needs the id it gave the opportunity to amend, withdraw or award it; "
             "the earlier notice on crystal has none"
         )
     return previous.remote_id
@@ -184,12 +296,10 @@ def _endpoint(rendered: Rendered) -> tuple[str, str, str]:
     """(method, path, the status Crystal answers when it took the request) for the bytes."""
     if rendered.operation is None:
         return "POST", OPPORTUNITIES, "live"
-    if not rendered.target or rendered.operation not in (UPDATE, CANCEL):
+    if not rendered.target or rendered.operation not in OPERATIONS:
         raise RenderError(f"crystal cannot send operation {rendered.operation!r} to {rendered.target!r}")
-    path = f"{OPPORTUNITIES}/{quote(rendered.target, safe='')}"
-    if rendered.operation == UPDATE:
-        return "PUT", path, "live"
-    return "POST", f"{path}/cancellation", "withdrawn"
+    method, below, expected = OPERATIONS[rendered.operation]
+    return method, f"{OPPORTUNITIES}/{quote(rendered.target, safe='')}{below}", expected
 
 
 def _reasons(response: Response) -> list[str]:
@@ -212,7 +322,15 @@ class CrystalChannel(HttpChannel):
     name = "crystal"
     title = "Crystal (EMSCU e-tendering)"
     capabilities = Capabilities(deduplicates=True, polls=False)
-    notices = frozenset({NoticeKind.CONTRACT, NoticeKind.CHANGE, NoticeKind.CANCELLATION})
+    notices = frozenset(
+        {
+            NoticeKind.CONTRACT,
+            NoticeKind.CHANGE,
+            NoticeKind.CANCELLATION,
+            NoticeKind.AWARD,
+            NoticeKind.CONTRACT_DETAILS,
+        }
+    )
     settings_model: ClassVar[type[CrystalSettings]] = CrystalSettings
     settings: CrystalSettings
 
@@ -223,7 +341,8 @@ class CrystalChannel(HttpChannel):
 
     def render(self, notice: Notice, context: RenderContext) -> Rendered:
         """The request body as deterministic UTF-8 JSON (fixed key order and separators), and
-        for a change or cancellation the operation and the opportunity it applies to."""
+        for a later notice (change, cancellation, award, contract details) the operation and
+        the opportunity it applies to."""
         if notice.kind not in self.notices:
             raise RenderError(f"crystal does not carry {notice.kind.value} notices")
         operation: str | None = None
@@ -233,8 +352,12 @@ class CrystalChannel(HttpChannel):
             document = opportunity(notice, context)
         elif notice.kind is NoticeKind.CHANGE:
             operation, target, document = UPDATE, _target(context), opportunity(notice, context)
-        else:
+        elif notice.kind is NoticeKind.CANCELLATION:
             operation, target, document = CANCEL, _target(context), cancellation(notice)
+        elif notice.kind is NoticeKind.AWARD:
+            operation, target, document = AWARD, _target(context), award_document(notice, context)
+        else:
+            operation, target, document = CONTRACTS, _target(context), contract_document(notice, context)
         body = json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
         return Rendered(
             body=body, media_type=MEDIA_TYPE, identity=context.key, operation=operation, target=target

@@ -57,6 +57,20 @@ class NonAwardReason(StrEnum):
     REQUIREMENT_CHANGED = "requirement-changed"
     INSUFFICIENT_FUNDS = "insufficient-funds"
 
+    @property
+    def words(self) -> str:
+        """The reason as a sentence a supplier reads ('No tenders were received.')."""
+        return _REASON_WORDS[self]
+
+
+_REASON_WORDS = {
+    NonAwardReason.NO_TENDERS: "No tenders were received.",
+    NonAwardReason.NO_SUITABLE_TENDERS: "No suitable tenders were received.",
+    NonAwardReason.ALL_REJECTED: "All tenders received were rejected.",
+    NonAwardReason.REQUIREMENT_CHANGED: "The buyer's requirement changed, so the lot was not awarded.",
+    NonAwardReason.INSUFFICIENT_FUNDS: "The funds for the contract are no longer available.",
+}
+
 
 def _problem(kind: str, message: str, field: str | None = None) -> PydanticCustomError:
     """A validation problem; `field` names it when raised by a whole-object check."""

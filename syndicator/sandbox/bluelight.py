@@ -6,10 +6,13 @@ at a public URL this simulator serves; a withdrawal takes effect at once.
     POST /ctm/api/notices                    <TenderNotice>: 202 NoticeReceipt (a new NoticeId)
     POST /ctm/api/notices/{id}/updates       <TenderNoticeUpdate>: 202 NoticeReceipt
     POST /ctm/api/notices/{id}/cancellation  <TenderNoticeCancellation>: 200 NoticeReceipt Withdrawn
+    POST /ctm/api/notices/{id}/award         <TenderNoticeAward>: 202 NoticeReceipt
+    POST /ctm/api/notices/{id}/contracts     <TenderNoticeContractDetails>: 202 NoticeReceipt
+                                             (a contract for a lot the notice's award awarded)
          any of them: 409 NoticeConflict (ExternalReference known) | 400/422 NoticeErrors |
          404 NoticeErrors not-found (no notice {id})
     GET  /ctm/api/notices/{id}               200 NoticeReceipt: the notice's latest version's status
-    GET  /ctm/public/notices/{id}            the latest published version (no auth; 404 before
+    GET  /ctm/public/notices/{id}            the latest published document (no auth; 404 before
                                              publication, 410 with the withdrawal once withdrawn)
 
 The ledger keeps one entry per document, its `notice` read from the root element and its
@@ -43,12 +46,26 @@ NOTICE_NS = "urn:emscu:syndicator:bluelight:ctm-notice:1"
 RECEIPT_NS = "urn:emscu:syndicator:bluelight:ctm-receipt:1"
 API = "/ctm/api/notices"
 PUBLIC = "/ctm/public/notices/"
-_UNDER = re.compile(r"/ctm/api/notices/([^/]+)/(updates|cancellation)")
+_UNDER = re.compile(r"/ctm/api/notices/([^/]+)/(updates|cancellation|award|contracts)")
 STATUS = {PUBLISHED: "Published", REJECTED: "Rejected"}  # anything else is "Received"
 MAX_ERRORS = 20
 CONTRACT, CHANGE, CANCELLATION = "contract", "change", "cancellation"
-ROOTS = {CONTRACT: "TenderNotice", CHANGE: "TenderNoticeUpdate", CANCELLATION: "TenderNoticeCancellation"}
-ENDPOINTS = {CONTRACT: API, CHANGE: API + "/{id}/updates", CANCELLATION: API + "/{id}/cancellation"}
+AWARD, CONTRACT_DETAILS = "award", "contract-details"
+ROOTS = {
+    CONTRACT: "TenderNotice",
+    CHANGE: "TenderNoticeUpdate",
+    CANCELLATION: "TenderNoticeCancellation",
+    AWARD: "TenderNoticeAward",
+    CONTRACT_DETAILS: "TenderNoticeContractDetails",
+}
+ENDPOINTS = {
+    CONTRACT: API,
+    CHANGE: API + "/{id}/updates",
+    CANCELLATION: API + "/{id}/cancellation",
+    AWARD: API + "/{id}/award",
+    CONTRACT_DETAILS: API + "/{id}/contracts",
+}
+BELOW = {"updates": CHANGE, "cancellation": CANCELLATION, "award": AWARD, "contracts": CONTRACT_DETAILS}
 N = {"n": NOTICE_NS}
 Problems = list[tuple[str | None, str]]
 
@@ -106,7 +123,7 @@ class BluelightSimulator(Simulator):
             return self._receive(request.body, CONTRACT, None)
         under = _UNDER.fullmatch(request.path)
         if under is not None and request.method == "POST":
-            notice = CHANGE if under[2] == "updates" else CANCELLATION
+            notice = BELOW[under[2]]
             return self._receive(request.body, notice, unquote(under[1]))
         if request.path.startswith(API + "/") and request.method == "GET":
             return self._status(unquote(request.path[len(API) + 1 :]))
@@ -167,6 +184,8 @@ class BluelightSimulator(Simulator):
             if remote_id is not None and current is None:
                 return errors(404, "not-found", [(None, f"no notice {remote_id}")])
             problems = _notice_rules(root, notice, current)
+            if not problems and notice == CONTRACT_DETAILS and current is not None:
+                problems = _contract_rules(root, self._award_of(current))
             if problems:
                 return errors(422, "business-rule", problems)
             entry = self._store(root, body, notice, reference, current)
@@ -220,6 +239,13 @@ class BluelightSimulator(Simulator):
             return errors(404, "not-found", [(None, f"no notice {remote_id}")])
         return SandboxResponse.xml(200, self._receipt(entry))
 
+    def _award_of(self, entry: Entry | None) -> etree._Element | None:
+        """The latest award document of the notice, going back from `entry`."""
+        while entry is not None and entry.notice != AWARD:
+            earlier = entry.meta.get("replaces")
+            entry = self.ledger.find(self.channel, earlier) if earlier else None
+        return parse(entry.body) if entry is not None else None
+
     def _published(self, entry: Entry | None) -> Entry | None:
         """The latest published version of the notice, going back from `entry`."""
         while entry is not None and (entry.notice == CANCELLATION or entry.status() != PUBLISHED):
@@ -261,7 +287,7 @@ class BluelightSimulator(Simulator):
 
 def _content_rules(root: etree._Element) -> Problems:
     """The portal's rule on a notice's content that XSD 1.0 cannot state."""
-    if root.find("n:Title", N) is None:  # a cancellation carries no content
+    if root.find("n:Title", N) is None:  # a cancellation, award or contract carries no advert
         return []
     if (
         root.find("n:SubmissionDeadline", N) is None
@@ -277,8 +303,8 @@ def _content_rules(root: etree._Element) -> Problems:
 
 
 def _notice_rules(root: etree._Element, notice: str, current: Entry | None) -> Problems:
-    """An update or withdrawal applies to the notice it is posted under, of the same tender,
-    not yet withdrawn; an update carries a later version than the portal holds."""
+    """An update, withdrawal, award or contract applies to the notice it is posted under, of
+    the same tender, not yet withdrawn; an update carries a later version than the portal holds."""
     if current is None:
         return []
     named = root.findtext("n:NoticeId", namespaces=N)
@@ -301,3 +327,22 @@ def _notice_rules(root: etree._Element, notice: str, current: Entry | None) -> P
             )
         ]
     return []
+
+
+def _contract_rules(root: etree._Element, award: etree._Element | None) -> Problems:
+    """A contract follows the award of its lot: the notice was awarded, and each contract's
+    lot (none: the undivided tender's) was awarded in it."""
+    if award is None:
+        return [(None, "the notice has no award; post the award before its contracts")]
+    awarded = {
+        result.findtext("n:LotNumber", namespaces=N)
+        for result in award.iterfind("n:LotResults/n:LotResult", N)
+        if result.find("n:Awarded", N) is not None
+    }
+    problems: Problems = []
+    for contract in root.iterfind("n:Contracts/n:Contract", N):
+        number = contract.findtext("n:LotNumber", namespaces=N)
+        if number not in awarded:
+            label = f"lot {number}" if number else "the contract"
+            problems.append(("Contracts/Contract/LotNumber", f"{label} was not awarded"))
+    return problems

@@ -6,10 +6,15 @@
          200 {"id", "url", "status": "live", "version"}    amendment), live at once
     POST /crystal/api/v1/opportunities/{id}/cancellation  withdraw it (cancellation-1)
          200 {"id", "url", "status": "withdrawn", "version"}
+    POST /crystal/api/v1/opportunities/{id}/award         award it (award-1), shown at once
+         200 {"id", "url", "status": "awarded", "version"}
+    POST /crystal/api/v1/opportunities/{id}/contracts     a contract signed (contract-1)
+         200 {"id", "url", "status": "awarded", "version"}  after an award of its lots
     any of them again with a known Idempotency-Key: 200 and the first answer, nothing new
     400 no Idempotency-Key / not JSON, 401 bad token, 404 no opportunity {id}, 405 wrong method,
     415 not JSON, 422 schema errors or a business rule (see `_rules`)
     GET  /crystal/opportunities/{id}        public: the current version as JSON; 410 once withdrawn
+    GET  /crystal/opportunities/{id}/award  public: {"award", "contracts"}; 404 before an award
 
 Crystal publishes synchronously, so an accepted request takes effect at once. A refused one is
 not remembered: a corrected re-send with the same key is a first send. The ledger keeps one
@@ -40,10 +45,22 @@ from syndicator.sandbox.ledger import Entry, Ledger
 SCHEMAS = Path(__file__).resolve().parents[2] / "channels" / "schemas"
 SCHEMA_PATH = SCHEMAS / "crystal" / "opportunity-1.schema.json"
 CANCELLATION_SCHEMA_PATH = SCHEMAS / "crystal" / "cancellation-1.schema.json"
+AWARD_SCHEMA_PATH = SCHEMAS / "crystal" / "award-1.schema.json"
+CONTRACT_SCHEMA_PATH = SCHEMAS / "crystal" / "contract-1.schema.json"
 OPPORTUNITIES = "/api/v1/opportunities"
-_ONE = re.compile(r"/api/v1/opportunities/([^/]+)(/cancellation)?")
+_ONE = re.compile(r"/api/v1/opportunities/([^/]+)(?:/(cancellation|award|contracts))?")
 PUBLIC = "/opportunities/"
+_AWARD_PAGE = re.compile(r"/opportunities/([^/]+)/award")
 CONTRACT, CHANGE, CANCELLATION = "contract", "change", "cancellation"
+AWARD, CONTRACT_DETAILS = "award", "contract-details"
+# the notice each path below an opportunity carries, and the method it takes
+BELOW = {
+    None: (CHANGE, "PUT"),
+    "cancellation": (CANCELLATION, "POST"),
+    "award": (AWARD, "POST"),
+    "contracts": (CONTRACT_DETAILS, "POST"),
+}
+OPPORTUNITY_NOTICES = (CONTRACT, CHANGE)  # the documents that are the opportunity itself
 Problem = tuple[str, str]
 
 
@@ -77,7 +94,11 @@ class CrystalSimulator(Simulator):
     def __init__(self, config: SandboxConfig, ledger: Ledger) -> None:
         super().__init__(config, ledger)
         self._validator = _validator(SCHEMA_PATH)
-        self._cancellation = _validator(CANCELLATION_SCHEMA_PATH)
+        self._by_notice = {
+            CANCELLATION: _validator(CANCELLATION_SCHEMA_PATH),
+            AWARD: _validator(AWARD_SCHEMA_PATH),
+            CONTRACT_DETAILS: _validator(CONTRACT_SCHEMA_PATH),
+        }
         self._lock = threading.Lock()  # key lookup, checks, numbering and storing as one step
         self._issued = 0
 
@@ -89,10 +110,13 @@ class CrystalSimulator(Simulator):
             return self._receive(request, CONTRACT, None)
         one = _ONE.fullmatch(request.path)
         if one is not None:
-            notice, allowed = (CANCELLATION, "POST") if one[2] else (CHANGE, "PUT")
+            notice, allowed = BELOW[one[2]]
             if request.method != allowed:
                 return _errors(405, ("(method)", f"{request.method} is not allowed"), Allow=allowed)
             return self._receive(request, notice, unquote(one[1]))
+        award_page = _AWARD_PAGE.fullmatch(request.path)
+        if award_page is not None and request.method == "GET":
+            return self._show_award(unquote(award_page[1]))
         if request.path.startswith(PUBLIC) and request.method == "GET":
             return self._show(unquote(request.path.removeprefix(PUBLIC)))
         return _errors(404, ("(path)", f"no resource at {request.path}"))
@@ -113,7 +137,7 @@ class CrystalSimulator(Simulator):
 
     def problems(self, document: Any, notice: str = CONTRACT) -> list[Problem]:
         """Every schema violation as (field, message), in a stable order."""
-        validator = self._cancellation if notice == CANCELLATION else self._validator
+        validator = self._by_notice.get(notice, self._validator)
         return sorted((_field(e), e.message) for e in validator.iter_errors(document))
 
     def _authorised(self, request: SandboxRequest) -> bool:
@@ -150,6 +174,8 @@ class CrystalSimulator(Simulator):
             if remote_id and current is None:
                 return _errors(404, ("id", f"no opportunity {remote_id}"))
             problems = self.problems(document, notice) or _rules(notice, document, current)
+            if not problems and notice == CONTRACT_DETAILS and remote_id:
+                problems = _contract_rules(document, self._latest(remote_id, AWARD), remote_id)
             if problems:
                 return _errors(422, *problems)
             entry = self._store(notice, key, asked, document, request.body, remote_id)
@@ -187,7 +213,9 @@ class CrystalSimulator(Simulator):
         return entry
 
     def _answer(self, status: int, entry: Entry, **headers: str) -> SandboxResponse:
-        state = "withdrawn" if entry.notice == CANCELLATION else "live"
+        state = {CANCELLATION: "withdrawn", AWARD: "awarded", CONTRACT_DETAILS: "awarded"}.get(
+            entry.notice, "live"
+        )
         answer = {"id": entry.remote_id, "url": entry.url, "status": state, "version": entry.version}
         return SandboxResponse.json(status, answer, **headers)
 
@@ -209,12 +237,34 @@ class CrystalSimulator(Simulator):
                     "withdrawn_at": withdrawal["withdrawn_at"],
                 },
             )
+        if entry.notice not in OPPORTUNITY_NOTICES:  # awarded: the advert stays as it last stood
+            entry = self._latest(remote_id, *OPPORTUNITY_NOTICES) or entry
         return SandboxResponse(200, entry.body, "application/json; charset=utf-8")
+
+    def _show_award(self, remote_id: str) -> SandboxResponse:
+        """The public award page: the latest award and every contract signed since, or 404."""
+        award = self._latest(remote_id, AWARD)
+        if award is None:
+            return _errors(404, ("id", f"opportunity {remote_id} has no award"))
+        contracts = [
+            json.loads(e.body)
+            for e in self.ledger.entries(self.channel)
+            if e.remote_id == remote_id and e.notice == CONTRACT_DETAILS
+        ]
+        return SandboxResponse.json(200, {"award": json.loads(award.body), "contracts": contracts})
+
+    def _latest(self, remote_id: str, *notices: str) -> Entry | None:
+        """The latest request of one of `notices` that took effect on opportunity `remote_id`."""
+        found = [
+            e for e in self.ledger.entries(self.channel) if e.remote_id == remote_id and e.notice in notices
+        ]
+        return found[-1] if found else None
 
 
 def _rules(notice: str, document: Any, current: Entry | None) -> list[Problem]:
     """Crystal's rules beyond the schema: a new opportunity carries no amendment, an update
-    carries one and a later version, and neither applies to another tender or a withdrawn one."""
+    carries one and a later version, and no later notice (update, withdrawal, award, contract)
+    applies to another tender or a withdrawn one."""
     amended = document.get("amendment") is not None
     if notice == CONTRACT:
         return [("amendment", "must be null on a new opportunity; amend one with PUT")] if amended else []
@@ -239,3 +289,15 @@ def _rules(notice: str, document: Any, current: Entry | None) -> list[Problem]:
             )
         ]
     return []
+
+
+def _contract_rules(document: Any, award: Entry | None, remote_id: str) -> list[Problem]:
+    """A contract follows the award of its lot: each contract's lot was awarded."""
+    if award is None:
+        return [("id", f"opportunity {remote_id} has no award; award it before its contracts")]
+    awarded = {lot["lot"] for lot in json.loads(award.body)["lots"] if lot["outcome"] == "awarded"}
+    return [
+        (f"contracts[{i}].lot", f"{'lot ' + str(c['lot']) if c['lot'] else 'the contract'} was not awarded")
+        for i, c in enumerate(document["contracts"])
+        if c["lot"] not in awarded
+    ]

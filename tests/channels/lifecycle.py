@@ -4,6 +4,7 @@ the receipts a test that really sent a notice feeds into the next one.
 
     contract v1 --(amended: deadline a week later, duration a year longer)--> change v2
             \\__________________________________________________________ cancellation
+            \\__ award (every lot to one supplier: tests/channels/awards.py) --> contract details
 """
 
 from __future__ import annotations
@@ -14,16 +15,25 @@ from datetime import timedelta
 from syndicator.channel.base import Receipt, Rendered
 from syndicator.channel.registry import title
 from syndicator.config.settings import Config
+from syndicator.domain.award import Award
 from syndicator.domain.notices import NoticeKind, NoticeRef
 from syndicator.domain.tender import Tender
 from syndicator.notices.context import Job
+from tests.channels.awards import award_options
 from tests.conftest import DISPATCHED_AT, render_job
 
 REASON = "Timetable and contract length revised after suppliers' questions"
 WITHDRAWAL = "The force no longer needs this contract"
 # How golden files of each kind are named: <example><suffix>.<extension>
-SUFFIX = {NoticeKind.CONTRACT: "", NoticeKind.CHANGE: ".change", NoticeKind.CANCELLATION: ".cancellation"}
-KINDS = tuple(SUFFIX)
+SUFFIX = {
+    NoticeKind.CONTRACT: "",
+    NoticeKind.CHANGE: ".change",
+    NoticeKind.CANCELLATION: ".cancellation",
+    NoticeKind.AWARD: ".award",
+    NoticeKind.CONTRACT_DETAILS: ".contract-details",
+}
+KINDS = (NoticeKind.CONTRACT, NoticeKind.CHANGE, NoticeKind.CANCELLATION)  # the advert's life
+AWARD_KINDS = (NoticeKind.AWARD, NoticeKind.CONTRACT_DETAILS)
 
 
 def amended(tender: Tender) -> Tender:
@@ -58,8 +68,25 @@ def cancellation_job(config: Config, tender: Tender, destination: str, reason: s
     )
 
 
+def award_job(
+    config: Config,
+    tender: Tender,
+    destination: str,
+    kind: NoticeKind = NoticeKind.AWARD,
+    award: Award | None = None,
+) -> Job:
+    """The award notice (or contract details notice of the first lot) of `tender` v1 after its
+    contract notice: `award`, or every lot awarded (`tests.channels.awards.award_options`)."""
+    options = award_options(tender, kind)
+    if award is not None:
+        options["award"] = award
+    return render_job(config, tender, destination, kind=kind, **options)  # type: ignore[arg-type]
+
+
 def job(config: Config, tender: Tender, destination: str, kind: NoticeKind) -> Job:
-    """The contract, change or cancellation job of `tender` (see above)."""
+    """The contract, change, cancellation, award or contract details job of `tender` (see above)."""
+    if kind in AWARD_KINDS:
+        return award_job(config, tender, destination, kind)
     if kind is NoticeKind.CHANGE:
         return change_job(config, tender, destination)
     if kind is NoticeKind.CANCELLATION:

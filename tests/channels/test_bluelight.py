@@ -1,7 +1,7 @@
 """Bluelight adapter: golden documents of every notice kind, the project's XSD (and that it
-refuses what it should), what an update and a cancellation carry and where they are posted, the
-HTTP answers' mapping to channel errors. What every channel keeps (determinism, secrets,
-profiles) is the contract mixin's."""
+refuses what it should), what an update, a cancellation, an award and a contract details notice
+carry and where they are posted, the HTTP answers' mapping to channel errors. What every
+channel keeps (determinism, secrets, profiles) is the contract mixin's."""
 
 from __future__ import annotations
 
@@ -37,8 +37,19 @@ from syndicator.channel.xmlsafe import canonical, load_schema, parse
 from syndicator.config.settings import Config
 from syndicator.domain.notices import NoticeKind, NoticeRef
 from syndicator.domain.tender import Tender
+from tests.channels.awards import DECIDED, SUPPLIER, award_of, not_awarded
 from tests.channels.contract import HttpChannelContract
-from tests.channels.lifecycle import KINDS, REASON, SUFFIX, WITHDRAWAL, cancellation_job, change_job, job
+from tests.channels.lifecycle import (
+    AWARD_KINDS,
+    KINDS,
+    REASON,
+    SUFFIX,
+    WITHDRAWAL,
+    award_job,
+    cancellation_job,
+    change_job,
+    job,
+)
 from tests.conftest import DISPATCHED_AT, contract, render_context, routed_examples
 
 GOLDEN = Path(__file__).parent / "golden" / "bluelight"
@@ -137,7 +148,7 @@ def test_every_notice_of_every_routed_example_matches_its_golden_file(
     channel = _channel()
     names = set()
     for name, tender, destination in _routed(config, examples):
-        for kind in KINDS:
+        for kind in KINDS + AWARD_KINDS:
             made = job(config, tender, destination, kind)
             body = channel.render(made.notice, made.context).body
             path = GOLDEN / f"{name}{SUFFIX[kind]}.xml"
@@ -156,7 +167,7 @@ def test_every_notice_of_every_routed_example_is_valid_against_the_project_xsd(
 ) -> None:
     channel = _channel()
     for name, tender, destination in _routed(config, examples):
-        for kind in KINDS:
+        for kind in KINDS + AWARD_KINDS:
             made = job(config, tender, destination, kind)
             rendered = channel.render(made.notice, made.context)
             assert rendered.media_type == "application/xml"
@@ -289,7 +300,9 @@ def test_a_cancellation_names_the_notice_tender_version_and_reason(
     ]
 
 
-@pytest.mark.parametrize("kind", [NoticeKind.CHANGE, NoticeKind.CANCELLATION])
+@pytest.mark.parametrize(
+    "kind", [NoticeKind.CHANGE, NoticeKind.CANCELLATION, NoticeKind.AWARD, NoticeKind.CONTRACT_DETAILS]
+)
 def test_without_the_portals_notice_id_nothing_is_rendered(
     config: Config, examples: Examples, kind: NoticeKind
 ) -> None:
@@ -299,6 +312,149 @@ def test_without_the_portals_notice_id_nothing_is_rendered(
     for history in ((), (replace(previous, remote_id=None),)):
         with pytest.raises(RenderError, match="NoticeId it gave"):
             _channel().render(made.notice, replace(made.context, history=history))
+
+
+# -- award and contract details -----------------------------------------------------------
+
+
+def _children(element: etree._Element | None) -> list[tuple[str, str | None]]:
+    assert element is not None
+    return [(etree.QName(e).localname, e.text) for e in element]
+
+
+def test_an_award_states_every_lots_result_under_the_notice(config: Config, examples: Examples) -> None:
+    tender = examples["it-managed-service"]  # two lots
+    made = award_job(config, tender, "bluelight")
+    previous = made.context.previous
+    assert previous is not None and previous.kind is NoticeKind.CONTRACT and previous.remote_id
+    rendered = _channel().render(made.notice, made.context)
+    assert (rendered.operation, rendered.target, rendered.identity) == (
+        "award",
+        previous.remote_id,
+        made.context.key,
+    )
+    root = parse(rendered.body)
+    assert root.tag == f"{{{NOTICE_NS}}}TenderNoticeAward"
+    assert _children(root)[:6] == [
+        ("ExternalReference", made.context.key),
+        ("NoticeId", previous.remote_id),
+        ("Version", "1"),
+        ("BuyerReference", tender.reference),
+        ("DecisionDate", DECIDED.isoformat()),
+        ("StandstillEnds", made.notice.standstill_ends.isoformat()),  # type: ignore[union-attr]
+    ]
+    first = root.find("n:LotResults/n:LotResult", N)
+    assert first is not None
+    assert first.findtext("n:LotNumber", namespaces=N) == "1"
+    assert first.findtext("n:LotTitle", namespaces=N) == tender.lots[0].title
+    assert first.findtext("n:TendersReceived", namespaces=N) == "4"
+    supplier = first.find("n:Awarded/n:Supplier", N)
+    assert _children(supplier) == [
+        ("Name", SUPPLIER["name"]),
+        ("Identifier", "04567321"),
+        ("Address", "Unit 4, Meridian Business Park"),
+        ("Town", "Leicester"),
+        ("Postcode", "LE19 1WX"),
+        ("Country", "GB"),
+        ("Sme", "true"),
+    ]
+    assert supplier is not None and supplier.find("n:Identifier", N).get("scheme") == "GB-COH"  # type: ignore[union-attr]
+    awarded = first.find("n:Awarded", N)
+    assert awarded is not None
+    assert awarded.findtext("n:ContractStart", namespaces=N) == "2027-04-02"
+    assert awarded.findtext("n:ContractEnd", namespaces=N) == "2031-04-01"
+    assert awarded.find("n:SignedOn", N) is None  # not signed yet
+    assert root.findtext("n:FollowsNotice/n:Destination", namespaces=N) == "find-a-tender"
+    assert _schema_errors(rendered.body) == []
+
+
+def test_a_lot_not_awarded_carries_its_reason_in_words(config: Config, examples: Examples) -> None:
+    tender = examples["it-managed-service"]
+    award = not_awarded(award_of(tender), 2, "all-rejected")
+    made = award_job(config, tender, "bluelight", award=award)
+    body = _channel().render(made.notice, made.context).body
+    second = parse(body).findall("n:LotResults/n:LotResult", N)[1]
+    assert second.findtext("n:LotNumber", namespaces=N) == "2"
+    assert second.find("n:Awarded", N) is None
+    assert _children(second.find("n:NotAwarded", N)) == [
+        ("ReasonCode", "all-rejected"),
+        ("Reason", "All tenders received were rejected."),
+    ]
+    assert _schema_errors(body) == []
+
+
+def test_an_awarded_value_is_stated_net_too(config: Config, examples: Examples) -> None:
+    tender = examples["agency-staff"]  # £180,000 including VAT, undivided
+    made = award_job(config, tender, "bluelight")
+    result = parse(_channel().render(made.notice, made.context).body).find("n:LotResults/n:LotResult", N)
+    assert result is not None and result.find("n:LotNumber", N) is None
+    assert _children(result.find("n:Awarded/n:AwardedValue", N)) == [
+        ("Amount", "171000.00"),
+        ("VatIncluded", "true"),
+        ("NetAmount", "142500.00"),
+    ]
+
+
+def test_contract_details_name_the_signed_contract_and_the_notice(config: Config, examples: Examples) -> None:
+    tender = examples["it-managed-service"]
+    made = award_job(config, tender, "bluelight", NoticeKind.CONTRACT_DETAILS)
+    previous = made.context.previous
+    assert previous is not None and previous.kind is NoticeKind.AWARD and previous.remote_id
+    rendered = _channel().render(made.notice, made.context)
+    assert (rendered.operation, rendered.target) == ("contracts", previous.remote_id)
+    root = parse(rendered.body)
+    assert root.tag == f"{{{NOTICE_NS}}}TenderNoticeContractDetails"
+    assert root.findtext("n:NoticeId", namespaces=N) == previous.remote_id
+    assert root.findtext("n:Part", namespaces=N) == "lot-1"
+    (signed,) = root.findall("n:Contracts/n:Contract", N)
+    assert signed.findtext("n:LotNumber", namespaces=N) == "1"
+    assert signed.findtext("n:SignedOn", namespaces=N) == "2027-03-03"
+    assert signed.findtext("n:Supplier/n:Name", namespaces=N) == SUPPLIER["name"]
+    assert _schema_errors(rendered.body) == []
+
+
+def test_an_award_notice_without_what_it_needs_is_not_rendered(config: Config, examples: Examples) -> None:
+    tender = examples["it-managed-service"]
+    made = award_job(config, tender, "bluelight")
+    with pytest.raises(RenderError, match="award record"):
+        _channel().render(replace(made.notice, award=None), made.context)
+    details = award_job(config, tender, "bluelight", NoticeKind.CONTRACT_DETAILS)
+    with pytest.raises(RenderError, match="signing date"):
+        _channel().render(replace(details.notice, award=award_of(tender)), details.context)
+    lost = replace(details.notice, award=not_awarded(award_of(tender, signed=True), 1))
+    with pytest.raises(RenderError, match="does not award lot 1"):
+        _channel().render(lost, details.context)
+
+
+@pytest.mark.parametrize(
+    ("path", "bad", "complaint"),
+    [
+        ("n:LotResults/n:LotResult/n:Awarded/n:AwardedValue/n:Amount", "1", "pattern"),
+        ("n:LotResults/n:LotResult/n:Awarded/n:Supplier/n:Sme", "maybe", "boolean"),
+        ("n:DecisionDate", "1 Feb 2027", "date"),
+    ],
+)
+def test_the_xsd_refuses_a_bad_award(
+    config: Config, examples: Examples, path: str, bad: str, complaint: str
+) -> None:
+    made = award_job(config, examples["it-managed-service"], "bluelight")
+    root = parse(_channel().render(made.notice, made.context).body)
+    element = root.find(path, N)
+    assert element is not None
+    element.text = bad
+    problems = _schema_errors(etree.tostring(root))
+    assert problems and complaint in " ".join(problems)
+
+
+def test_the_xsd_refuses_a_lot_both_awarded_and_not(config: Config, examples: Examples) -> None:
+    award = not_awarded(award_of(examples["it-managed-service"]), 2)
+    made = award_job(config, examples["it-managed-service"], "bluelight", award=award)
+    root = parse(_channel().render(made.notice, made.context).body)
+    first, second = root.findall("n:LotResults/n:LotResult", N)
+    awarded, refused = first.find("n:Awarded", N), second.find("n:NotAwarded", N)
+    assert awarded is not None and refused is not None
+    first.append(refused)  # a result with both branches
+    assert _schema_errors(etree.tostring(root))
 
 
 def test_hostile_reasons_stay_text(config: Config, examples: Examples) -> None:
@@ -466,13 +622,18 @@ def test_accepted_is_not_live_yet_and_is_sent_as_the_contract_says() -> None:
 
 @pytest.mark.parametrize(
     ("operation", "path"),
-    [("update", "BL-2026-000123/updates"), ("cancel", "BL-2026-000123/cancellation")],
+    [
+        ("update", "BL-2026-000123/updates"),
+        ("cancel", "BL-2026-000123/cancellation"),
+        ("award", "BL-2026-000123/award"),
+        ("contracts", "BL-2026-000123/contracts"),
+    ],
 )
-def test_an_update_or_cancellation_is_posted_under_the_notice(operation: str, path: str) -> None:
+def test_a_later_notice_is_posted_under_the_notice(operation: str, path: str) -> None:
     seen: list[requests.PreparedRequest] = []
-    answer = _receipt("Received") if operation == "update" else _withdrawn()
+    answer = _withdrawn() if operation == "cancel" else _receipt("Received")
     rendered = Rendered(b"<x/>", "application/xml", operation=operation, target="BL-2026-000123")
-    receipt = _sent(202 if operation == "update" else 200, answer, seen).submit(rendered, "key-1")
+    receipt = _sent(200 if operation == "cancel" else 202, answer, seen).submit(rendered, "key-1")
     (request,) = seen
     assert (request.method, request.url) == ("POST", f"https://bluelight.test/ctm/api/notices/{path}")
     if operation == "cancel":
@@ -627,7 +788,7 @@ def test_poll_asks_for_the_notice_by_id() -> None:
 def test_capabilities_are_declared() -> None:
     assert BluelightChannel.capabilities.deduplicates and BluelightChannel.capabilities.polls
     assert not BluelightChannel.capabilities.stops_unpublished  # a withdrawal waits for publication
-    assert BluelightChannel.notices == {NoticeKind.CONTRACT, NoticeKind.CHANGE, NoticeKind.CANCELLATION}
+    assert BluelightChannel.notices == set(NoticeKind)
 
 
 class TestBluelightContract(HttpChannelContract):

@@ -1,6 +1,7 @@
-"""Crystal adapter: golden JSON of every notice kind, the project's schemas, what a change and a
-cancellation carry and where they are sent, the HTTP answers' mapping to channel errors. What
-every channel keeps (determinism, secrets, profiles) is the contract mixin's."""
+"""Crystal adapter: golden JSON of every notice kind, the project's schemas, what a change, a
+cancellation, an award and a contract details notice carry and where they are sent, the HTTP
+answers' mapping to channel errors. What every channel keeps (determinism, secrets, profiles)
+is the contract mixin's."""
 
 from __future__ import annotations
 
@@ -15,7 +16,14 @@ import pytest
 import requests
 from jsonschema import Draft202012Validator
 
-from channels.crystal import CANCELLATION_SCHEMA, SCHEMA, CrystalChannel, CrystalSettings
+from channels.crystal import (
+    AWARD_SCHEMA,
+    CANCELLATION_SCHEMA,
+    CONTRACT_SCHEMA,
+    SCHEMA,
+    CrystalChannel,
+    CrystalSettings,
+)
 from syndicator.channel.base import (
     AuthError,
     OutcomeUnknown,
@@ -32,8 +40,19 @@ from syndicator.config.files import ConfigError
 from syndicator.config.settings import Config
 from syndicator.domain.notices import NoticeKind, NoticeRef
 from syndicator.domain.tender import Tender
+from tests.channels.awards import DECIDED, SUPPLIER, award_of, not_awarded
 from tests.channels.contract import HttpChannelContract
-from tests.channels.lifecycle import KINDS, REASON, SUFFIX, WITHDRAWAL, cancellation_job, change_job, job
+from tests.channels.lifecycle import (
+    AWARD_KINDS,
+    KINDS,
+    REASON,
+    SUFFIX,
+    WITHDRAWAL,
+    award_job,
+    cancellation_job,
+    change_job,
+    job,
+)
 from tests.conftest import DISPATCHED_AT, contract, render_context, routed_examples
 
 GOLDEN = Path(__file__).parent / "golden" / "crystal"
@@ -94,7 +113,7 @@ def test_every_notice_of_every_routed_example_matches_its_golden_file(
     regenerate = os.environ.get("SYNDICATOR_REGENERATE_GOLDEN") == "1"
     names = set()
     for name, tender, destination in _routed(config, examples):
-        for kind in KINDS:
+        for kind in KINDS + AWARD_KINDS:
             made = job(config, tender, destination, kind)
             rendered = channel.render(made.notice, made.context)
             golden = GOLDEN / f"{name}{SUFFIX[kind]}.json"
@@ -109,13 +128,18 @@ def test_every_notice_of_every_routed_example_matches_its_golden_file(
 
 
 def test_every_notice_of_every_routed_example_is_schema_valid(config: Config, examples: Examples) -> None:
-    opportunity, withdrawal = _validator(), _validator(CANCELLATION_SCHEMA)
+    opportunity = _validator()
+    others = {
+        NoticeKind.CANCELLATION: _validator(CANCELLATION_SCHEMA),
+        NoticeKind.AWARD: _validator(AWARD_SCHEMA),
+        NoticeKind.CONTRACT_DETAILS: _validator(CONTRACT_SCHEMA),
+    }
     channel = _channel()
     for name, tender, destination in _routed(config, examples):
-        for kind in KINDS:
+        for kind in KINDS + AWARD_KINDS:
             made = job(config, tender, destination, kind)
             document = json.loads(channel.render(made.notice, made.context).body)
-            validator = withdrawal if kind is NoticeKind.CANCELLATION else opportunity
+            validator = others.get(kind, opportunity)
             problems = [f"{e.json_path}: {e.message}" for e in validator.iter_errors(document)]
             assert not problems, f"{name} {kind.value}: {problems}"
 
@@ -257,7 +281,9 @@ def test_a_cancellation_names_the_tender_version_time_and_reason(config: Config,
     }
 
 
-@pytest.mark.parametrize("kind", [NoticeKind.CHANGE, NoticeKind.CANCELLATION])
+@pytest.mark.parametrize(
+    "kind", [NoticeKind.CHANGE, NoticeKind.CANCELLATION, NoticeKind.AWARD, NoticeKind.CONTRACT_DETAILS]
+)
 def test_without_crystals_id_of_the_opportunity_nothing_is_rendered(
     config: Config, examples: Examples, kind: NoticeKind
 ) -> None:
@@ -267,6 +293,121 @@ def test_without_crystals_id_of_the_opportunity_nothing_is_rendered(
     for history in ((), (replace(previous, remote_id=None),)):
         with pytest.raises(RenderError, match="id it gave the opportunity"):
             _channel().render(made.notice, replace(made.context, history=history))
+
+
+# -- award and contract details -----------------------------------------------------------
+
+
+def test_an_award_states_every_lots_outcome_on_the_opportunity(config: Config, examples: Examples) -> None:
+    tender = examples["it-software"]  # two lots; Crystal holds the opportunity
+    made = award_job(config, tender, "crystal")
+    previous = made.context.previous
+    assert previous is not None and previous.kind is NoticeKind.CONTRACT and previous.remote_id
+    rendered = _channel().render(made.notice, made.context)
+    assert (rendered.operation, rendered.target, rendered.identity) == (
+        "award",
+        previous.remote_id,
+        made.context.key,
+    )
+    document = json.loads(rendered.body)
+    assert (document["reference"], document["buyer"], document["version"]) == (
+        "NORTHANTS-2026-0058",
+        "northamptonshire-police",
+        1,
+    )
+    assert document["decision_date"] == DECIDED.isoformat()
+    assert document["standstill_ends"] == made.notice.standstill_ends.isoformat()  # type: ignore[union-attr]
+    first = document["lots"][0]
+    assert first == {
+        "lot": 1,
+        "title": tender.lots[0].title,
+        "outcome": "awarded",
+        "reason": None,
+        "tenders_received": 4,
+        "suppliers": [
+            {
+                "name": SUPPLIER["name"],
+                "identifier": {"scheme": "GB-COH", "id": "04567321"},
+                "address": {
+                    "street": "Unit 4, Meridian Business Park",
+                    "town": "Leicester",
+                    "postcode": "LE19 1WX",
+                    "country": "GB",
+                },
+                "sme": True,
+            }
+        ],
+        "value": {"amount": "57000.00", "currency": "GBP", "vat_included": False, "net": "57000.00"},
+        "contract": {"start": "2027-04-02", "end": "2031-04-01", "signed_on": None},
+    }
+    assert document["follows"]["destination"] == "find-a-tender"  # the primary's award notice
+    assert not list(_validator(AWARD_SCHEMA).iter_errors(document))
+
+
+def test_a_lot_not_awarded_carries_its_reason_in_words(config: Config, examples: Examples) -> None:
+    tender = examples["it-software"]
+    award = not_awarded(award_of(tender), 2, "no-suitable-tenders")
+    made = award_job(config, tender, "crystal", award=award)
+    document = json.loads(_channel().render(made.notice, made.context).body)
+    second = document["lots"][1]
+    assert second["outcome"] == "not-awarded"
+    assert second["reason"] == {"code": "no-suitable-tenders", "text": "No suitable tenders were received."}
+    assert (second["suppliers"], second["value"], second["contract"]) == ([], None, None)
+    assert document["lots"][0]["outcome"] == "awarded"
+    assert not list(_validator(AWARD_SCHEMA).iter_errors(document))
+    # The schema holds the two shapes apart: an awarded lot has no reason, an unawarded one has.
+    second["reason"] = None
+    assert list(_validator(AWARD_SCHEMA).iter_errors(document))
+
+
+def test_a_vat_inclusive_award_states_its_net_value(config: Config, examples: Examples) -> None:
+    tender = examples["agency-staff"]  # £180,000 including VAT, undivided
+    made = award_job(config, tender, "crystal")
+    lot = json.loads(_channel().render(made.notice, made.context).body)["lots"][0]
+    assert lot["lot"] is None and lot["title"] is None
+    assert lot["value"] == {
+        "amount": "171000.00",
+        "currency": "GBP",
+        "vat_included": True,
+        "net": "142500.00",
+    }
+
+
+def test_contract_details_name_the_signed_contract_and_the_opportunity(
+    config: Config, examples: Examples
+) -> None:
+    tender = examples["it-software"]
+    made = award_job(config, tender, "crystal", NoticeKind.CONTRACT_DETAILS)
+    previous = made.context.previous
+    assert previous is not None and previous.kind is NoticeKind.AWARD and previous.remote_id
+    rendered = _channel().render(made.notice, made.context)
+    assert (rendered.operation, rendered.target) == ("contracts", previous.remote_id)
+    document = json.loads(rendered.body)
+    assert (document["part"], document["decision_date"]) == ("lot-1", DECIDED.isoformat())
+    (signed,) = document["contracts"]
+    assert (signed["lot"], signed["start"], signed["end"], signed["signed_on"]) == (
+        1,
+        "2027-04-02",
+        "2031-04-01",
+        "2027-03-03",
+    )
+    assert signed["value"]["amount"] == "57000.00"
+    assert signed["suppliers"][0]["name"] == SUPPLIER["name"]
+    assert not list(_validator(CONTRACT_SCHEMA).iter_errors(document))
+
+
+def test_an_award_notice_without_what_it_needs_is_not_rendered(config: Config, examples: Examples) -> None:
+    tender = examples["it-software"]
+    made = award_job(config, tender, "crystal")
+    with pytest.raises(RenderError, match="award record"):
+        _channel().render(replace(made.notice, award=None), made.context)
+    details = award_job(config, tender, "crystal", NoticeKind.CONTRACT_DETAILS)
+    unsigned = replace(details.notice, award=award_of(tender))  # no signing date
+    with pytest.raises(RenderError, match="signing date"):
+        _channel().render(unsigned, details.context)
+    lost = replace(details.notice, award=not_awarded(award_of(tender, signed=True), 1))
+    with pytest.raises(RenderError, match="does not award lot 1"):
+        _channel().render(lost, details.context)
 
 
 def test_hostile_reasons_stay_text(config: Config, examples: Examples) -> None:
@@ -328,11 +469,11 @@ def test_a_repeated_key_answered_200_is_the_same_live_opportunity() -> None:
     [
         ("update", "PUT", "/api/v1/opportunities/CRY-000042", "live"),
         ("cancel", "POST", "/api/v1/opportunities/CRY-000042/cancellation", "withdrawn"),
+        ("award", "POST", "/api/v1/opportunities/CRY-000042/award", "awarded"),
+        ("contracts", "POST", "/api/v1/opportunities/CRY-000042/contracts", "awarded"),
     ],
 )
-def test_a_change_or_cancellation_goes_to_the_opportunity(
-    operation: str, method: str, path: str, status: str
-) -> None:
+def test_a_later_notice_goes_to_the_opportunity(operation: str, method: str, path: str, status: str) -> None:
     seen: list[requests.PreparedRequest] = []
 
     def crystal(request: requests.PreparedRequest) -> Response:
@@ -436,7 +577,7 @@ def test_connection_refused_is_transient() -> None:
 def test_capabilities_are_declared() -> None:
     assert CrystalChannel.capabilities.deduplicates is True
     assert CrystalChannel.capabilities.polls is False
-    assert CrystalChannel.notices == {NoticeKind.CONTRACT, NoticeKind.CHANGE, NoticeKind.CANCELLATION}
+    assert CrystalChannel.notices == set(NoticeKind)
 
 
 def test_production_takes_the_token_from_the_environment(config: Config) -> None:

@@ -1,8 +1,8 @@
 """The Bluelight adapter against the running sandbox, over real HTTP: every routed example is
-accepted, published and read back, a tender's whole life (notice, update, withdrawal) happens
-to the same NoticeId, an update of a notice the portal does not hold is refused, refusals map
-to their error class, a repeat is de-duplicated, and the simulator's own validation refuses a
-tampered notice."""
+accepted, published and read back, a tender's whole life (notice, update, withdrawal) happens to
+the same NoticeId, as do its award and contract details (validated against the XSD), an update
+of a notice the portal does not hold is refused, refusals map to their error class, a repeat is
+de-duplicated, and the simulator's own validation refuses a tampered notice."""
 
 from __future__ import annotations
 
@@ -28,7 +28,8 @@ from syndicator.domain.notices import NoticeKind, NoticeRef
 from syndicator.domain.tender import Tender
 from syndicator.notices.context import Job
 from syndicator.sandbox.server import Sandbox
-from tests.channels.lifecycle import after, cancellation_job, change_job, sent
+from tests.channels.awards import award_of, not_awarded
+from tests.channels.lifecycle import after, award_job, cancellation_job, change_job, sent
 from tests.conftest import contract, render_context, render_job, routed_examples
 from tests.integration.conftest import adapter_for, inject, received, sandbox_url
 
@@ -210,6 +211,70 @@ def test_a_tenders_whole_life_happens_to_the_same_notice(
     with pytest.raises(RejectedError, match="withdrawn"):
         later = after(change_job(config, tender, CHANNEL, reason="again"), advert)
         adapter.submit(adapter.render(later.notice, replace(later.context, key="another-key")), "unused")
+
+
+def test_an_award_and_its_contract_details_are_published_on_the_same_notice(
+    sandbox: Sandbox, config: Config, examples: Examples
+) -> None:
+    adapter = adapter_for(config, sandbox, CHANNEL)
+    tender = examples["it-managed-service"]  # two lots: the first awarded and signed, the second not
+    first = render_job(config, tender, CHANNEL)
+    advert, live = _published(adapter, first)
+    assert live.url is not None
+    award = not_awarded(award_of(tender, signed=True), 2, "no-suitable-tenders")
+
+    decision = after(award_job(config, tender, CHANNEL, award=award), advert)
+    rendered = adapter.render(decision.notice, decision.context)
+    assert parse(rendered.body).tag == f"{{{NOTICE_NS}}}TenderNoticeAward"
+    accepted = adapter.submit(rendered, decision.context.key)
+    assert (accepted.remote_id, accepted.live, accepted.status_code) == (live.remote_id, False, 202)
+    awarded = _until_live(adapter, accepted)
+    assert awarded.status == "Published"
+    public = requests.get(live.url, timeout=5)  # the portal shows the award once published
+    assert public.status_code == 200 and public.content == rendered.body
+    reason = parse(public.content).findtext("n:LotResults/n:LotResult[2]/n:NotAwarded/n:Reason", namespaces=N)
+    assert reason == "No suitable tenders were received."
+
+    details = after(
+        award_job(config, tender, CHANNEL, NoticeKind.CONTRACT_DETAILS, award=award),
+        advert,
+        sent(decision, rendered, awarded),
+    )
+    signed = adapter.render(details.notice, details.context)
+    assert signed.target == live.remote_id
+    contracted = _until_live(adapter, adapter.submit(signed, details.context.key))
+    assert (contracted.remote_id, contracted.status) == (live.remote_id, "Published")
+
+    # The portal's own rule: a contract only for a lot the award awarded.
+    root = parse(signed.body)
+    root.find("n:ExternalReference", N).text = "another-reference"  # type: ignore[union-attr]
+    root.find("n:Part", N).text = "lot-2"  # type: ignore[union-attr]
+    root.find("n:Contracts/n:Contract/n:LotNumber", N).text = "2"  # type: ignore[union-attr]
+    root.find("n:Contracts/n:Contract/n:LotTitle", N).text = tender.lots[1].title  # type: ignore[union-attr]
+    with pytest.raises(RejectedError) as caught:
+        adapter.submit(replace(signed, body=etree.tostring(root)), "unused")
+    assert caught.value.status_code == 422
+    assert caught.value.reasons == ["Contracts/Contract/LotNumber: lot 2 was not awarded"]
+
+    notices = received(sandbox, CHANNEL)
+    assert [(n["notice"], n["version"], n["remote_id"], n["status"]) for n in notices] == [
+        ("contract", 1, live.remote_id, "published"),
+        ("award", 1, live.remote_id, "published"),
+        ("contract-details", 1, live.remote_id, "published"),
+    ]
+
+
+def test_contract_details_before_an_award_are_refused(
+    sandbox: Sandbox, config: Config, examples: Examples
+) -> None:
+    adapter = adapter_for(config, sandbox, CHANNEL)
+    tender = examples["it-software"]
+    advert, _ = _published(adapter, render_job(config, tender, CHANNEL))
+    details = after(award_job(config, tender, CHANNEL, NoticeKind.CONTRACT_DETAILS), advert)
+    with pytest.raises(RejectedError) as caught:
+        adapter.submit(adapter.render(details.notice, details.context), details.context.key)
+    assert caught.value.status_code == 422
+    assert caught.value.reasons == ["the notice has no award; post the award before its contracts"]
 
 
 @pytest.mark.parametrize("kind", [NoticeKind.CHANGE, NoticeKind.CANCELLATION])

@@ -1,7 +1,8 @@
 """The Crystal adapter against the running sandbox, over real HTTP: every routed example is
 published and read back, a tender's whole life (contract, change, cancellation) reaches the
-same opportunity, a change of an opportunity Crystal does not hold is refused, refusals map to
-their error class, and a repeat is de-duplicated."""
+same opportunity, an award and its contract details follow the advert on the same opportunity,
+a change of an opportunity Crystal does not hold is refused, refusals map to their error class,
+and a repeat is de-duplicated."""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ from syndicator.config.settings import Config
 from syndicator.domain.notices import NoticeKind
 from syndicator.domain.tender import Tender
 from syndicator.sandbox.server import Sandbox
-from tests.channels.lifecycle import after, cancellation_job, change_job, sent
+from tests.channels.awards import award_of, not_awarded
+from tests.channels.lifecycle import after, award_job, cancellation_job, change_job, sent
 from tests.conftest import contract, render_context, render_job, routed_examples
 from tests.integration.conftest import adapter_for, received, sandbox_url
 
@@ -204,4 +206,84 @@ def test_a_change_is_deduplicated_and_an_older_version_refused(
     assert [(n["notice"], n["version"], n["times_received"]) for n in notices] == [
         ("contract", 1, 1),
         ("change", 2, 2),
+    ]
+
+
+def test_an_award_and_its_contract_details_reach_the_opportunity(
+    config: Config, examples: Examples, sandbox: Sandbox
+) -> None:
+    channel = adapter_for(config, sandbox, "crystal")
+    tender = examples["it-software"]  # two lots: the first awarded and signed, the second not
+    first = render_job(config, tender, "crystal")
+    advert = channel.render(first.notice, first.context)
+    published = channel.submit(advert, first.context.key)
+    assert published.remote_id is not None and published.url is not None
+    contract_ref = sent(first, advert, published)
+    award = not_awarded(award_of(tender, signed=True), 2, "no-tenders")
+
+    decision = after(award_job(config, tender, "crystal", award=award), contract_ref)
+    rendered = channel.render(decision.notice, decision.context)
+    assert rendered.target == published.remote_id
+    awarded = channel.submit(rendered, decision.context.key)
+    assert (awarded.remote_id, awarded.live, awarded.status, awarded.status_code) == (
+        published.remote_id,
+        True,
+        "awarded",
+        200,
+    )
+    page = requests.get(published.url + "/award", timeout=5)
+    assert page.status_code == 200 and page.json() == {"award": json.loads(rendered.body), "contracts": []}
+    assert page.json()["award"]["lots"][1]["reason"]["text"] == "No tenders were received."
+
+    details = after(
+        award_job(config, tender, "crystal", NoticeKind.CONTRACT_DETAILS, award=award),
+        contract_ref,
+        sent(decision, rendered, awarded),
+    )
+    signed = channel.render(details.notice, details.context)
+    assert signed.target == published.remote_id
+    receipt = channel.submit(signed, details.context.key)
+    assert (receipt.remote_id, receipt.live, receipt.status) == (published.remote_id, True, "awarded")
+    page = requests.get(published.url + "/award", timeout=5)
+    assert page.json()["contracts"] == [json.loads(signed.body)]
+    advertised = requests.get(published.url, timeout=5)  # the advert itself stays as it was
+    assert advertised.status_code == 200 and advertised.json() == json.loads(advert.body)
+
+    # A contract for the lot that was not awarded is refused by Crystal's own rule.
+    other = json.loads(signed.body)
+    other["part"], other["contracts"][0]["lot"] = "lot-2", 2
+    with pytest.raises(RejectedError) as caught:
+        channel.submit(
+            Rendered(
+                json.dumps(other).encode(),
+                signed.media_type,
+                operation="contracts",
+                target=published.remote_id,
+            ),
+            "another-key",
+        )
+    assert caught.value.reasons == ["contracts[0].lot: lot 2 was not awarded"]
+
+    notices = received(sandbox, "crystal")
+    assert [(n["notice"], n["version"], n["remote_id"], n["status"]) for n in notices] == [
+        ("contract", 1, published.remote_id, "published"),
+        ("award", 1, published.remote_id, "published"),
+        ("contract-details", 1, published.remote_id, "published"),
+    ]
+
+
+def test_contract_details_before_an_award_are_refused(
+    config: Config, examples: Examples, sandbox: Sandbox
+) -> None:
+    channel = adapter_for(config, sandbox, "crystal")
+    tender = examples["anpr-cameras"]
+    first = render_job(config, tender, "crystal")
+    advert = channel.render(first.notice, first.context)
+    contract_ref = sent(first, advert, channel.submit(advert, first.context.key))
+    details = after(award_job(config, tender, "crystal", NoticeKind.CONTRACT_DETAILS), contract_ref)
+    with pytest.raises(RejectedError) as caught:
+        channel.submit(channel.render(details.notice, details.context), details.context.key)
+    assert caught.value.status_code == 422
+    assert caught.value.reasons == [
+        f"id: opportunity {contract_ref.remote_id} has no award; award it before its contracts"
     ]
