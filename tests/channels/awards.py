@@ -62,7 +62,8 @@ def award_of(tender: Tender, *, signed: bool = False) -> Award:
             "buyer": tender.buyer,
             "decision_date": DECIDED.isoformat(),
             "lots": lots,
-            "tenders_received": 4,
+            # one count for an undivided tender, else one per lot (the record refuses a single count)
+            "tenders_received": {str(n): 4 for n, _ in parts} if tender.lots else 4,
         }
     )
 

@@ -155,7 +155,8 @@ class ChannelContract:
         tender, destination = self.first(config, examples)
         described = repr(channel.describe())
         for kind in channel.notices:
-            job = self.job(config, tender, destination, kind=kind, reason="Deadline extended")
+            options = award_options(tender, kind)
+            job = self.job(config, tender, destination, kind=kind, reason="Deadline extended", **options)
             rendered = channel.render(job.notice, job.context)
             for name in secret_fields(type(channel)):
                 value = SECRET.format(name)
