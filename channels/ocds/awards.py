@@ -205,9 +205,10 @@ def contract_entry(
         raise RenderError(f"the award record has no outcome for {label}")
     if outcome.outcome is not Outcome.AWARDED or outcome.contract is None or outcome.value is None:
         raise RenderError(f"{label} was not awarded: there is no contract to publish")
-    if outcome.contract.signed_on is None:
-        raise RenderError(f"{label}: a contract details notice needs the day the contract was signed")
     terms = outcome.contract
+    signed = terms.signed_on
+    if signed is None:
+        raise RenderError(f"{label}: a contract details notice needs the day the contract was signed")
     entry: dict[str, Any] = {
         "id": contract_id(lot),
         "awardID": award_id(lot),
@@ -215,7 +216,7 @@ def contract_entry(
         "status": str(ContractStatus.ACTIVE),
         "period": period(day_start(terms.start), day_end(terms.end)),
         "value": value(outcome.value, vat_rate),
-        "dateSigned": day_start(terms.signed_on),
+        "dateSigned": day_start(signed),
     }
     if documents:
         entry["documents"] = list(documents)
