@@ -5,7 +5,9 @@ its settings, how release ids are formed, its endpoints and its answers.
 
     render: Notice -> release package {uri, version "1.1", publishedDate, publisher, releases: [
             one release: tag "tender" (contract), "tenderAmendment" / "tenderUpdate" (change,
-            update for a correction), "tenderCancellation" (cancellation)]}, deterministic bytes
+            update for a correction), "tenderCancellation" (cancellation), "award" (award:
+            awards[] per lot, suppliers as parties), "contract" (contract details: contracts[]
+            of the signed part)]}, deterministic bytes
 
     POST {base}/ocds/releases
       202 {"id", "status": "pending"} ------> Receipt(live=False, remote_id=id)
@@ -29,13 +31,16 @@ from urllib.parse import quote
 import requests
 from pydantic import Field, SecretStr
 
+from channels.ocds import awards as awarding
 from channels.ocds.amendments import amendment, describe
 from channels.ocds.codelists import PartyRole, TenderStatus
 from channels.ocds.documents import primary_notice, tender_documents
 from channels.ocds.parties import party, reference
 from channels.ocds.release import (
+    BID_EXTENSION,
     LOCATION_EXTENSION,
     LOTS_EXTENSION,
+    PARTY_SCALE_EXTENSION,
     SUITABILITY_EXTENSION,
     mint_ocid,
     package,
@@ -65,6 +70,9 @@ MAX_SHOWN_ERRORS = 5
 NAME = "source-east-midlands"
 # The notices that amend a release the portal holds (tender.amendments[].amendsReleaseID).
 AMENDING = frozenset({NoticeKind.CHANGE, NoticeKind.CANCELLATION})
+# The notices about the award: an `award` release (awards[] of every lot) and a `contract`
+# release (contracts[] of the signed part), both carrying the awarded version's tender section.
+AWARDING = frozenset({NoticeKind.AWARD, NoticeKind.CONTRACT_DETAILS})
 
 
 class SourceEastMidlandsSettings(HttpSettings):
@@ -121,7 +129,8 @@ def _amended(notice: Notice, context: RenderContext, this: str) -> dict[str, Any
 def build_release(
     notice: Notice, context: RenderContext, settings: SourceEastMidlandsSettings
 ) -> dict[str, Any]:
-    """The one release of the package: the version's full tender section, tagged by kind."""
+    """The one release of the package: the version's full tender section, tagged by kind; an
+    award or contract details notice adds its awards or contracts (`channels.ocds.awards`)."""
     tender = notice.tender
     process = ocid(settings.ocid_prefix, tender.buyer, tender.reference)
     this = release_id(process, notice.version, notice.kind, context.key, context.revision)
@@ -129,29 +138,48 @@ def build_release(
     first = context.first(NoticeKind.CONTRACT)
     opened = first.dispatched_at if first is not None and first.dispatched_at else context.dispatched_at
     documents = tender_documents(tender)
-    if context.follows is not None:
-        documents.append(primary_notice(context.follows))
-    cancelled = notice.kind is NoticeKind.CANCELLATION
+    # The primary's notice this one follows: the tender's for an advert or change; the award's
+    # (or contract's) own documents for an award or contract details notice.
+    followed = [primary_notice(context.follows)] if context.follows is not None else []
+    if notice.kind not in AWARDING:
+        documents.extend(followed)
+    award = awarding.required(notice.award, notice.kind.value) if notice.kind in AWARDING else None
+    status = TenderStatus.ACTIVE
+    if notice.kind is NoticeKind.CANCELLATION:
+        status = TenderStatus.CANCELLED
+    elif award is not None:
+        status = awarding.tender_status(award)
     body = section(
         tender,
         buyer=context.buyer,
         vat_rate=context.vat_rate,
         opened=opened,
-        status=TenderStatus.CANCELLED if cancelled else TenderStatus.ACTIVE,
+        status=status,
         documents=documents,
     )
     body["suitability"] = {"sme": tender.sme_suitable}  # Suitability extension
     if notice.kind in AMENDING:
         body["amendments"] = [_amended(notice, context, this)]
-    roles = [PartyRole.BUYER, PartyRole.PROCURING_ENTITY]
+    parties = [party(context.buyer, [PartyRole.BUYER, PartyRole.PROCURING_ENTITY], contact=tender.contact)]
+    extra: dict[str, Any] = {}
+    if award is not None:
+        awarding.mark_lots(body, award)
+        common: dict[str, Any] = {"vat_rate": context.vat_rate, "documents": followed}
+        if notice.kind is NoticeKind.AWARD:
+            parties += awarding.supplier_parties(award)
+            extra["bids"] = awarding.bid_statistics(award)
+            extra["awards"] = awarding.awards(award, tender, standstill_ends=notice.standstill_ends, **common)
+        else:
+            extra["contracts"] = awarding.contracts(award, notice.signed_lots(), tender, **common)
     return release(
         ocid=process,
         release_id=this,
         date=context.dispatched_at,
         tags=[tag(notice)],
-        parties=[party(context.buyer, roles, contact=tender.contact)],
+        parties=parties,
         buyer=reference(context.buyer),
         tender=body,
+        **extra,
     )
 
 
@@ -163,6 +191,10 @@ def build_package(
     extensions = [LOCATION_EXTENSION, SUITABILITY_EXTENSION]
     if notice.tender.lots:
         extensions.insert(0, LOTS_EXTENSION)
+    if "bids" in one:
+        extensions.append(BID_EXTENSION)
+    if any("details" in p for p in one["parties"]):
+        extensions.append(PARTY_SCALE_EXTENSION)
     return package(
         [one],
         # A URN rather than a URL: the portal assigns the notice's address only on receipt.
@@ -194,7 +226,13 @@ class SourceEastMidlandsChannel(HttpChannel):
     title = "Source East Midlands"
     capabilities = Capabilities(deduplicates=True, polls=True)
     notices: ClassVar[frozenset[NoticeKind]] = frozenset(
-        {NoticeKind.CONTRACT, NoticeKind.CHANGE, NoticeKind.CANCELLATION}
+        {
+            NoticeKind.CONTRACT,
+            NoticeKind.CHANGE,
+            NoticeKind.CANCELLATION,
+            NoticeKind.AWARD,
+            NoticeKind.CONTRACT_DETAILS,
+        }
     )
     settings_model = SourceEastMidlandsSettings
     settings: SourceEastMidlandsSettings

@@ -121,6 +121,9 @@ class Published:
     published_at: datetime | None
     withdrawn_at: datetime | None
     withdrawn_reason: str | None
+    # The FullNotice's `awardedDate` [unconfirmed member]: set once an award is published
+    # against the notice (whether it is the decision's day or the publication's is unknown).
+    awarded_at: datetime | None = None
 
     @property
     def withdrawn(self) -> bool:
@@ -156,4 +159,5 @@ def published(response: Response) -> Published | None:
         published_at=when(member(inner, "publishedDate")),
         withdrawn_at=when(member(document, "withdrawnDate")),
         withdrawn_reason=reason if isinstance(reason, str) else None,
+        awarded_at=when(member(document, "awardedDate")),
     )

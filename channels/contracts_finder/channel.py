@@ -19,6 +19,12 @@
     POST {base}/Published/Notice/Withdraw/2             bearer; {noticeId, withdrawalReason}
     GET  get_published_notice: WithdrawnDate set -> Receipt(live=True, status="withdrawn")
 
+    award (PCR 2015 reg 112: the award of an advertised contract is published on Contracts Finder):
+    GET  get_published_notice (already awarded -> the receipt; withdrawn -> RejectedError) then
+    POST {base}/api/rest/2/award_notice/json            bearer; {noticeId, awardedDate, awardedValue,
+                                                        description, awardDetails} [unconfirmed]
+    GET  get_published_notice: awardedDate set -> Receipt(live=True, status="awarded")
+
     any request: the token, the rate limit and the error mapping of `api.py`
 
 The contract is docs/channels/contracts-finder.md.
@@ -27,6 +33,7 @@ The contract is docs/channels/contracts-finder.md.
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from typing import Any, ClassVar
 from urllib.parse import quote
 
@@ -35,6 +42,8 @@ from channels.contracts_finder.answers import Published
 from channels.contracts_finder.api import MEDIA_TYPE, ContractsFinderApi, ContractsFinderSettings
 from channels.contracts_finder.jsontext import encode
 from channels.contracts_finder.notice import (
+    award_request,
+    awarded_notice,
     check_regime,
     contract_notice,
     identifier,
@@ -61,10 +70,15 @@ READ = f"api/rest/2/get_published_notice/{MIME}/{{id}}"
 LOOKUP = "Draft/Notices/Lookup/{identifier}"  # version 1: deprecated but supported
 WITHDRAW = "Published/Notice/Withdraw/2"
 WITHDRAW_OPERATION = "withdraw"
+# The award of a published notice. The v2 method's name is our reading of the documentation's
+# "award a published notice" [unconfirmed]; see docs/channels/contracts-finder.md.
+AWARD = f"api/rest/2/award_notice/{MIME}"
+AWARD_OPERATION = "award"
 
 
 class ContractsFinderChannel(ContractsFinderApi):
-    """Publishes opportunities on Contracts Finder (draft, then publish) and withdraws them."""
+    """Publishes opportunities on Contracts Finder (draft, then publish), withdraws them and
+    publishes their awards."""
 
     name: ClassVar[str] = "contracts-finder"
     title: ClassVar[str] = "Contracts Finder"
@@ -72,8 +86,11 @@ class ContractsFinderChannel(ContractsFinderApi):
     # repeat finds the first draft instead of creating a second. Polls: a published notice is
     # read back; one not yet readable is asked about again.
     capabilities: ClassVar[Capabilities] = Capabilities(deduplicates=True, polls=True)
-    # No change notices: the documented API has no method to amend a published notice.
-    notices: ClassVar[frozenset[NoticeKind]] = frozenset({NoticeKind.CONTRACT, NoticeKind.CANCELLATION})
+    # No change notices: the documented API has no method to amend a published notice. No
+    # contract details: Contracts Finder's award is the whole post-award record of a PCR notice.
+    notices: ClassVar[frozenset[NoticeKind]] = frozenset(
+        {NoticeKind.CONTRACT, NoticeKind.CANCELLATION, NoticeKind.AWARD}
+    )
     settings_model: ClassVar[type[ContractsFinderSettings]] = ContractsFinderSettings
     settings: ContractsFinderSettings
 
@@ -86,7 +103,8 @@ class ContractsFinderChannel(ContractsFinderApi):
         return None, None
 
     def render(self, notice: Notice, context: RenderContext) -> Rendered:
-        """A contract notice as the Notice JSON; a cancellation as a WithdrawNoticeRequest."""
+        """A contract notice as the Notice JSON; a cancellation as a WithdrawNoticeRequest; an
+        award as the award of the published contract notice."""
         check_regime(context)
         tender = notice.tender
         if notice.kind is NoticeKind.CONTRACT:
@@ -106,6 +124,18 @@ class ContractsFinderChannel(ContractsFinderApi):
                 operation=WITHDRAW_OPERATION,
                 target=ref.remote_id,
             )
+        if notice.kind is NoticeKind.AWARD:
+            ref = awarded_notice(context)
+            # Like a withdrawal, the award is about the published notice: its Identifier and GUID.
+            identity = ref.identity or identifier(tender.reference, ref.version, ref.key)
+            document = award_request(notice, context, ref)
+            return Rendered(
+                encode(document).encode("utf-8"),
+                MEDIA_TYPE,
+                identity=identity,
+                operation=AWARD_OPERATION,
+                target=ref.remote_id,
+            )
         raise RenderError(
             f"{self.name} does not carry {notice.kind.value} notices: its API has no way to "
             "publish one (docs/channels/contracts-finder.md)"
@@ -117,6 +147,8 @@ class ContractsFinderChannel(ContractsFinderApi):
         """Create and publish the notice, or withdraw the published one."""
         if rendered.operation == WITHDRAW_OPERATION:
             return self._withdraw(rendered)
+        if rendered.operation == AWARD_OPERATION:
+            return self._award(rendered)
         if rendered.operation is not None:
             raise RenderError(f"{self.name} has no operation {rendered.operation!r}")
         if not rendered.identity:
@@ -238,21 +270,7 @@ class ContractsFinderChannel(ContractsFinderApi):
 
     def _withdraw(self, rendered: Rendered) -> Receipt:
         """Withdraw the published notice; one already withdrawn is a success (a repeat)."""
-        notice_id = answers.guid(rendered.target)
-        body = rendered.body
-        if notice_id is None:  # not on record when rendered: find it by its Identifier
-            if not rendered.identity:
-                raise RenderError(f"{self.name} needs the withdrawn notice's GUID or Identifier")
-            found = self._lookup(rendered.identity)
-            if len(found) != 1:
-                raise RejectedError(
-                    f"{self.name} holds {len(found) or 'no'} notice(s) with Identifier "
-                    f"{rendered.identity!r} to withdraw: a person must settle it"
-                )
-            notice_id = found[0]
-            document = json.loads(rendered.body)
-            document["noticeId"] = notice_id
-            body = encode(document).encode("utf-8")
+        notice_id, body = self._target(rendered, "withdraw")
         state, response = self._read(notice_id)
         if state is None or not state.is_published:
             raise RejectedError(
@@ -282,4 +300,61 @@ class ContractsFinderChannel(ContractsFinderApi):
             status_code=response.status,
             excerpt=self.excerpt(response),
             published_at=state.withdrawn_at,
+        )
+
+    def _target(self, rendered: Rendered, verb: str) -> tuple[str, bytes]:
+        """The GUID of the published notice a withdrawal or award is about, and the body naming
+        it: when the GUID was not on record at render, the notice is found by its Identifier
+        and the body sent with `noticeId` filled in."""
+        notice_id = answers.guid(rendered.target)
+        if notice_id is not None:
+            return notice_id, rendered.body
+        if not rendered.identity:
+            raise RenderError(f"{self.name} needs the GUID or Identifier of the notice to {verb}")
+        found = self._lookup(rendered.identity)
+        if len(found) != 1:
+            raise RejectedError(
+                f"{self.name} holds {len(found) or 'no'} notice(s) with Identifier "
+                f"{rendered.identity!r} to {verb}: a person must settle it"
+            )
+        document = json.loads(rendered.body, parse_float=Decimal)  # money stays exact
+        document["noticeId"] = found[0]
+        return found[0], encode(document).encode("utf-8")
+
+    def _award(self, rendered: Rendered) -> Receipt:
+        """Publish the award of the published notice; one already awarded is a success (a
+        repeat: the award is read back, never sent twice)."""
+        notice_id, body = self._target(rendered, "award")
+        state, response = self._read(notice_id)
+        if state is None or not state.is_published or state.withdrawn:
+            raise RejectedError(
+                f"{self.name} notice {notice_id} is "
+                + ("withdrawn" if state is not None and state.withdrawn else "not published")
+                + ", so no award can be published against it",
+                status_code=response.status,
+            )
+        if state.awarded_at is None:
+            answer = self._send("POST", AWARD, body=body, side_effect=True)
+            if answer.status >= 300:
+                again, _ = self._read(notice_id) if answer.status == 400 else (None, answer)
+                if again is None or again.awarded_at is None:  # not a concurrent attempt's award
+                    raise self._failure(answer)
+            state, response = self._read(notice_id)
+            if state is None or state.awarded_at is None:
+                raise OutcomeUnknown(
+                    f"{self.name} accepted the award of notice {notice_id}, but reading it back "
+                    "does not show it awarded",
+                    status_code=response.status,
+                    excerpt=self.excerpt(response),
+                )
+        return Receipt(
+            notice_id,
+            True,
+            url=self._public_url(notice_id),
+            status="awarded",
+            status_code=response.status,
+            excerpt=self.excerpt(response),
+            # `awardedDate` is read as "awarded", not as when: it may be the decision's day
+            # [unconfirmed], so the engine keeps its own time of publication.
+            published_at=None,
         )

@@ -2,6 +2,9 @@
 
     contract      -> a Notice (Contracts Finder's own model, JSON): created as a draft, then published
     cancellation  -> a WithdrawNoticeRequest {noticeId, withdrawalReason} for the published notice
+    award         -> an award of the published notice {noticeId, awardedDate, awardedValue,
+                     description, awardDetails: [one per winning supplier of each awarded lot]}
+                     (PCR 2015 reg 112; the request's shape is [unconfirmed])
 
 The Notice model is Contracts Finder's, not OCDS (UK notice facts, section 2; model pages under
 https://www.contractsfinder.service.gov.uk/apidocumentation/ResourceModel). Members are written
@@ -15,11 +18,12 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
 from syndicator.channel.base import RenderContext, RenderError
+from syndicator.domain.award import Award, LotAward, NonAwardReason, Outcome
 from syndicator.domain.notices import Notice, NoticeKind, NoticeRef
 from syndicator.domain.tender import Money, Procedure, Tender
 
@@ -211,3 +215,123 @@ def check_regime(context: RenderContext) -> None:
             f"Contracts Finder does not carry {context.regime} procurements: they publish on the "
             "Central Digital Platform (Procurement Regulations 2024, regulation 5)"
         )
+
+
+# -- award -----------------------------------------------------------------------------------
+
+# Why a lot was not awarded, in words for the award's description.
+NOT_AWARDED = {
+    NonAwardReason.NO_TENDERS: "no tenders were received",
+    NonAwardReason.NO_SUITABLE_TENDERS: "no suitable tenders were received",
+    NonAwardReason.ALL_REJECTED: "all tenders were rejected",
+    NonAwardReason.REQUIREMENT_CHANGED: "the requirement changed",
+    NonAwardReason.INSUFFICIENT_FUNDS: "there are insufficient funds",
+}
+
+
+def _midnight(day: date) -> str:
+    """A day as Contracts Finder's date-times are written (its model has no date-only type):
+    the day's start, UTC."""
+    return f"{day.isoformat()}T00:00:00Z"
+
+
+def awarded_notice(context: RenderContext) -> NoticeRef:
+    """The contract notice an award is published against: the first this destination carries."""
+    ref = context.first(NoticeKind.CONTRACT)
+    if ref is None:
+        raise RenderError("Contracts Finder carries no contract notice of this procurement to award")
+    return ref
+
+
+def _lot_line(tender: Tender, award: Award, outcome: LotAward, context: RenderContext) -> str:
+    """One sentence per lot: who won it, for how much and how long; or why it was not awarded."""
+    lot = next((each for each in tender.lots if each.number == outcome.lot), None)
+    name = (
+        "The contract" if outcome.lot is None else f"Lot {outcome.lot}" + (f" ({lot.title})" if lot else "")
+    )
+    if outcome.outcome is Outcome.NOT_AWARDED:
+        reason = NOT_AWARDED[outcome.reason] if outcome.reason else "no reason was given"
+        text = f"{name}: not awarded, because {reason}."
+    else:
+        winners = ", ".join(f"{s.name} ({s.identifier.text()})" for s in outcome.suppliers)
+        text = f"{name}: awarded to {winners}"
+        if outcome.value is not None:
+            text += f" for {_pounds(_net(outcome.value, context))} excluding VAT"
+        if outcome.contract is not None:
+            text += f", from {outcome.contract.start.isoformat()} to {outcome.contract.end.isoformat()}"
+        text += "."
+    received = award.received(outcome.lot)
+    if received is not None:
+        text += f" Tenders received: {received}."
+    return text
+
+
+def award_description(notice: Notice, award: Award, context: RenderContext) -> str:
+    """Every lot's outcome (Contracts Finder's model has no lots: a lot not awarded, and its
+    reason, is stated here), the standstill, and the primary notice it follows."""
+    tender = notice.tender
+    ordered = sorted(award.lots, key=lambda lot: lot.lot or 0)
+    paragraphs = [
+        f"Award decision of {award.decision_date.isoformat()} for {tender.title} "
+        f"(buyer's reference {tender.reference}).",
+        "\n".join(_lot_line(tender, award, outcome, context) for outcome in ordered),
+    ]
+    if notice.standstill_ends is not None:
+        paragraphs.append(f"The standstill period ends on {notice.standstill_ends.isoformat()}.")
+    follows = follows_sentence(context.follows)
+    if follows:
+        paragraphs.append(follows.replace("This opportunity follows", "This award follows"))
+    text = "\n\n".join(paragraphs)
+    if len(text) > MAX_DESCRIPTION:
+        raise RenderError(
+            f"the award's description is {len(text)} characters; Contracts Finder takes at most "
+            f"{MAX_DESCRIPTION}"
+        )
+    return text
+
+
+def award_request(notice: Notice, context: RenderContext, ref: NoticeRef) -> dict[str, Any]:
+    """The award of the published contract notice `ref` (its GUID as `noticeId`, null when not
+    on record: the adapter then finds it by Identifier). One award detail per winning supplier
+    of each awarded lot, values net of VAT; the member names are [unconfirmed]."""
+    award = notice.award
+    if award is None:
+        raise RenderError("an award notice needs the award record, and the notice carries none")
+    won = [outcome for outcome in sorted(award.lots, key=lambda lot: lot.lot or 0) if outcome.suppliers]
+    if not won:
+        raise RenderError(
+            "Contracts Finder publishes an award with its suppliers, and no lot was awarded: "
+            "withdraw the notice instead (a cancellation)"
+        )
+    details = []
+    for outcome in won:
+        terms = outcome.contract
+        for supplier in outcome.suppliers:
+            detail: dict[str, Any] = {
+                "supplierName": supplier.name,
+                "supplierIdentifier": {
+                    "scheme": supplier.identifier.scheme,
+                    "id": supplier.identifier.id.removeprefix(supplier.identifier.scheme + "-"),
+                },
+                "supplierAddress": {
+                    "address1": supplier.address.street,
+                    "town": supplier.address.town,
+                    "postcode": supplier.address.postcode,
+                    "country": supplier.address.country,
+                },
+                "isSme": supplier.sme,
+                # The lot's value: a lot shared by several suppliers (a framework) states it for each.
+                "value": _net(outcome.value, context) if outcome.value is not None else None,
+            }
+            if terms is not None:
+                detail["startDate"] = _midnight(terms.start)
+                detail["endDate"] = f"{terms.end.isoformat()}T23:59:59Z"  # through its last day
+            details.append(detail)
+    total = sum((_net(o.value, context) for o in won if o.value is not None), Decimal(0))
+    return {
+        "noticeId": ref.remote_id,
+        "awardedDate": _midnight(award.decision_date),
+        "awardedValue": total,
+        "description": award_description(notice, award, context),
+        "awardDetails": details,
+    }

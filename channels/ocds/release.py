@@ -3,7 +3,8 @@ release-package-schema.json), the contracting process id (ocid), and which relea
 notice is.
 
     package {uri, version "1.1", extensions, publishedDate, publisher, releases: [
-      release {ocid, id, date, tag, initiationType "tender", language, parties, buyer, tender}]}
+      release {ocid, id, date, tag, initiationType "tender", language, parties, buyer, tender,
+               bids?, awards?, contracts?}]}
 
 Every release about one procurement shares its ocid; each release has its own id, unique within
 the ocid. How a channel forms release ids (and what its portal de-duplicates by) is the
@@ -23,6 +24,9 @@ _EXTENSIONS = "https://raw.githubusercontent.com/open-contracting-extensions"
 LOTS_EXTENSION = f"{_EXTENSIONS}/ocds_lots_extension/v1.1.5/extension.json"
 LOCATION_EXTENSION = f"{_EXTENSIONS}/ocds_location_extension/v1.1.5/extension.json"
 SUITABILITY_EXTENSION = f"{_EXTENSIONS}/ocds_suitability_extension/master/extension.json"
+# Award and contract releases: tenders received (bids.statistics) and suppliers' scale.
+BID_EXTENSION = f"{_EXTENSIONS}/ocds_bid_extension/v1.1.5/extension.json"
+PARTY_SCALE_EXTENSION = f"{_EXTENSIONS}/ocds_partyDetails_scale_extension/master/extension.json"
 
 # The OCDS reading of each notice kind (releaseTag.csv): a change is an amendment of the
 # tender, unless it corrects an error in the notice (then an update: the tender itself did not
@@ -63,9 +67,13 @@ def release(
     buyer: dict[str, Any],
     tender: dict[str, Any],
     language: str = "en",
+    bids: dict[str, Any] | None = None,
+    awards: Sequence[dict[str, Any]] = (),
+    contracts: Sequence[dict[str, Any]] = (),
 ) -> dict[str, Any]:
-    """One release about a tender (initiationType "tender", the only code OCDS 1.1 has)."""
-    return {
+    """One release about a tender (initiationType "tender", the only code OCDS 1.1 has), with
+    the bids, awards and contracts an award or contract release adds."""
+    found: dict[str, Any] = {
         "ocid": ocid,
         "id": release_id,
         "date": date,
@@ -76,6 +84,13 @@ def release(
         "buyer": buyer,
         "tender": tender,
     }
+    if bids is not None:
+        found["bids"] = bids
+    if awards:
+        found["awards"] = list(awards)
+    if contracts:
+        found["contracts"] = list(contracts)
+    return found
 
 
 def publisher(name: str, uri: str | None = None) -> dict[str, Any]:

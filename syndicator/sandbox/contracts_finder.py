@@ -8,6 +8,8 @@
     POST /contracts-finder/api/rest/2/publish_draft_notice/json  bearer; {noticeId}
     GET  /contracts-finder/api/rest/2/get_published_notice/json/{id}   public; FullNotice, or 404
     POST /contracts-finder/Published/Notice/Withdraw/2           bearer; {noticeId, withdrawalReason}
+    POST /contracts-finder/api/rest/2/award_notice/json          bearer; {noticeId, awardedDate,
+         awardedValue, description, awardDetails} of a published notice [unconfirmed method]
     GET  /contracts-finder/Notice/{id}                           public: the notice's page (HTML)
 
 Every request counts towards a rate limit (`rate_limit` requests per `rate_window` seconds);
@@ -15,7 +17,8 @@ past it, every request is answered 403 with a rate-limit page for `rate_block` s
 Contracts Finder documents for its API. A draft is one ledger entry under its Identifier, which
 is unique in the organisation: a second create with it is refused (400) and counted as another
 receipt. It is `received` until published, then `published`; a withdrawal is an entry of its
-own (`notice: "cancellation"`). The version comes from the Identifier (`...-v2-...`, the
+own (`notice: "cancellation"`), and so is an award (`notice: "award"`, key
+`<Identifier>/award`). The version comes from the Identifier (`...-v2-...`, the
 adapter's convention; Contracts Finder's model has no member for it). Members are matched
 case-insensitively, as ASP.NET does; unlike the real service (which is believed to ignore them),
 unknown members are refused, so a misspelt member fails here rather than vanishing there.
@@ -43,7 +46,7 @@ from urllib.parse import parse_qsl, unquote
 
 from syndicator.sandbox.base import SandboxRequest, SandboxResponse, Simulator
 from syndicator.sandbox.config import SandboxConfig
-from syndicator.sandbox.contracts_finder_notice import lower, notice_problems
+from syndicator.sandbox.contracts_finder_notice import award_problems, lower, notice_problems
 from syndicator.sandbox.ledger import Entry, Ledger
 
 API = "/api/rest/2/"
@@ -52,6 +55,7 @@ PUBLISH = API + "publish_draft_notice/json"
 READ = API + "get_published_notice/json/"
 LOOKUP = "/draft/notices/lookup/"
 WITHDRAW = "/published/notice/withdraw/2"
+AWARD = API + "award_notice/json"
 PAGE = "/notice/"
 DENIED = "Authorization has been denied for this request."  # ASP.NET Web API's own 401 text
 GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -81,6 +85,8 @@ class _Notice:
     withdrawn_at: float | None = None
     withdrawn_reason: str | None = None
     withdrawal: Entry | None = None
+    award: Entry | None = None
+    awarded_date: str | None = None
 
 
 class ContractsFinderSimulator(Simulator):
@@ -131,6 +137,7 @@ class ContractsFinderSimulator(Simulator):
             CREATE: ("POST", self._create),
             PUBLISH: ("POST", self._publish),
             WITHDRAW: ("POST", self._withdraw),
+            AWARD: ("POST", self._award),
         }
         if path in routes or path.startswith(LOOKUP):
             if not self._authorised(request):
@@ -314,6 +321,44 @@ class ContractsFinderSimulator(Simulator):
             notice.withdrawn_at, notice.withdrawn_reason, notice.withdrawal = now, reason, withdrawal
         return _service(200, noticeId=contract.remote_id)
 
+    def _award(self, request: SandboxRequest) -> SandboxResponse:
+        """The award of a published notice that is not withdrawn; a second award of it is
+        refused (400) and counted as another receipt of the first."""
+        parsed = self._notice_id(request)
+        if isinstance(parsed, SandboxResponse):
+            return parsed
+        document, notice = parsed
+        with self._lock:
+            if notice is None or notice.published_at is None or notice.withdrawn_at is not None:
+                return _service(
+                    400, ("NoticeId", "no published notice with this id in your organisation to award")
+                )
+            if notice.award is not None:
+                self.ledger.repeat(notice.award)
+                return _service(400, ("NoticeId", "the notice has already been awarded"))
+            problems = award_problems(document)
+            if problems:
+                return _service(400, *problems)
+            now = time.time()
+            contract = notice.entry
+            award = Entry(
+                channel=self.channel,
+                key=f"{contract.key}/award",
+                remote_id=f"{contract.remote_id}/award",
+                tender_reference=contract.tender_reference,
+                body=request.body,
+                extension="json",
+                first_received_at=now,
+                publish_at=now,
+                url=contract.url,
+                meta={"awarded": contract.remote_id},
+                notice="award",
+                version=contract.version,  # of the notice awarded: the request names no version
+            )
+            self.ledger.add(award)
+            notice.award, notice.awarded_date = award, str(document["awardeddate"])
+        return _service(200, noticeId=contract.remote_id)
+
     def _lookup(self, prefix: str) -> SandboxResponse:
         with self._lock:
             found = [
@@ -343,6 +388,7 @@ class ContractsFinderSimulator(Simulator):
                 "isPreAwarded": False,
                 "withdrawnDate": _iso(notice.withdrawn_at) if notice.withdrawn_at else None,
                 "withdrawnReason": notice.withdrawn_reason,
+                "awardedDate": notice.awarded_date,
                 "publishedVersion": [{"version": 1, "publishedDate": published}],
             },
         )

@@ -125,3 +125,52 @@ def notice_problems(document: dict[str, Any]) -> list[tuple[str, str]]:
             if not isinstance(details.get(name), str) or not details[name]:
                 problems.append((f"ContactDetails.{name}", "is required"))
     return problems
+
+
+# The members of an award of a published notice (award_notice), lower-cased: the adapter's
+# reading of the documentation [unconfirmed], held to as strictly as the Notice's.
+AWARD_MEMBERS = {"noticeid", "awardeddate", "awardedvalue", "description", "awarddetails"}
+DETAIL_MEMBERS = {
+    "suppliername",
+    "supplieridentifier",
+    "supplieraddress",
+    "issme",
+    "value",
+    "startdate",
+    "enddate",
+}
+
+
+def _amount(value: Any) -> bool:
+    return isinstance(value, Decimal | int) and not isinstance(value, bool) and value >= 0
+
+
+def award_problems(document: dict[str, Any]) -> list[tuple[str, str]]:
+    """What the award method would refuse, as (member, message)."""
+    problems: list[tuple[str, str]] = []
+    for name in sorted(set(document) - AWARD_MEMBERS):
+        problems.append((name, "is not a member of the award"))
+    awarded = document.get("awardeddate")
+    if not (isinstance(awarded, str) and DATE_TIME.fullmatch(awarded)):
+        problems.append(("AwardedDate", "must be a date and time with a UTC offset"))
+    if not _amount(document.get("awardedvalue")):
+        problems.append(("AwardedValue", "must be a number of pounds, 0 or more"))
+    _text(document, "description", "Description", 3000, problems)
+    details = document.get("awarddetails")
+    if not isinstance(details, list) or not details:
+        problems.append(("AwardDetails", "must name one or more awarded suppliers"))
+        return problems
+    for index, raw in enumerate(details):
+        detail, where = lower(raw), f"AwardDetails[{index}]"
+        for name in sorted(set(detail) - DETAIL_MEMBERS):
+            problems.append((f"{where}.{name}", "is not a member of an award detail"))
+        _text(detail, "suppliername", f"{where}.SupplierName", 300, problems)
+        if not isinstance(detail.get("issme"), bool):
+            problems.append((f"{where}.IsSme", "must be true or false"))
+        if not _amount(detail.get("value")):
+            problems.append((f"{where}.Value", "must be a number of pounds, 0 or more"))
+        for name, label in (("startdate", "StartDate"), ("enddate", "EndDate")):
+            moment = detail.get(name)
+            if moment is not None and not (isinstance(moment, str) and DATE_TIME.fullmatch(moment)):
+                problems.append((f"{where}.{label}", "must be a date and time with a UTC offset"))
+    return problems

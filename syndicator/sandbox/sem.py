@@ -18,6 +18,9 @@ What the portal makes of a release, from the release alone (as the real one woul
          tenderCancellation ................... a cancellation      } tender.amendments[] entry
                                                                      for this release, amending
                                                                      a release it holds
+         award ................................ an award notice: awards[] (of an ocid it holds)
+         contract ............................. contract details: contracts[] whose awardID is
+                                                an award of a held award release of that ocid
     id   {ocid}-v{version}-... ................ the tender version the release carries
 
 It reads the schema files by path and never imports `channels/`: it plays the remote portal.
@@ -55,6 +58,8 @@ NOTICES = {
     "tenderAmendment": "change",
     "tenderUpdate": "change",
     "tenderCancellation": "cancellation",
+    "award": "award",
+    "contract": "contract-details",
 }
 ONE_RELEASE = "send exactly one release, tagged " + ", ".join(f'"{t}"' for t in NOTICES) + ", per request"
 STATUS = {PUBLISHED: "published", REJECTED: "rejected"}  # anything else is "pending"
@@ -227,6 +232,8 @@ class SemSimulator(Simulator):
             return None
         if not held:
             return _problem("releases/0/ocid", f"no release of {ocid} is held: send its tender first")
+        if tag in ("award", "contract"):
+            return _awarding(release, tag, held)
         found = _amendment(release)
         if found is None:
             wanted = f"a tender.amendments entry whose releaseID is {release['id']}"
@@ -302,6 +309,33 @@ class SemSimulator(Simulator):
 
 def _problem(path: str, message: str) -> dict[str, str]:
     return {"path": path, "message": message}
+
+
+def _awarding(release: dict[str, Any], tag: str, held: dict[str, Entry]) -> dict[str, str] | None:
+    """Why an award or contract release cannot be taken: an award release lists its awards; a
+    contract release lists contracts, each naming (`awardID`) an award of an award release the
+    portal holds for the same ocid."""
+    if tag == "award":
+        if not release.get("awards"):
+            return _problem("releases/0/awards", "an award release lists one or more awards")
+        return None
+    listed = release.get("contracts") or []
+    if not listed:
+        return _problem("releases/0/contracts", "a contract release lists one or more contracts")
+    awarded = {
+        str(a.get("id"))
+        for e in held.values()
+        if e.notice == "award"
+        for a in json.loads(e.body)["releases"][0].get("awards") or []
+        if isinstance(a, dict)
+    }
+    for index, contract in enumerate(listed):
+        if str(contract.get("awardID")) not in awarded:
+            return _problem(
+                f"releases/0/contracts/{index}/awardID",
+                f"no award {contract.get('awardID')} of {release['ocid']} is held: send the award first",
+            )
+    return None
 
 
 def _version(release: dict[str, Any]) -> int | None:

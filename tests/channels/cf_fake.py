@@ -1,6 +1,6 @@
 """An in-memory Contracts Finder for the adapter's unit tests, answering through
-`function_session` (no sockets): tokens, drafts unique per Identifier, publish, read-back, lookup
-and withdraw, plus scripted answers to make one step fail."""
+`function_session` (no sockets): tokens, drafts unique per Identifier, publish, read-back, lookup,
+withdraw and award, plus scripted answers to make one step fail."""
 
 from __future__ import annotations
 
@@ -43,6 +43,7 @@ class Draft:
     document: dict[str, Any]
     published: bool = False
     withdrawn_reason: str | None = None
+    award: dict[str, Any] | None = None  # the award request, once awarded
 
 
 @dataclass
@@ -61,7 +62,7 @@ class FakeContractsFinder:
     script: dict[str, deque[Answer]] = field(default_factory=dict)
 
     def then(self, step: str, *answers: Answer) -> None:
-        """Answer the next requests to `step` (token, create, lookup, publish, read, withdraw)."""
+        """Answer the next requests to `step` (token, create, lookup, publish, read, withdraw, award)."""
         self.script.setdefault(step, deque()).extend(answers)
 
     def count(self, step: str) -> int:
@@ -81,7 +82,7 @@ class FakeContractsFinder:
             return scripted(request) if callable(scripted) else scripted
         if step == "token":
             return self._token(request)
-        if step in ("create", "lookup", "publish", "withdraw") and not self._bearer(request):
+        if step in ("create", "lookup", "publish", "withdraw", "award") and not self._bearer(request):
             return answer(401, {"message": "Authorization has been denied for this request."})
         handler = getattr(self, f"_{step}", None)
         return handler(request, path) if handler else answer(404, {"message": f"no {path}"})
@@ -146,6 +147,14 @@ class FakeContractsFinder:
         draft.withdrawn_reason = body["withdrawalReason"]
         return answer(200, {"code": "Ok", "errors": None, "noticeId": draft.notice_id})
 
+    def _award(self, request: requests.PreparedRequest, path: str) -> Response:
+        body = json.loads(request.body or b"{}")
+        draft = self.by_id(body.get("noticeId") or "")
+        if draft is None or not draft.published or draft.withdrawn_reason or draft.award:
+            return answer(400, {"code": "ValidationError", "errors": ["cannot award"]})
+        draft.award = body
+        return answer(200, {"code": "Ok", "errors": None, "noticeId": draft.notice_id})
+
 
 def full_notice(draft: Draft) -> dict[str, Any]:
     """A FullNotice as get_published_notice answers it."""
@@ -156,6 +165,7 @@ def full_notice(draft: Draft) -> dict[str, Any]:
         "isPublished": draft.published,
         "withdrawnDate": "2026-12-02T10:00:00Z" if withdrawn else None,
         "withdrawnReason": draft.withdrawn_reason,
+        "awardedDate": draft.award["awardedDate"] if draft.award else None,
     }
 
 
@@ -168,6 +178,7 @@ def _step(path: str) -> str:
         ("/get_published_notice/", "read"),
         ("/draft/notices/lookup/", "lookup"),
         ("/published/notice/withdraw/", "withdraw"),
+        ("/award_notice/", "award"),
     ):
         if marker in lowered:
             return step

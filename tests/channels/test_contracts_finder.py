@@ -12,7 +12,7 @@ import json
 import os
 import threading
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -39,9 +39,11 @@ from syndicator.channel.http import Response, function_session
 from syndicator.channel.registry import build_channel, channel_class
 from syndicator.config.files import ConfigError
 from syndicator.config.settings import Config
+from syndicator.domain.award import Award
 from syndicator.domain.notices import Notice, NoticeKind, NoticeRef
 from syndicator.domain.tender import Tender
 from syndicator.sandbox.config import SandboxConfig
+from tests.channels.awards import award_of
 from tests.channels.cf_fake import FakeContractsFinder, answer, form, rate_limit_page
 from tests.channels.contract import SECRET as MIXIN_SECRET
 from tests.channels.contract import HttpChannelContract, adapter
@@ -137,6 +139,11 @@ def test_every_example_matches_its_golden_file(config: Config, examples: Example
     cases = [(f"{name}.json", _render(config, tender)) for name, tender, _ in cf_examples(config, examples)]
     # A withdrawal names the published notice by the GUID Contracts Finder gave it.
     cases.append(("anpr-cameras.cancellation.json", _cancellation(config, examples, PUBLISHED_ID)))
+    # An award names the published notice the same way; it-software has two lots, one not awarded.
+    cases.append(("anpr-cameras.award.json", _award(config, examples, PUBLISHED_ID)))
+    cases.append(
+        ("it-software.award.json", _award(config, examples, PUBLISHED_ID, "it-software", split=True))
+    )
     for filename, rendered in cases:
         golden = GOLDEN / filename
         if regenerate:
@@ -249,7 +256,7 @@ def test_what_contracts_finder_cannot_carry_is_refused_with_a_reason(
     )
     with pytest.raises(RenderError, match="at most 3000"):
         _render(config, long)
-    for kind in (NoticeKind.CHANGE, NoticeKind.AWARD, NoticeKind.CONTRACT_DETAILS):
+    for kind in (NoticeKind.CHANGE, NoticeKind.CONTRACT_DETAILS):
         with pytest.raises(RenderError, match="does not carry"):
             _channel().render(Notice(kind, examples["it-software"]), context)
 
@@ -635,13 +642,136 @@ def test_a_cancellation_of_an_unpublished_notice_is_refused(config: Config, exam
         _channel().render(notice, replace(context, history=()))
 
 
+# -- awards --------------------------------------------------------------------------------
+
+
+def _split_award(tender: Tender) -> Award:
+    """Lot 1 awarded (as `award_of`), lot 2 not awarded: no suitable tenders were received."""
+    data = award_of(tender).model_dump(mode="json")
+    data["lots"][1] = {"lot": 2, "outcome": "not-awarded", "reason": "no-suitable-tenders"}
+    data["tenders_received"] = {"1": 3, "2": 1}
+    return Award.model_validate(data)
+
+
+def _award(
+    config: Config, examples: Examples, remote_id: str | None, name: str = "anpr-cameras", split: bool = False
+) -> Rendered:
+    tender = examples[name]
+    award = _split_award(tender) if split else award_of(tender)
+    notice, context = _job(
+        config, tender, kind=NoticeKind.AWARD, award=award, standstill_ends=date(2027, 2, 11)
+    )
+    contract = context.history[0]
+    context = replace(context, history=(replace(contract, remote_id=remote_id), *context.history[1:]))
+    return _channel().render(notice, context)
+
+
+def test_an_award_is_published_against_the_notice_with_each_lot_s_outcome(
+    config: Config, examples: Examples
+) -> None:
+    rendered = _award(config, examples, PUBLISHED_ID, "it-software", split=True)
+    assert (rendered.operation, rendered.target) == ("award", PUBLISHED_ID)
+    document = json.loads(rendered.body)
+    assert document["noticeId"] == PUBLISHED_ID
+    assert document["awardedDate"] == "2027-02-01T00:00:00Z"
+    assert document["awardedValue"] == 57000  # the awarded lot only, net of VAT
+    (detail,) = document["awardDetails"]  # lot 2 was not awarded: no supplier
+    assert detail == {
+        "supplierName": "Roadwatch Systems Ltd",
+        "supplierIdentifier": {"scheme": "GB-COH", "id": "04567321"},
+        "supplierAddress": {
+            "address1": "Unit 4, Meridian Business Park",
+            "town": "Leicester",
+            "postcode": "LE19 1WX",
+            "country": "GB",
+        },
+        "isSme": True,
+        "value": 57000,
+        "startDate": "2027-04-02T00:00:00Z",
+        "endDate": "2031-04-01T23:59:59Z",
+    }
+    lines = document["description"].split("\n")
+    assert (
+        "Lot 1 (Software licences): awarded to Roadwatch Systems Ltd (GB-COH-04567321) for £57,000.00"
+        in lines[2]
+    )
+    assert lines[3] == (
+        "Lot 2 (Configuration and support): not awarded, because no suitable tenders were received. "
+        "Tenders received: 1."
+    )
+    assert "The standstill period ends on 2027-02-11." in document["description"]
+
+
+def test_an_award_with_nothing_awarded_or_no_record_is_refused(config: Config, examples: Examples) -> None:
+    tender = examples["anpr-cameras"]
+    nothing = Award.model_validate(
+        {
+            "reference": tender.reference,
+            "buyer": tender.buyer,
+            "decision_date": "2027-02-01",
+            "lots": [{"lot": None, "outcome": "not-awarded", "reason": "no-tenders"}],
+        }
+    )
+    notice, context = _job(config, tender, kind=NoticeKind.AWARD, award=nothing)
+    with pytest.raises(RenderError, match="withdraw the notice instead"):
+        _channel().render(notice, context)
+    with pytest.raises(RenderError, match="needs the award record"):
+        _channel().render(replace(notice, award=None), context)
+    with pytest.raises(RenderError, match="no contract notice"):
+        _channel().render(replace(notice, award=award_of(tender)), replace(context, history=()))
+    with pytest.raises(RenderError, match="pa2023"):
+        _channel().render(replace(notice, award=award_of(tender)), replace(context, regime="pa2023"))
+
+
+def test_an_award_is_sent_once_and_read_back(config: Config, examples: Examples) -> None:
+    server = _fake()
+    channel, notice_id = _published(config, examples, server)
+    rendered = _award(config, examples, notice_id)
+    receipt = channel.submit(rendered, "award-key")
+    assert (receipt.live, receipt.status, receipt.remote_id) == (True, "awarded", notice_id)
+    sent = next(r for r in server.requests if "award_notice" in (r.url or ""))
+    assert sent.url == "https://cf.test/api/rest/2/award_notice/json" and sent.body == rendered.body
+    again = channel.submit(rendered, "award-key")  # a repeat: the read-back shows it awarded
+    assert again.status == "awarded" and server.count("award") == 1
+
+
+def test_an_award_finds_the_notice_by_identifier_and_refuses_a_withdrawn_one(
+    config: Config, examples: Examples
+) -> None:
+    server = _fake()
+    channel, notice_id = _published(config, examples, server)
+    rendered = _award(config, examples, None)
+    assert json.loads(rendered.body)["noticeId"] is None
+    assert channel.submit(rendered, "k").remote_id == notice_id
+    sent = next(r for r in server.requests if "award_notice" in (r.url or ""))
+    assert json.loads(sent.body or b"")["noticeId"] == notice_id
+    other = _fake()
+    channel, notice_id = _published(config, examples, other)
+    channel.submit(_cancellation(config, examples, notice_id), "c")
+    with pytest.raises(RejectedError, match="withdrawn"):
+        channel.submit(_award(config, examples, notice_id), "k")
+    with pytest.raises(RejectedError, match="not published"):
+        _channel(_fake()).submit(_award(config, examples, GUID), "k")
+    assert other.count("award") == 0
+
+
+def test_a_refused_award_carries_the_reasons(config: Config, examples: Examples) -> None:
+    server = _fake()
+    channel, notice_id = _published(config, examples, server)
+    refusal = {"code": "ValidationError", "errors": [{"location": "AwardedValue", "message": "is required"}]}
+    server.then("award", answer(400, refusal))
+    with pytest.raises(RejectedError) as caught:
+        channel.submit(_award(config, examples, notice_id), "k")
+    assert caught.value.reasons == ["AwardedValue: is required"]
+
+
 # -- configuration and secrets ---------------------------------------------------------------
 
 
 def test_capabilities_and_kinds_are_declared() -> None:
     cls = channel_class(CF)
     assert cls is ContractsFinderChannel and cls.title == "Contracts Finder"
-    assert cls.notices == frozenset({NoticeKind.CONTRACT, NoticeKind.CANCELLATION})
+    assert cls.notices == frozenset({NoticeKind.CONTRACT, NoticeKind.CANCELLATION, NoticeKind.AWARD})
 
 
 def test_both_shipped_profiles_configure_the_adapter(config: Config) -> None:

@@ -291,3 +291,29 @@ def test_the_builders_fit_the_uk_profile_find_a_tender_uses(config: Config, exam
         section_ = document["releases"][0]["tender"]
         values = [section_["value"], *(lot["value"] for lot in section_.get("lots", []) if "value" in lot)]
         assert all(set(v) == {"amount", "amountGross", "currency"} for v in values), name
+
+
+# -- awards and contracts --------------------------------------------------------------------
+
+
+def test_a_supplier_winning_two_lots_is_one_party_and_ids_pair_awards_with_contracts(
+    examples: dict[str, Tender],
+) -> None:
+    from channels.ocds import awards as awarding
+    from tests.channels.awards import award_of
+
+    tender = examples["it-software"]  # two lots, one supplier for both
+    award = award_of(tender, signed=True)
+    (supplier,) = awarding.supplier_parties(award)
+    assert (supplier["id"], supplier["roles"]) == ("GB-COH-04567321", ["supplier"])
+    listed = awarding.awards(award, tender, vat_rate=Decimal("0.20"))
+    signed = awarding.contracts(award, [1, 2], tender, vat_rate=Decimal("0.20"))
+    assert [a["id"] for a in listed] == [c["awardID"] for c in signed] == ["award-lot-1", "award-lot-2"]
+    assert [c["id"] for c in signed] == ["contract-lot-1", "contract-lot-2"]
+    undivided = award_of(examples["anpr-cameras"]).model_copy(update={"tenders_received": None})
+    assert awarding.bid_statistics(undivided) is None
+    assert [
+        a["id"] for a in awarding.awards(undivided, examples["anpr-cameras"], vat_rate=Decimal("0.20"))
+    ] == ["award-whole"]
+    with pytest.raises(RenderError, match="names none"):
+        awarding.contracts(award, [], tender, vat_rate=Decimal("0.20"))

@@ -11,7 +11,7 @@ import json
 import os
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -38,9 +38,11 @@ from syndicator.channel.base import (
 from syndicator.channel.http import Response, function_session
 from syndicator.channel.registry import channel_class
 from syndicator.config.settings import Config
+from syndicator.domain.award import Award
 from syndicator.domain.notices import NoticeKind, NoticeRef
 from syndicator.domain.tender import Procedure, Tender
 from syndicator.notices.context import Job
+from tests.channels.awards import award_of, award_options
 from tests.channels.contract import HttpChannelContract
 from tests.channels.sem_notices import PREFIX, REASON, SEM, amended, named, sem_job
 from tests.conftest import DISPATCHED_AT, render_job, routed_examples, shared_standards
@@ -49,6 +51,8 @@ GOLDEN = Path(__file__).parent / "golden" / "source-east-midlands"
 REGENERATE = os.environ.get("SYNDICATOR_REGENERATE_GOLDEN") == "1"
 API_KEY = "sem-test-key-3b9e"
 KINDS = (NoticeKind.CONTRACT, NoticeKind.CHANGE, NoticeKind.CANCELLATION)
+AWARD_KINDS = (NoticeKind.AWARD, NoticeKind.CONTRACT_DETAILS)
+ALL_KINDS = KINDS + AWARD_KINDS
 HOSTILE = 'Why? <script>alert("x")</script> ]]> \\"}, {"id": "evil"} \x00\x07\x1b[2J \u2028 £ 東京'
 Examples = dict[str, Tender]
 Handler = Callable[[requests.PreparedRequest], Response]
@@ -112,12 +116,13 @@ def official() -> ModuleType:
 
 def test_every_routed_example_matches_its_golden_packages(config: Config, examples: Examples) -> None:
     """One golden file per routed example and notice kind: `<example>.json` is the contract
-    notice, `<example>.change.json` and `<example>.cancellation.json` the others."""
+    notice, `<example>.<kind>.json` the others (change, cancellation, award, contract-details:
+    the award of every lot by `tests.channels.awards`, the first lot's contract signed)."""
     channel = _channel()
     names = set()
     for name, tender, _ in _routed(config, examples):
-        for kind in KINDS:
-            job = sem_job(config, tender, kind)
+        for kind in ALL_KINDS:
+            job = sem_job(config, tender, kind, **award_options(tender, kind))
             body = channel.render(job.notice, job.context).body
             suffix = "" if kind is NoticeKind.CONTRACT else f".{kind.value}"
             path = GOLDEN / f"{name}{suffix}.json"
@@ -138,21 +143,21 @@ def test_every_release_of_every_kind_passes_the_official_ocds_validator(
     tenders = [*_routed(config, examples), ("framework-call-off", examples["framework-call-off"], SEM)]
     checked = 0
     for name, tender, _ in tenders:
-        for kind in KINDS:
+        for kind in ALL_KINDS:
             for correction in (False, True) if kind is NoticeKind.CHANGE else (False,):
-                job = sem_job(config, tender, kind, correction=correction)
+                job = sem_job(config, tender, kind, correction=correction, **award_options(tender, kind))
                 path = tmp_path / f"{name}-{kind.value}-{correction}.json"
                 path.write_bytes(channel.render(job.notice, job.context).body)
                 assert official.validate_file(str(path)) == (True, "release package"), path.name
                 checked += 1
-    assert checked == len(tenders) * 4
+    assert checked == len(tenders) * 6
 
 
 def test_every_release_of_every_kind_passes_the_vendored_schema(config: Config, examples: Examples) -> None:
     channel = _channel()
     for name, tender, _ in _routed(config, examples):
-        for kind in KINDS:
-            job = sem_job(config, tender, kind)
+        for kind in ALL_KINDS:
+            job = sem_job(config, tender, kind, **award_options(tender, kind))
             rendered = channel.render(job.notice, job.context)
             assert rendered.media_type == "application/json"
             assert schema().package_errors(json.loads(rendered.body)) == [], (name, kind)
@@ -460,13 +465,138 @@ def test_the_release_id_travels_as_the_identity_of_every_kind(config: Config, ex
         return _json(202, {"id": f"SEM-{len(seen):06d}", "status": "pending"})
 
     channel = _channel(accept)
-    for kind in KINDS:
-        job = sem_job(config, examples["anpr-cameras"], kind)
+    tender = examples["anpr-cameras"]
+    for kind in ALL_KINDS:
+        job = sem_job(config, tender, kind, **award_options(tender, kind))
         rendered = channel.render(job.notice, job.context)
         channel.submit(rendered, job.context.key)
         sent = json.loads(seen[-1].body)  # type: ignore[arg-type]
         assert sent["releases"][0]["id"] == rendered.identity
         assert f"-v{job.notice.version}-{kind.value}-" in str(rendered.identity)
+
+
+# -- award and contract details notices -------------------------------------------------------
+
+
+def _split_award(tender: Tender, *, signed: bool = True) -> Award:
+    """Lot 1 awarded (as `award_of`), lot 2 not awarded: no suitable tenders were received."""
+    data = award_of(tender, signed=signed).model_dump(mode="json")
+    data["lots"][1] = {"lot": 2, "outcome": "not-awarded", "reason": "no-suitable-tenders"}
+    data["tenders_received"] = {"1": 3, "2": 1}
+    return Award.model_validate(data)
+
+
+def _award_release(config: Config, tender: Tender, kind: NoticeKind, **options: Any) -> Any:
+    job = sem_job(config, tender, kind, **options)
+    package = json.loads(_channel().render(job.notice, job.context).body)
+    assert schema().package_errors(package) == []
+    (release,) = package["releases"]
+    return release
+
+
+def test_an_award_release_holds_every_lot_and_its_suppliers(config: Config, examples: Examples) -> None:
+    tender = examples["it-software"]  # two lots
+    award = _split_award(tender)
+    release = _award_release(config, tender, NoticeKind.AWARD, award=award, standstill_ends=date(2027, 2, 11))
+    contract = _release(config, tender)
+    assert release["tag"] == ["award"] and release["ocid"] == contract["ocid"]
+    assert "-v1-award-" in release["id"]
+    won, lost = release["awards"]
+    assert (won["id"], won["status"], won["relatedLots"]) == ("award-lot-1", "active", ["lot-1"])
+    assert won["value"] == {"amount": 57000.0, "currency": "GBP"}  # net of VAT, 95% of the lot
+    assert won["suppliers"] == [{"id": "GB-COH-04567321", "name": "Roadwatch Systems Ltd"}]
+    assert won["date"] == "2027-02-01T00:00:00Z"
+    assert won["contractPeriod"] == {"startDate": "2027-04-02T00:00:00Z", "endDate": "2031-04-01T23:59:59Z"}
+    assert won["description"] == "3 tenders received. The standstill period ends on 2027-02-11."
+    assert (lost["id"], lost["status"], lost["relatedLots"]) == ("award-lot-2", "unsuccessful", ["lot-2"])
+    assert lost["description"].startswith("Not awarded: No suitable tenders")
+    assert not {"suppliers", "value", "contractPeriod"} & set(lost)
+    buyer, supplier = release["parties"]
+    assert buyer["roles"] == ["buyer", "procuringEntity"]
+    assert supplier["roles"] == ["supplier"] and supplier["id"] == "GB-COH-04567321"
+    assert supplier["identifier"] == {
+        "scheme": "GB-COH",
+        "id": "04567321",
+        "legalName": "Roadwatch Systems Ltd",
+    }
+    assert supplier["details"] == {"scale": "sme"}
+    assert [(lot["id"], lot["status"]) for lot in release["tender"]["lots"]] == [
+        ("lot-1", "complete"),
+        ("lot-2", "unsuccessful"),
+    ]
+    assert release["tender"]["status"] == "complete"
+    assert [(s["relatedLot"], s["value"]) for s in release["bids"]["statistics"]] == [
+        ("lot-1", 3),
+        ("lot-2", 1),
+    ]
+
+
+def test_nothing_awarded_leaves_the_tender_unsuccessful(config: Config, examples: Examples) -> None:
+    tender = examples["anpr-cameras"]  # undivided
+    award = Award.model_validate(
+        {
+            "reference": tender.reference,
+            "buyer": tender.buyer,
+            "decision_date": "2027-02-01",
+            "lots": [{"lot": None, "outcome": "not-awarded", "reason": "no-tenders"}],
+            "tenders_received": 0,
+        }
+    )
+    release = _award_release(config, tender, NoticeKind.AWARD, award=award)
+    (only,) = release["awards"]
+    assert (only["id"], only["status"]) == ("award-whole", "unsuccessful")
+    assert "relatedLots" not in only and len(release["parties"]) == 1
+    assert release["tender"]["status"] == "unsuccessful"
+
+
+def test_a_contract_release_carries_the_signed_contract_of_its_part(
+    config: Config, examples: Examples
+) -> None:
+    tender = examples["it-software"]
+    award = award_of(tender, signed=True)
+    release = _award_release(config, tender, NoticeKind.CONTRACT_DETAILS, award=award, part="lot-2")
+    assert release["tag"] == ["contract"] and "-v1-contract-details-" in release["id"]
+    (signed,) = release["contracts"]
+    assert signed == {
+        "id": "contract-lot-2",
+        "awardID": "award-lot-2",
+        "title": "Lot 2: Configuration and support",
+        "status": "active",
+        "period": {"startDate": "2027-04-02T00:00:00Z", "endDate": "2031-04-01T23:59:59Z"},
+        "value": {"amount": 33250.0, "currency": "GBP"},
+        "dateSigned": "2027-03-03T00:00:00Z",
+        "documents": signed["documents"],
+    }
+    assert [d["documentType"] for d in signed["documents"]] == ["contractNotice"]
+    assert "awards" not in release
+    whole = examples["anpr-cameras"]
+    (one,) = _award_release(
+        config, whole, NoticeKind.CONTRACT_DETAILS, award=award_of(whole, signed=True), part="whole"
+    )["contracts"]
+    assert (one["id"], one["awardID"]) == ("contract-whole", "award-whole")
+
+
+@pytest.mark.parametrize(
+    ("kind", "options", "message"),
+    [
+        (NoticeKind.AWARD, {}, "needs the award record"),
+        (NoticeKind.CONTRACT_DETAILS, {"part": "lot-1"}, "needs the award record"),
+        (NoticeKind.CONTRACT_DETAILS, {"part": "lot-2", "split": True}, "lot 2 was not awarded"),
+        (NoticeKind.CONTRACT_DETAILS, {"part": "lot-1", "unsigned": True}, "the day the contract was signed"),
+    ],
+)
+def test_an_award_notice_without_what_it_states_is_refused(
+    config: Config, examples: Examples, kind: NoticeKind, options: dict[str, Any], message: str
+) -> None:
+    tender = examples["it-software"]
+    split, unsigned = options.pop("split", False), options.pop("unsigned", False)
+    if split:
+        options["award"] = _split_award(tender)
+    elif unsigned:
+        options["award"] = award_of(tender)
+    job = sem_job(config, tender, kind, **options)
+    with pytest.raises(RenderError, match=message):
+        _channel().render(job.notice, job.context)
 
 
 # -- submit ----------------------------------------------------------------------------------

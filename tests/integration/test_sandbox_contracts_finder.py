@@ -3,6 +3,7 @@ published and read back, the token and its refresh, the 403 rate limit and its w
 at the step it hits (token, draft, publish), a repeat after a lost answer publishing once, and
 withdrawals. Contracts Finder asks for a token before anything else, so a fault meant for a
 notice request is injected once the adapter holds one (or just before the request it targets).
+Awards are published against the published notice, once, and refused for a withdrawn one.
 
 Until routing sends PCR-regime procurements to Contracts Finder (issue 11), the examples are
 rendered for "contracts-finder" directly."""
@@ -28,10 +29,12 @@ from syndicator.channel.base import (
     TransientError,
 )
 from syndicator.config.settings import Config
+from syndicator.domain.award import Award
 from syndicator.domain.notices import NoticeKind
 from syndicator.domain.tender import Tender
 from syndicator.sandbox.contracts_finder import ContractsFinderSimulator
 from syndicator.sandbox.server import Sandbox
+from tests.channels.awards import award_of
 from tests.channels.eras import pcr_examples
 from tests.channels.test_contracts_finder import DIRECT
 from tests.conftest import render_job
@@ -307,6 +310,74 @@ def test_a_published_notice_is_withdrawn_once(config: Config, examples: Examples
     assert "Budget withdrawn" in requests.get(published.url or "", timeout=5).text
     with pytest.raises(RejectedError, match="withdrawn"):  # the advert itself is no longer live
         channel.poll(Receipt(published.remote_id, False))
+
+
+def _award_job(
+    channel: ContractsFinderChannel, config: Config, tender: Tender, published: Receipt, rendered: Rendered
+) -> tuple[Rendered, str]:
+    """The award (lot 2 not awarded when there are lots) of the published contract notice."""
+    data = award_of(tender).model_dump(mode="json")
+    if len(data["lots"]) > 1:
+        data["lots"][1] = {"lot": 2, "outcome": "not-awarded", "reason": "all-rejected"}
+    job = render_job(config, tender, CF, kind=NoticeKind.AWARD, award=Award.model_validate(data))
+    contract = replace(job.context.history[0], remote_id=published.remote_id, identity=rendered.identity)
+    context = replace(job.context, history=(contract,))
+    return channel.render(job.notice, context), context.key
+
+
+def test_an_award_is_published_against_the_notice_once(
+    config: Config, examples: Examples, sandbox: Sandbox
+) -> None:
+    channel = _adapter(config, sandbox)
+    tender = examples["it-software"]  # two lots: lot 2 not awarded
+    rendered, key = _rendered(channel, config, tender)
+    published = channel.submit(rendered, key)
+    award, award_key = _award_job(channel, config, tender, published, rendered)
+    assert "Lot 2 (Configuration and support): not awarded" in json.loads(award.body)["description"]
+    receipt = channel.submit(award, award_key)
+    assert (receipt.live, receipt.status, receipt.remote_id) == (True, "awarded", published.remote_id)
+    again = channel.submit(award, award_key)  # a repeat: read back as awarded, nothing sent
+    assert again.status == "awarded"
+    notices = {n["notice"]: n for n in received(sandbox, CF)}
+    entry = notices["award"]
+    assert (entry["key"], entry["version"], entry["times_received"]) == (f"{rendered.identity}/award", 1, 1)
+    read = requests.get(
+        f"{sandbox_url(sandbox)}/contracts-finder/api/rest/2/get_published_notice/json/{published.remote_id}",
+        timeout=5,
+    ).json()
+    assert read["awardedDate"] == "2027-02-01T00:00:00Z"
+
+
+def test_an_award_of_a_withdrawn_notice_or_out_of_the_model_is_refused(
+    config: Config, examples: Examples, sandbox: Sandbox
+) -> None:
+    channel = _adapter(config, sandbox)
+    tender = examples["anpr-cameras"]
+    rendered, key = _rendered(channel, config, tender)
+    published = channel.submit(rendered, key)
+    award, award_key = _award_job(channel, config, tender, published, rendered)
+    document = json.loads(award.body)
+    document["awardDetails"][0]["isSme"] = "yes"
+    document["lots"] = []
+    tampered = Rendered(
+        json.dumps(document).encode(),
+        award.media_type,
+        identity=award.identity,
+        operation=award.operation,
+        target=award.target,
+    )
+    with pytest.raises(RejectedError) as caught:
+        channel.submit(tampered, award_key)
+    assert set(caught.value.reasons) == {
+        "lots: is not a member of the award",
+        "AwardDetails[0].IsSme: must be true or false",
+    }
+    job = render_job(config, tender, CF, kind=NoticeKind.CANCELLATION, reason="Budget withdrawn")
+    contract = replace(job.context.history[0], remote_id=published.remote_id, identity=rendered.identity)
+    channel.submit(channel.render(job.notice, replace(job.context, history=(contract,))), job.context.key)
+    with pytest.raises(RejectedError, match="withdrawn"):
+        channel.submit(award, award_key)
+    assert "award" not in {n["notice"] for n in received(sandbox, CF)}
 
 
 def test_the_simulator_refuses_what_the_notice_model_does_not_allow(

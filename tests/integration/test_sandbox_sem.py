@@ -1,8 +1,8 @@
 """The Source East Midlands adapter against the running sandbox, over real HTTP: every routed
 example is accepted, published and read back, every fault maps to its error class, a repeat is
 de-duplicated, the simulator's own OCDS validation refuses a tampered package, and a tender's
-whole life (contract, change, cancellation) is taken in order while a notice that refers to a
-release the portal does not hold is refused."""
+whole life (contract, change, cancellation; or contract, award, contract details) is taken in
+order while a notice that refers to a release the portal does not hold is refused."""
 
 from __future__ import annotations
 
@@ -24,10 +24,12 @@ from syndicator.channel.base import (
     Rendered,
 )
 from syndicator.config.settings import Config
+from syndicator.domain.award import Award
 from syndicator.domain.notices import NoticeKind, NoticeRef
 from syndicator.domain.tender import Tender
 from syndicator.notices.context import Job
 from syndicator.sandbox.server import Sandbox
+from tests.channels.awards import award_of
 from tests.channels.sem_notices import REASON, amended
 from tests.conftest import contract, render_context, render_job, routed_examples
 from tests.integration.conftest import adapter_for, inject, received, sandbox_url
@@ -56,8 +58,8 @@ def _tampered(body: bytes, change: str) -> bytes:
         release["tender"]["procurementMethod"] = "negotiated"
     elif change == "no-date":
         del release["date"]
-    elif change == "award-tag":
-        release["tag"] = ["award"]
+    elif change == "planning-tag":
+        release["tag"] = ["planning"]
     elif change == "two-releases":
         package["releases"].append({**release, "id": release["id"] + "-copy"})
     return json.dumps(package).encode()
@@ -127,7 +129,7 @@ def test_a_poll_can_be_refused_too(sandbox: Sandbox, config: Config, examples: E
     [
         ("bad-method", "releases/0/tender/procurementMethod: 'negotiated' is not one of"),
         ("no-date", "releases/0: 'date' is a required property"),
-        ("award-tag", "releases: send exactly one release"),
+        ("planning-tag", "releases: send exactly one release"),
         ("two-releases", "releases: send exactly one release"),
     ],
 )
@@ -331,4 +333,61 @@ def test_the_simulator_refuses_an_amendment_the_contract_does_not_allow(
         adapter.submit(tampered, job.context.key)
     assert caught.value.status_code == 422
     assert any(r.startswith(reason) for r in caught.value.reasons), caught.value.reasons
+    assert [n["notice"] for n in received(sandbox, CHANNEL)] == ["contract"]
+
+
+# -- award and contract details --------------------------------------------------------------
+
+
+def _award(tender: Tender) -> Award:
+    """Lot 1 awarded and signed, lot 2 not awarded (no suitable tenders)."""
+    data = award_of(tender, signed=True).model_dump(mode="json")
+    data["lots"][1] = {"lot": 2, "outcome": "not-awarded", "reason": "no-suitable-tenders"}
+    return Award.model_validate(data)
+
+
+def test_an_award_and_its_contract_are_published_after_the_advert(
+    sandbox: Sandbox, config: Config, examples: Examples
+) -> None:
+    adapter = adapter_for(config, sandbox, CHANNEL)
+    tender = examples["it-software"]  # two lots
+    award = _award(tender)
+    contract_sent = _send(adapter, render_job(config, tender, CHANNEL))[0]
+    award_job = render_job(config, tender, CHANNEL, kind=NoticeKind.AWARD, award=award)
+    award_sent, award_live = _send(adapter, award_job)
+    public = requests.get(str(award_live.url), timeout=5)
+    assert public.status_code == 200 and public.content == award_sent.body
+    statuses = [a["status"] for a in json.loads(award_sent.body)["releases"][0]["awards"]]
+    assert statuses == ["active", "unsuccessful"]
+    details = render_job(config, tender, CHANNEL, kind=NoticeKind.CONTRACT_DETAILS, award=award, part="lot-1")
+    _send(adapter, details)
+    notices = received(sandbox, CHANNEL)
+    assert [(n["notice"], n["version"], n["status"]) for n in notices] == [
+        ("contract", 1, "published"),
+        ("award", 1, "published"),
+        ("contract-details", 1, "published"),
+    ]
+    process = json.loads(contract_sent.body)["releases"][0]["ocid"]
+    record = _record(sandbox, process)
+    assert [r["tag"] for r in record["releases"]] == ["tender", "award", "contract"]
+    assert record["status"] == "complete"
+
+
+def test_an_award_before_the_advert_or_a_contract_before_its_award_is_refused(
+    sandbox: Sandbox, config: Config, examples: Examples
+) -> None:
+    adapter = adapter_for(config, sandbox, CHANNEL)
+    tender = examples["it-software"]
+    award = _award(tender)
+    award_job = render_job(config, tender, CHANNEL, kind=NoticeKind.AWARD, award=award)
+    with pytest.raises(RejectedError) as caught:
+        adapter.submit(adapter.render(award_job.notice, award_job.context), award_job.context.key)
+    (reason,) = caught.value.reasons
+    assert reason.startswith("releases/0/ocid: no release of ") and reason.endswith("send its tender first")
+    _send(adapter, render_job(config, tender, CHANNEL))
+    details = render_job(config, tender, CHANNEL, kind=NoticeKind.CONTRACT_DETAILS, award=award, part="lot-1")
+    with pytest.raises(RejectedError) as caught:
+        adapter.submit(adapter.render(details.notice, details.context), details.context.key)
+    (reason,) = caught.value.reasons
+    assert reason.startswith("releases/0/contracts/0/awardID: no award award-lot-1 of ")
     assert [n["notice"] for n in received(sandbox, CHANNEL)] == ["contract"]
