@@ -34,8 +34,7 @@ def shipped_awards() -> dict[str, Award]:
 def award_of(tender: Tender, *, signed: bool = False) -> Award:
     """Every lot of `tender` (or the whole) awarded to one supplier at 95% of its estimate, for
     four years from two months after the decision, four tenders received (one from an SME,
-    one from the EEA);
-    `signed` gives the signing date too."""
+    one from the EEA); `signed` gives the signing date too."""
     start = DECIDED + timedelta(days=60)
     contract = {"start": start.isoformat(), "end": (start + timedelta(days=4 * 365)).isoformat()}
     if signed:
@@ -88,3 +87,12 @@ def award_options(tender: Tender, kind: str) -> dict[str, object]:
         ends = standstill_ends(DECIDED)
         return {"award": award_of(tender, signed=True), "part": part, "standstill_ends": ends}
     return {}
+
+
+def not_awarded(award: Award, lot: int | None, reason: str = "no-suitable-tenders") -> Award:
+    """`award` with `lot` not awarded, for `reason`."""
+    data = award.model_dump(mode="json")
+    for item in data["lots"]:
+        if item["lot"] == lot:
+            item.update(outcome="not-awarded", reason=reason, suppliers=[], value=None, contract=None)
+    return Award.model_validate(data)
