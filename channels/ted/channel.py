@@ -111,7 +111,9 @@ class TedChannel(HttpChannel):
     name: ClassVar[str] = "ted"
     title: ClassVar[str] = "Tenders Electronic Daily (TED)"
     # stops_unpublished: a cancellation stops a notice TED accepted but has not published.
-    capabilities: ClassVar[Capabilities] = Capabilities(deduplicates=True, polls=True, stops_unpublished=True)
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        deduplicates=True, polls=True, stops_unpublished=True, award_after_signature=True
+    )
     notices: ClassVar[frozenset[NoticeKind]] = frozenset(
         {NoticeKind.CONTRACT, NoticeKind.CHANGE, NoticeKind.CANCELLATION, NoticeKind.AWARD}
     )

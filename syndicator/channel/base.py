@@ -66,6 +66,9 @@ class Capabilities:
     # A cancellation can stop a notice the channel accepted but has not published yet (TED's
     # stop-publication), so it need not wait for that notice to be published first.
     stops_unpublished: bool = False
+    # The award notice states each contract's conclusion date, so it goes out only once every
+    # awarded contract is signed (TED: PCR 2015 reg. 50 and Directive 2014/24 art. 50, BT-145).
+    award_after_signature: bool = False
 
 
 @dataclass(frozen=True)

@@ -61,7 +61,8 @@ def title(destination: str) -> str:
 def declared(destination: str) -> Carrier:
     """What a destination's channel declares (notice kinds, capabilities), without configuring it."""
     cls = channel_class(destination)
-    return Carrier(cls.notices, cls.capabilities.stops_unpublished)
+    capabilities = cls.capabilities
+    return Carrier(cls.notices, capabilities.stops_unpublished, capabilities.award_after_signature)
 
 
 def names(destination: str, key: str) -> tuple[str | None, str | None]:

@@ -47,6 +47,7 @@ class Carrier:
 
     notices: frozenset[NoticeKind]
     stops_unpublished: bool = False
+    award_after_signature: bool = False  # its award notice waits until every contract is signed
 
 
 class ChangeKind(StrEnum):

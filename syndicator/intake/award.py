@@ -59,6 +59,15 @@ class AwardProblems(Exception):
         self.problems = problems
 
 
+def every_contract_signed(decision: Award) -> bool:
+    """Whether every awarded lot's contract has been signed."""
+    return all(
+        lot.contract is not None and lot.contract.signed_on is not None
+        for lot in decision.lots
+        if lot.outcome is Outcome.AWARDED
+    )
+
+
 def part_of(lot: int | None) -> str:
     """The contract details notice part of a lot: 'lot-2', or 'whole' for an undivided tender."""
     return "whole" if lot is None else f"lot-{lot}"
@@ -171,7 +180,9 @@ def award(
         session.add_all(AwardLotRow(**_lot_row(row.id, found, lot, vat_rate)) for lot in decision.lots)
         primary = route_primary(found.route)
         existing = schedule.existing(session, found.id)
-        plan = plan_award(existing, found.version, primary, carriers)
+        plan = plan_award(
+            existing, found.version, primary, carriers, all_signed=every_contract_signed(decision)
+        )
         refuse_problems(plan)
         scheduled = schedule.write(
             session, plan, tender_id=found.id, buyer=found.buyer, reference=found.reference, now=now
@@ -291,6 +302,7 @@ def contract_signed(
             part_of(lot),
             route_primary(tender.route),
             carriers,
+            all_signed=every_contract_signed(Award.model_validate(record)),
         )
         written = schedule.write(
             session, plan, tender_id=tender.id, buyer=tender.buyer, reference=tender.reference, now=now

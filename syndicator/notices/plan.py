@@ -16,9 +16,12 @@ reads what the store holds and says what to create, supersede and cancel; `sched
         (at once when D can stop a notice it has not published yet, e.g. TED's stop-publication)
 
     an award, per destination D that carries the advert and declares award notices:
-      award notice, after D's latest notice (the primary's first, the others following it)
+      award notice, after D's latest notice (the primary's first, the others following it);
+      on a D whose award notice states the contracts' conclusion (TED), only once every
+      awarded contract is signed
     a signed contract, per destination D that carries the award and declares contract details:
-      contract details notice for that contract, after D's award notice
+      contract details notice for that contract, after D's award notice; and when it was the
+      last contract to be signed, the award notice on every D that waited for that
 """
 
 from __future__ import annotations
@@ -243,8 +246,16 @@ def _live_kinds(rows: Sequence[Existing]) -> set[NoticeKind]:
     return {row.kind for row in rows if row.state in CARRIED}
 
 
-def plan_award(existing: Iterable[Existing], version: int, primary: str | None, carriers: Carriers) -> Plan:
-    """Award notices wherever the advert is (not where it was withdrawn): the primary's first."""
+def plan_award(
+    existing: Iterable[Existing],
+    version: int,
+    primary: str | None,
+    carriers: Carriers,
+    all_signed: bool = False,
+) -> Plan:
+    """Award notices wherever the advert is (not where it was withdrawn): the primary's first.
+    A destination whose award notice states the conclusion of the contracts gets it once
+    `all_signed` (every awarded contract signed)."""
     plan = Plan(version)
     by_destination = _by_destination(existing)
     destinations = list(by_destination)
@@ -257,8 +268,14 @@ def plan_award(existing: Iterable[Existing], version: int, primary: str | None, 
         carried = _carried(rows)
         if carried is None or NoticeKind.CANCELLATION in _live_kinds(rows):
             continue
-        if NoticeKind.AWARD not in carriers(destination).notices:
+        carrier = carriers(destination)
+        if NoticeKind.AWARD not in carrier.notices:
             plan.steps.append(Step(destination, None, "does not carry award notices"))
+            continue
+        if carrier.award_after_signature and not all_signed:
+            plan.steps.append(
+                Step(destination, None, "award notice once every awarded contract is signed (it states when)")
+            )
             continue
         follows = primary_sends and destination != primary
         plan.create.append(
@@ -281,10 +298,17 @@ def plan_award(existing: Iterable[Existing], version: int, primary: str | None, 
 
 
 def plan_contract_details(
-    existing: Iterable[Existing], version: int, part: str, primary: str | None, carriers: Carriers
+    existing: Iterable[Existing],
+    version: int,
+    part: str,
+    primary: str | None,
+    carriers: Carriers,
+    all_signed: bool = False,
 ) -> Plan:
-    """A contract details notice for one signed contract wherever the award notice is."""
-    plan = Plan(version)
+    """A contract details notice for one signed contract wherever the award notice is; when
+    `all_signed`, the award notice where it waited for the signatures."""
+    existing = list(existing)
+    plan = _awards_after_signature(existing, version, primary, carriers) if all_signed else Plan(version)
     by_destination = _by_destination(existing)
     destinations = list(by_destination)
     if primary in destinations:
@@ -296,6 +320,8 @@ def plan_contract_details(
         # The award notice this destination carries, or is about to (sent with the award).
         awards = [row for row in rows if row.kind is NoticeKind.AWARD and row.state not in ENDED]
         if not awards or NoticeKind.CONTRACT_DETAILS not in carriers(destination).notices:
+            continue
+        if any(new.destination == destination for new in plan.create):
             continue
         carried = awards[-1]
         follows = primary_sends and destination != primary
@@ -320,3 +346,28 @@ def plan_contract_details(
             )
         )
     return plan
+
+
+def _awards_after_signature(
+    existing: list[Existing], version: int, primary: str | None, carriers: Carriers
+) -> Plan:
+    """The award notices that waited for every contract to be signed, now due."""
+    waiting = [
+        row
+        for row in existing
+        if carriers(row.destination).award_after_signature
+        and not any(
+            other.destination == row.destination
+            and other.kind is NoticeKind.AWARD
+            and other.state not in ENDED
+            for other in existing
+        )
+    ]
+    destinations = {row.destination for row in waiting}
+    return plan_award(
+        [row for row in existing if row.destination in destinations],
+        version,
+        primary,
+        carriers,
+        all_signed=True,
+    )
