@@ -120,7 +120,9 @@ def amend_post(
         return _form(request, app, who, tender, **keep, problems=exc.problems, status=409)
     sent = "; ".join(f"{s['destination']}: {s['text']}" for s in result.steps) or "nothing to send"
     flash(app, who, "ok", f"{tender.reference} is now version {result.version}. {sent}")
-    return RedirectResponse(f"/tenders/{tender_id}#versions", status_code=303)
+    # No #fragment: a page opened at a fragment gets no autofocus, and the outcome message must
+    # take the focus so that screen readers announce it (WCAG 4.1.3).
+    return RedirectResponse(f"/tenders/{tender_id}", status_code=303)
 
 
 @router.post("/tenders/{tender_id}/withdraw", response_class=HTMLResponse)

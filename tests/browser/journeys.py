@@ -1,14 +1,13 @@
 """Tasks done start to finish with the keyboard alone, one function each, built from the steps
-of tests/browser/keyboard.py. The tender lifecycle adds its own here the same way:
-
-    def amend(kb: Keyboard, reference: str, changes: dict[str, str], reason: str) -> None
-    def withdraw(kb: Keyboard, reference: str, reason: str) -> None
-
-each opening the tender from the navigation, tabbing to the form, typing, confirming on the
-confirmation page, and ending with `expect_outcome`. tests/browser/test_keyboard.py runs them.
+of tests/browser/keyboard.py: sign in, re-push a failed delivery, amend a tender (the record
+edited in its text area) and withdraw one (through its confirmation page), each ending with
+`expect_outcome`. tests/browser/test_keyboard.py runs them.
 """
 
 from __future__ import annotations
+
+import json
+from typing import Any
 
 from tests.browser.keyboard import Keyboard
 
@@ -61,3 +60,42 @@ def repush(kb: Keyboard, delivery_id: int, reason: str) -> None:
     with kb.page.expect_navigation():
         kb.press("Enter")
     expect_outcome(kb, f"delivery {delivery_id} queued again")
+
+
+def open_tender(kb: Keyboard, reference: str) -> None:
+    """From wherever the focus is: Tenders in the navigation, then the tender's link."""
+    open_from_navigation(kb, "Tenders")
+    skip_to_main(kb)
+    kb.follow(kb.page.get_by_role("link", name=reference, exact=True))
+
+
+def amend(kb: Keyboard, reference: str, record: dict[str, Any], reason: str) -> None:
+    """Open the tender, follow Amend, give the reason, replace the record in its text area
+    (select all, type the new one) and store the new version."""
+    open_tender(kb, reference)
+    kb.follow(kb.page.get_by_role("link", name="Amend", exact=False))
+    kb.fill(kb.page.get_by_label("Reason (goes on the notices and in the audit log)"), reason)
+    kb.tab_to(kb.page.get_by_label("The tender record", exact=False))
+    kb.press("Control+A")
+    kb.type(json.dumps(record, indent=1))
+    kb.tab_to(kb.page.get_by_role("button", name="Store version", exact=False))
+    with kb.page.expect_navigation():
+        kb.press("Enter")
+    expect_outcome(kb, "is now version")
+
+
+def withdraw(kb: Keyboard, reference: str, reason: str) -> None:
+    """Open the tender, open "Withdraw this tender", give the reason, then confirm on the page
+    that says what each destination will get."""
+    open_tender(kb, reference)
+    kb.tab_to(kb.page.get_by_text("Withdraw this tender", exact=True))
+    kb.press("Enter")  # opens the disclosure
+    kb.fill(kb.page.get_by_label("Reason (goes on the cancellation notices)"), reason)
+    kb.tab_to(kb.page.get_by_role("button", name="Withdraw…"))
+    with kb.page.expect_navigation():
+        kb.press("Enter")
+    assert "Withdraw" in kb.page.locator("h1").inner_text(), "no confirmation page"
+    kb.tab_to(kb.page.get_by_role("button", name="Withdraw the tender"))
+    with kb.page.expect_navigation():
+        kb.press("Enter")
+    expect_outcome(kb, "withdrawn")

@@ -1,15 +1,17 @@
 """The keyboard alone, in Chromium: an operator signs in, re-pushes a failed delivery and finds
-it published, without a mouse; and on every page, tabbing forwards then backwards, each control
-shows its focus ring, on screen and uncovered (WCAG 2.1.1, 2.4.1, 2.4.3, 2.4.7, 2.4.11, 4.1.3),
-on a laptop screen, at 960 px and zoomed to 200%."""
+it published, amends a tender and withdraws it, without a mouse; and on every page, tabbing
+forwards then backwards, each control shows its focus ring, on screen and uncovered (WCAG 2.1.1,
+2.4.1, 2.4.3, 2.4.7, 2.4.11, 4.1.3), on a laptop screen, at 960 px and zoomed to 200%."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 import pytest
+from sqlalchemy import select
 
 from syndicator.channel.base import RejectedError
+from syndicator.store.models import TenderRow
 from tests.browser import journeys
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.keyboard import Keyboard
@@ -48,6 +50,29 @@ def test_an_operator_repushes_a_failed_delivery_with_the_keyboard_alone(
         assert "otto.operator" in card.locator("table.attempts").inner_text()
     finally:
         page.context.close()
+
+
+def test_an_operator_amends_then_withdraws_a_tender_with_the_keyboard_alone(
+    browser: Browser, served: tuple[Site, str]
+) -> None:
+    site, base = served
+    record = crystal_only("EMSCU-2026-0430", title="Custody suite cleaning")
+    site.engine.dispatcher.deliver(site.engine.submit(record))
+    page = open_page(browser, ZOOM_200)
+    kb = Keyboard(page)
+    try:
+        journeys.sign_in(kb, base, site.tokens["operator"])
+        later = record | {"title": "Custody suite cleaning and hygiene"}
+        journeys.amend(kb, "EMSCU-2026-0430", later, "Scope widened to hygiene supplies")
+        assert "Version 2" in page.locator("#versions ~ section").first.inner_text()
+        journeys.withdraw(kb, "EMSCU-2026-0430", "The requirement was withdrawn by the force")
+        page.screenshot(path=str(ARTIFACTS / "keyboard-withdrawn.png"), full_page=True)
+        assert "Withdrawn" in page.locator("main").inner_text()
+    finally:
+        page.context.close()
+    with site.store.sessions() as session:
+        tender = session.scalars(select(TenderRow).where(TenderRow.reference == "EMSCU-2026-0430")).one()
+    assert (tender.version, tender.withdrawn_by) == (2, "otto.operator")
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, TABLET, ZOOM_200], ids=lambda v: v.name)
