@@ -14,7 +14,10 @@ the shape Find a Tender publishes (UK-NOTICES.md section 9: UK6 -> release tag `
     bids.statistics: tenders received per lot (the Bids extension)
 
 An awarded lot is `pending` in the UK6: the contract may not be entered into before the standstill
-ends (PA2023 s.51); it is `active` from the UK7 on. A lot not awarded is `unsuccessful`, its
+ends (PA2023 s.51); it is `active` from the UK7 on. A procurement under the PCR 2015 (`pcr-uk`)
+sends its award notice once the contracts are concluded (reg. 50): its awards are `active`, with
+no standstill (the PCR standstill runs from the letters to bidders, not from a notice), and it
+has no UK7. A lot not awarded is `unsuccessful`, its
 reason in words [unconfirmed: Find a Tender's own codes for the reason are not published].
 
 The standstill is eight working days beginning with the day the UK6 is published. Before the
@@ -170,8 +173,11 @@ def award_sections(notice: Notice, context: RenderContext) -> dict[str, Any]:
     """`awards` (and `bids`) of a UK6: every lot's outcome."""
     award = _award_of(notice)
     document = [award_document(notice)]
+    # Under the Procurement Act the contract follows the standstill; under the PCR the award
+    # notice is sent once the contracts are concluded (reg. 50), so they are active.
+    status = "pending" if context.regime == "pa2023" else "active"
     sections: dict[str, Any] = {
-        "awards": [lot_award(notice, context, lot, "pending", document) for lot in award.lots]
+        "awards": [lot_award(notice, context, lot, status, document) for lot in award.lots]
     }
     if found := statistics(award):
         sections["bids"] = {"statistics": found}

@@ -13,6 +13,7 @@ and declares award notices (the primary's first), and each signed contract's det
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -22,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from syndicator.channel.registry import declared
 from syndicator.domain.award import Award, LotAward, Outcome
+from syndicator.domain.notices import Carrier, NoticeKind
 from syndicator.domain.standstill import may_enter_into
 from syndicator.intake.award_records import ParsedAward
 from syndicator.intake.lifecycle import (
@@ -49,6 +51,32 @@ def standstill_applies(tender: TenderRow) -> bool:
     its award notice goes on the primary (Find a Tender). A call-off under a framework has no
     primary here (Crystal only): its standstill, if any, is the framework's own business."""
     return tender.route.get("regime") == PA2023 and route_primary(tender.route) is not None
+
+
+# Under the Public Contracts Regulations and the EU directives (commenced before 24 February
+# 2025) the official journal's contract award notice is sent once the contract is concluded
+# (PCR 2015 reg. 50) and there is no contract details notice (UK7 is a Procurement Act notice).
+PCR_REGIMES = frozenset({"ojeu", "pcr-uk"})
+JOURNAL = "find-a-tender"
+
+
+def regime_carriers(tender: TenderRow, carriers: Carriers) -> Carriers:
+    """What each destination carries for this tender's awards: under the PCR regimes Find a
+    Tender takes the award notice after the signatures and no contract details notice."""
+    if tender.route.get("regime") not in PCR_REGIMES:
+        return carriers
+
+    def carrier(destination: str) -> Carrier:
+        declared_by = carriers(destination)
+        if destination != JOURNAL:
+            return declared_by
+        return replace(
+            declared_by,
+            notices=declared_by.notices - {NoticeKind.CONTRACT_DETAILS},
+            award_after_signature=True,
+        )
+
+    return carrier
 
 
 class AwardProblems(Exception):
@@ -180,6 +208,7 @@ def award(
         session.add_all(AwardLotRow(**_lot_row(row.id, found, lot, vat_rate)) for lot in decision.lots)
         primary = route_primary(found.route)
         existing = schedule.existing(session, found.id)
+        carriers = regime_carriers(found, carriers)
         plan = plan_award(
             existing, found.version, primary, carriers, all_signed=every_contract_signed(decision)
         )
@@ -301,7 +330,7 @@ def contract_signed(
             row.version,
             part_of(lot),
             route_primary(tender.route),
-            carriers,
+            regime_carriers(tender, carriers),
             all_signed=every_contract_signed(Award.model_validate(record)),
         )
         written = schedule.write(

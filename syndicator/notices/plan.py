@@ -17,8 +17,9 @@ reads what the store holds and says what to create, supersede and cancel; `sched
 
     an award, per destination D that carries the advert and declares award notices:
       award notice, after D's latest notice (the primary's first, the others following it);
-      on a D whose award notice states the contracts' conclusion (TED), only once every
-      awarded contract is signed
+      when the primary's award notice states the contracts' conclusion (TED; Find a Tender
+      under the PCR), every award notice waits until every awarded contract is signed (no
+      national notice before the journal's, PCR 2015 reg. 52)
     a signed contract, per destination D that carries the award and declares contract details:
       contract details notice for that contract, after D's award notice; and when it was the
       last contract to be signed, the award notice on every D that waited for that
@@ -263,6 +264,8 @@ def plan_award(
         destinations.remove(primary)
         destinations.insert(0, primary)
     primary_sends = False
+    if not all_signed and primary in by_destination and carriers(primary).award_after_signature:
+        return _deferred(plan, by_destination, destinations, primary, carriers)
     for destination in destinations:
         rows = by_destination[destination]
         carried = _carried(rows)
@@ -348,22 +351,40 @@ def plan_contract_details(
     return plan
 
 
+def _deferred(
+    plan: Plan,
+    by_destination: dict[str, list[Existing]],
+    destinations: list[str],
+    primary: str,
+    carriers: Carriers,
+) -> Plan:
+    """Nothing yet: the primary's award notice states when each contract was concluded, and
+    the others follow it."""
+    for destination in destinations:
+        rows = by_destination[destination]
+        if _carried(rows) is None or NoticeKind.CANCELLATION in _live_kinds(rows):
+            continue
+        if NoticeKind.AWARD not in carriers(destination).notices:
+            plan.steps.append(Step(destination, None, "does not carry award notices"))
+            continue
+        text = "award notice once every awarded contract is signed"
+        if destination != primary:
+            text += f", after {primary}'s (which states when each was concluded)"
+        plan.steps.append(Step(destination, None, text))
+    return plan
+
+
 def _awards_after_signature(
     existing: list[Existing], version: int, primary: str | None, carriers: Carriers
 ) -> Plan:
-    """The award notices that waited for every contract to be signed, now due."""
-    waiting = [
-        row
-        for row in existing
-        if carriers(row.destination).award_after_signature
-        and not any(
-            other.destination == row.destination
-            and other.kind is NoticeKind.AWARD
-            and other.state not in ENDED
-            for other in existing
-        )
-    ]
-    destinations = {row.destination for row in waiting}
+    """The award notices that waited for every contract to be signed, now due: wherever the
+    advert is and no award notice is yet."""
+    awarded = {row.destination for row in existing if row.kind is NoticeKind.AWARD and row.state not in ENDED}
+    if primary is None or primary in awarded or not carriers(primary).award_after_signature:
+        waiting = {row.destination for row in existing if carriers(row.destination).award_after_signature}
+    else:
+        waiting = {row.destination for row in existing}
+    destinations = waiting - awarded
     return plan_award(
         [row for row in existing if row.destination in destinations],
         version,

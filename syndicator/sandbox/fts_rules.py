@@ -218,7 +218,8 @@ def award_rules(release: dict[str, Any]) -> list[dict[str, str]]:
         found += _money(entry.get("value"), f"{where}/value")
         if not _when(_mapping(entry.get("contractPeriod")).get("startDate")):
             found.append(problem(f"{where}/contractPeriod", "the contract period is required"))
-        if not _when(_mapping(entry.get("standstillPeriod")).get("endDate")):
+        pending = entry.get("status") == "pending"  # a PA2023 UK6, before the contract
+        if pending and not _when(_mapping(entry.get("standstillPeriod")).get("endDate")):
             found.append(problem(f"{where}/standstillPeriod/endDate", "the standstill's end is required"))
     return found
 

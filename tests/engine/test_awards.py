@@ -1,7 +1,8 @@
 """Awards through the real planner, store, dispatcher and sweeper (scripted channels, a clock
 the test moves), on SQLite and PostgreSQL: the award notice goes to the primary first, its
 publication starts the Procurement Act standstill, a contract signed after it sends its contract
-details, and a contract details notice 30 days late raises one alert."""
+details, and a contract details notice 30 days late raises one alert; under the PCR the
+journal's award notice follows the signatures and there is no UK7."""
 
 from __future__ import annotations
 
@@ -170,9 +171,11 @@ def test_a_contract_details_notice_thirty_days_late_raises_one_alert(engine: Eng
     assert len(alerts) == 1 and "signed on 2027-02-15" in alerts[0].message and "s.53" in alerts[0].message
 
 
-def test_under_the_pcr_a_signed_contract_in_the_record_sends_its_details_after_the_award(
+def test_under_the_pcr_an_award_signed_already_goes_at_once_with_no_uk7(
     engine: Engine,
 ) -> None:
+    """PCR 2015 reg. 50: the journal's award notice follows the contract's conclusion, and the
+    contract details notice (UK7) is a Procurement Act notice: Find a Tender gets none."""
     pcr = valued("500000", procurement_commenced_on="2023-05-02")
     engine.sent.append(engine.submit(pcr))
     publish_everything(engine)
@@ -181,9 +184,10 @@ def test_under_the_pcr_a_signed_contract_in_the_record_sends_its_details_after_t
     data["lots"][0]["contract"]["signed_on"] = "2027-02-20"
     result = awarded(engine, data)
     kinds = {(s["destination"], s["notice"]) for s in result.steps}
-    assert ("find-a-tender", "award") in kinds and ("find-a-tender", "contract-details") in kinds
+    assert ("find-a-tender", "award") in kinds and ("find-a-tender", "contract-details") not in kinds
     publish_everything(engine)
-    assert rows(engine, "contract-details")["find-a-tender"].state == State.PUBLISHED
+    assert rows(engine, "award")["find-a-tender"].state == State.PUBLISHED
+    assert "find-a-tender" not in rows(engine, "contract-details")
     assert award_row(engine).standstill_ends is None  # the PCR standstill is not this product's to count
 
 

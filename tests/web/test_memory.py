@@ -88,7 +88,7 @@ class Server:
                     break
             answer = b""
             try:
-                while b"\r\n\r\n" not in answer and (data := sock.recv(65536)):
+                while not _complete(answer) and (data := sock.recv(65536)):
                     answer += data
             except ConnectionResetError:
                 pass
@@ -100,6 +100,19 @@ class Server:
         lines += [f"Authorization: Bearer {token}"] if token else []
         lines += [f"Content-Length: {length}"] if length is not None else ["Transfer-Encoding: chunked"]
         return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+def _complete(answer: bytes) -> bool:
+    """Whether `answer` holds the whole response: its head and as much body as it announced
+    (the body may arrive in a later packet than the head)."""
+    head, found, body = answer.partition(b"\r\n\r\n")
+    if not found:
+        return False
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            return len(body) >= int(value.strip())
+    return True
 
 
 @pytest.fixture
