@@ -430,3 +430,42 @@ def test_a_failed_award_notice_is_re_pushed_and_a_killed_worker_loses_nothing(
     )
     sem = [n for n in received(sandbox, "sem") if n["notice"] == "award"]
     assert len(sem) == 1  # published once, whatever the crash
+
+
+# -- Find a Tender's adopt mode and Contracts Finder, through the workers ----------------------
+
+
+def test_adopt_mode_takes_the_buyers_own_notice_and_never_submits(
+    deployment: Deployment, sandbox: Sandbox
+) -> None:
+    """Derbyshire's own e-tendering tool publishes its Find a Tender notices (fts_mode = adopt):
+    the product finds the notice, never sends its own, and the national adverts follow it."""
+    from syndicator.demo.story import buyers_own_notices
+
+    d = deployment
+    data = valued("500000", reference="DERBYS-ADOPT-1", buyer="derbyshire-constabulary")
+    [tender] = d.submit(data, enqueue=False)
+    assert buyers_own_notices(d.store, d.config, sandbox_url(sandbox)) == ["DERBYS-ADOPT-1"]
+    d.start_worker()
+    d.app.send_task(DELIVER, args=[[r.id for r in of(d, tender)]])
+    published_everywhere(d, tender, "the adopted notice and the adverts after it")
+    [fts] = [r for r in of(d, tender) if r.destination == PRIMARY]
+    assert fts.remote_url and "/Notice/" in fts.remote_url and fts.publication_id
+    assert [n for n in received(sandbox, "fts") if n["tender_reference"] == "DERBYS-ADOPT-1"] == []
+    times = _times(of(d, tender))
+    assert all(when >= times[PRIMARY] for when in times.values())
+
+
+def test_contracts_finder_publishes_a_pcr_tender_through_its_faults(
+    deployment: Deployment, sandbox: Sandbox
+) -> None:
+    d = deployment
+    inject(sandbox, "contracts-finder", "error-503", count=2)
+    d.start_worker()
+    data = valued("500000", reference="CF-PCR-1", procurement_commenced_on="2023-05-02")
+    [tender] = d.submit(data)
+    published_everywhere(d, tender, "Contracts Finder after two 503s")
+    [cf] = [r for r in of(d, tender) if r.destination == "contracts-finder"]
+    assert cf.state == "published" and cf.attempts >= 3
+    notices = [n for n in received(sandbox, "contracts-finder") if n["tender_reference"] == "CF-PCR-1"]
+    assert len(notices) == 1 and notices[0]["status"] == "published"
