@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from syndicator.domain.limits import MAX_ID
 from syndicator.domain.states import State
+from syndicator.store import counts
 from syndicator.store.models import AttemptRow, AuditRow, ChannelStateRow, DeliveryRow, TenderRow
 
 D, T = DeliveryRow, TenderRow
@@ -166,23 +167,24 @@ class ChannelHealth:
 
 def channel_health(session: Session, destinations: list[str], now: datetime) -> list[ChannelHealth]:
     """Per destination: counts by state, backlog, oldest due, breaker, last success and failure."""
+    # Nothing here reads the deliveries table beyond index probes: the counts come from the
+    # trigger-kept `delivery_counts`, the oldest due and the last success from the
+    # (destination, state, next_attempt_at) and (destination, published_at) indexes.
     found = {name: ChannelHealth(name) for name in destinations}
-    for destination, state, n in session.execute(
-        select(D.destination, D.state, func.count()).group_by(D.destination, D.state)
-    ):
+    for destination, states in counts.by_destination(session).items():
         health = found.setdefault(destination, ChannelHealth(destination))
-        health.counts[state] = n
-        if state in BACKLOG:
-            health.backlog += n
-    due = (
-        select(D.destination, func.min(D.next_attempt_at))
-        .where(D.state.in_([State.PENDING.value, State.RETRY_WAIT.value]), D.next_attempt_at <= now)
-        .group_by(D.destination)
-    )
-    for destination, oldest in session.execute(due):
-        found[destination].oldest_due = oldest
-    for destination in found:
-        found[destination].last_success = session.scalar(
+        health.counts = states
+        health.backlog = sum(n for state, n in states.items() if state in BACKLOG)
+    for destination, health in found.items():
+        for state in (State.PENDING.value, State.RETRY_WAIT.value):
+            oldest = session.scalar(
+                select(func.min(D.next_attempt_at)).where(
+                    D.destination == destination, D.state == state, D.next_attempt_at <= now
+                )
+            )
+            if oldest is not None and (health.oldest_due is None or oldest < health.oldest_due):
+                health.oldest_due = oldest
+        health.last_success = session.scalar(
             select(func.max(D.published_at)).where(D.destination == destination)
         )
     for row in session.scalars(select(ChannelStateRow)):
