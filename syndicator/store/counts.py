@@ -30,6 +30,11 @@ def by_destination(session: Executor) -> dict[str, dict[str, int]]:
     return found
 
 
+def destinations(session: Executor) -> list[str]:
+    """Every destination that has deliveries (or had: a folded zero is left out)."""
+    return list(session.scalars(select(C.destination).distinct()))
+
+
 def compact(session: Executor) -> None:
     """Fold the deltas into one row per (destination, state)."""
     if _dialect(session) == "postgresql":

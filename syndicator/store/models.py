@@ -126,6 +126,9 @@ class DeliveryRow(Base):
         # destination, state: counts of a filtered list; + next_attempt_at: a destination's
         # oldest due delivery in an index probe (the overview).
         Index("ix_deliveries_destination_state_next", "destination", "state", "next_attempt_at"),
+        # A status list filtered by state and destination, newest first: walks those rows in id
+        # order instead of every row from the newest down (migration 0005).
+        Index("ix_deliveries_state_destination_id", "state", "destination", "id"),
         Index("ix_deliveries_buyer", "buyer"),
         Index("ix_deliveries_created_at", "created_at"),
         Index("ix_deliveries_tender", "tender_id"),

@@ -12,7 +12,7 @@ from syndicator.config.settings import Config
 from syndicator.domain.states import State
 from syndicator.intake.records import read_bytes
 from syndicator.intake.submit import submit
-from syndicator.ops.queries import channel_health
+from syndicator.ops.queries import Filters, channel_health, deliveries
 from syndicator.runtime.wiring import Store, tender_context
 from syndicator.store import counts
 from syndicator.store.models import DeliveryCountRow, DeliveryRow, TenderRow
@@ -87,3 +87,33 @@ def test_the_overview_shows_the_kept_counts(store: Store, config: Config) -> Non
     for name, states in expected.items():
         backlog = sum(n for state, n in states.items() if state in ("held", "pending", "retry_wait"))
         assert health[name].backlog == backlog
+
+
+def test_a_filtered_list_counts_and_pages_like_the_table(store: Store, config: Config) -> None:
+    submit_tenders(store, config, "CNT-20", "CNT-21")
+    with store.sessions.begin() as session:
+        first = session.scalar(select(func.min(DeliveryRow.id)))
+        session.execute(update(DeliveryRow).where(DeliveryRow.id == first).values(state=State.FAILED.value))
+    with store.sessions() as session:
+        for filters in (
+            Filters(),
+            Filters(state="held"),
+            Filters(destination="trade-press"),  # a family: all its publications
+            Filters(state="held", destination="crystal"),
+            Filters(destination="nowhere"),
+            Filters(state="failed", buyer="emscu"),
+        ):
+            page = deliveries(session, filters, size=3)
+            rows = [
+                row
+                for row in session.scalars(select(DeliveryRow).order_by(DeliveryRow.id.desc()))
+                if (not filters.state or row.state == filters.state)
+                and (
+                    not filters.destination
+                    or row.destination == filters.destination
+                    or row.destination.startswith(f"{filters.destination}:")
+                )
+                and (not filters.buyer or row.buyer == filters.buyer)
+            ]
+            assert [item.id for item in page.items] == [row.id for row in rows[:3]], filters
+            assert page.total == len(rows), filters

@@ -17,7 +17,9 @@ triggers. A later migration that rebuilds `deliveries` with a batch operation on
 its triggers and must create them again (`create_triggers`).
 
 The (destination, state) index grows a third column, next_attempt_at: a destination's oldest
-due delivery becomes an index probe.
+due delivery becomes an index probe. A (state, destination, id) index serves the status list
+filtered by state and destination, newest first: it walks those rows in id order instead of
+every row from the newest down (900,000 of a million when the failed ones are old).
 """
 
 import sqlalchemy as sa
@@ -109,6 +111,7 @@ def upgrade() -> None:
         batch.create_index(
             "ix_deliveries_destination_state_next", ["destination", "state", "next_attempt_at"]
         )
+        batch.create_index("ix_deliveries_state_destination_id", ["state", "destination", "id"])
     # The batch above may rebuild the table on SQLite: the triggers come after it. The table
     # is locked by the migration's transaction, so no change slips between count and trigger.
     if op.get_bind().dialect.name == "postgresql":
@@ -123,6 +126,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     drop_triggers()
     with op.batch_alter_table("deliveries") as batch:
+        batch.drop_index("ix_deliveries_state_destination_id")
         batch.drop_index("ix_deliveries_destination_state_next")
         batch.create_index("ix_deliveries_destination_state", ["destination", "state"])
     op.drop_table("delivery_counts")
