@@ -243,10 +243,12 @@ def _capture(seen: list[Any]) -> Any:
     return capture
 
 
-def baseline(bench: Bench, tenders: int, prefix: str = "BL", threads: int = 0) -> dict[str, Any]:
+def baseline(
+    bench: Bench, tenders: int, prefix: str = "BL", threads: int = 0, prepared: list[Any] | None = None
+) -> dict[str, Any]:
     """The same deliveries as one bare Celery task each: one pre-rendered request. With
     `threads`, on one worker with Celery's threads pool running that many at once."""
-    prepared = _captured_requests(bench, tenders, prefix)
+    prepared = prepared if prepared is not None else _captured_requests(bench, tenders, prefix)
     worker = bench.baseline_worker(threads)
     bench.redis.delete(DONE_KEY)
     from bench.baseline import app as baseline_app
@@ -287,11 +289,12 @@ def network(bench: Bench, tenders: int, http_latency: float, smtp_latency: float
     `engine.concurrency` deliveries at once); the baseline is one Celery task per delivery on
     the threads pool, with as many tasks at once as the product has sends in flight."""
     sends = bench.concurrency * load_config(bench.settings).channels.engine.concurrency
+    prepared = _captured_requests(bench, tenders, "NB")  # before the latency: capturing is not measured
     bench.restart_sandbox(http_latency, smtp_latency)
     try:
         product = throughput(bench, tenders, prefix="NW")
         bench.clear_sandbox()
-        bare = baseline(bench, tenders, prefix="NB", threads=sends)
+        bare = baseline(bench, tenders, prefix="NB", threads=sends, prepared=prepared)
     finally:
         bench.restart_sandbox()
     return {
