@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -27,6 +28,8 @@ from syndicator.sandbox.config import SandboxConfig
 from syndicator.sandbox.profile import Timings, write_config
 
 ROOT = Path(__file__).resolve().parents[1]
+# Channels that publish some time after accepting a notice: in the benchmark, at once.
+PUBLISHING = ("bluelight", "source-east-midlands", "ted", "find-a-tender")
 TIMINGS = Timings(
     sweep_interval="0.25s",
     lease="10s",
@@ -128,6 +131,13 @@ class CpuMeter:
         return used
 
 
+def _listening(port: int) -> bool:
+    """True while something accepts connections on 127.0.0.1:`port`."""
+    with socket.socket() as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
 def _rss(pid: int) -> int:
     with contextlib.suppress(OSError):
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -149,7 +159,7 @@ class Bench:
             port=free_port(18900),
             smtp_port=free_port(18925),
             data_dir=None,
-            publish_delay={"bluelight": 0, "source-east-midlands": 0, "ted": 0},
+            publish_delay={name: 0 for name in PUBLISHING},
         )
         config_dir = write_config(folder / "config", self.box, TIMINGS)
         self.env = {
@@ -165,7 +175,12 @@ class Bench:
             database_url=database_url, broker_url=redis_url, config_dir=config_dir, data_dir=folder / "var"
         )
         self.store: Store = open_store(self.settings, pool_size=4, max_overflow=4)
-        self.sandbox = Process(
+        self.http_latency = self.smtp_latency = 0.0
+        self.sandbox = self._start_sandbox()
+
+    def _start_sandbox(self) -> Process:
+        delays = [a for name in PUBLISHING for a in ("--delay", f"{name}=0")]
+        sandbox = Process(
             [
                 sys.executable,
                 "-m",
@@ -176,18 +191,30 @@ class Bench:
                 "--smtp-port",
                 str(self.box.smtp_port),
                 "--no-files",
-                "--delay",
-                "bluelight=0",
-                "--delay",
-                "source-east-midlands=0",
-                "--delay",
-                "ted=0",
+                *delays,
+                "--http-latency",
+                str(self.http_latency),
+                "--smtp-latency",
+                str(self.smtp_latency),
             ],
             self.env,
-            folder / "sandbox.log",
+            self.folder / "sandbox.log",
         )
         if not wait_for_port(self.box.port, 30) or not wait_for_port(self.box.smtp_port, 30):
-            raise RuntimeError(f"the sandbox did not start; see {folder / 'sandbox.log'}")
+            raise RuntimeError(f"the sandbox did not start; see {self.folder / 'sandbox.log'}")
+        return sandbox
+
+    def restart_sandbox(self, http_latency: float = 0.0, smtp_latency: float = 0.0) -> None:
+        """A fresh sandbox on the same ports, `http_latency` s before every HTTP answer and
+        `smtp_latency` s before every SMTP reply (the simulated distance to the portals)."""
+        self.sandbox.stop()
+        deadline = time.monotonic() + 30
+        while _listening(self.box.port) or _listening(self.box.smtp_port):
+            if time.monotonic() > deadline:
+                raise RuntimeError("the old sandbox still holds its ports")
+            time.sleep(0.1)
+        self.http_latency, self.smtp_latency = http_latency, smtp_latency
+        self.sandbox = self._start_sandbox()
 
     def product_worker(self, beat: bool = True) -> Process:
         """A real `celery -A worker worker` (as in production), with the sweeper's beat."""
@@ -212,8 +239,10 @@ class Bench:
         self.wait_ready(worker)
         return worker
 
-    def baseline_worker(self) -> Process:
-        """The bare baseline's worker: same broker and concurrency."""
+    def baseline_worker(self, threads: int = 0) -> Process:
+        """The bare baseline's worker: same broker and processes; or, with `threads`, one worker
+        on Celery's threads pool running that many tasks (sends) at once."""
+        pool = ["-P", "threads", "-c", str(threads)] if threads else ["-c", str(self.concurrency)]
         argv = [
             sys.executable,
             "-m",
@@ -221,8 +250,7 @@ class Bench:
             "-A",
             "bench.baseline",
             "worker",
-            "-c",
-            str(self.concurrency),
+            *pool,
             "-Q",
             "bench-baseline",
             "-n",
@@ -230,14 +258,18 @@ class Bench:
             "--loglevel=WARNING",
         ]
         worker = Process(argv, self.env, self.folder / "baseline.log")
-        self.wait_ready(worker)
+        self.wait_ready(worker, children=0 if threads else self.concurrency)
         return worker
 
-    def wait_ready(self, worker: Process, timeout: float = 60) -> None:
+    def wait_ready(self, worker: Process, timeout: float = 60, children: int | None = None) -> None:
         """Until the worker's pool processes exist (its children) and have settled."""
         deadline = time.monotonic() + timeout
+        wanted = self.concurrency if children is None else children
         while time.monotonic() < deadline:
-            if len(_descendants(worker.pid)) >= self.concurrency:
+            if wanted == 0 and worker.process.poll() is None:
+                time.sleep(4)  # a threads pool has no children to wait for: let it connect
+                return
+            if len(_descendants(worker.pid)) >= wanted:
                 time.sleep(1.5)
                 return
             time.sleep(0.2)

@@ -13,12 +13,12 @@ from email.parser import BytesParser
 from typing import Any
 
 import requests
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, select, text, update
 
 from bench.baseline import DONE_KEY, QUEUE
 from bench.env import Bench
 from syndicator.channel.http import Response, function_session
-from syndicator.channel.registry import build_channel, family
+from syndicator.channel.registry import build_channel, family, title
 from syndicator.config.settings import load_config
 from syndicator.domain.clock import utcnow
 from syndicator.domain.keys import delivery_key
@@ -28,13 +28,17 @@ from syndicator.intake.submit import submit
 from syndicator.notices.context import ContextBuilder
 from syndicator.ops import actions as ops
 from syndicator.ops.queries import Filters, channel_health, deliveries
-from syndicator.routing.destinations import route
 from syndicator.runtime.celeryapp import DELIVER, create_app
 from syndicator.runtime.wiring import route_check, tender_context
-from syndicator.store.models import DeliveryRow, TenderRow
-from syndicator.store.transitions import Claimed
+from syndicator.store.models import DeliveryRow, TenderRow, TenderVersionRow
 
-FIVE = ["ted", "bluelight", "crystal", "source-east-midlands", "trade-press:police-technology-press"]
+FIVE = [
+    "find-a-tender",
+    "bluelight",
+    "crystal",
+    "source-east-midlands",
+    "trade-press:police-technology-press",
+]
 
 
 def record(reference: str, *, call_off: bool = False) -> dict[str, Any]:
@@ -106,9 +110,9 @@ def submit_all(bench: Bench, parsed: list[Parsed], app: Any) -> None:
 # -- 1. throughput --------------------------------------------------------------------------
 
 
-def throughput(bench: Bench, tenders: int) -> dict[str, float]:
+def throughput(bench: Bench, tenders: int, prefix: str = "TP") -> dict[str, Any]:
     """N tenders to all five channels, submit to every delivery published."""
-    parsed = parse(bench, [record(f"TP-{n:06d}") for n in range(tenders)])
+    parsed = parse(bench, [record(f"{prefix}-{n:06d}") for n in range(tenders)])
     worker = bench.product_worker()
     app = create_app(bench.settings)
     try:
@@ -116,7 +120,7 @@ def throughput(bench: Bench, tenders: int) -> dict[str, float]:
         started = time.monotonic()
         submit_all(bench, parsed, app)
         submitted = time.monotonic() - started
-        wait_published(bench, "TP-", tenders * 5, timeout=600)
+        wait_published(bench, f"{prefix}-", tenders * 5, timeout=600)
         elapsed = time.monotonic() - started
         cpu = meter.stop()
     finally:
@@ -136,34 +140,99 @@ def throughput(bench: Bench, tenders: int) -> dict[str, float]:
 
 
 def _captured_requests(
-    bench: Bench, tenders: int
+    bench: Bench, tenders: int, prefix: str = "BL"
 ) -> list[tuple[str, str, dict[str, str], bytes, list[str] | None]]:
-    """Every delivery of N fresh tenders as the exact request the product would send."""
+    """Every delivery of N fresh tenders as the exact request the product would send: the
+    tenders go through the real intake, each delivery's job is built from the store as the
+    dispatcher builds it, rendered and submitted to a capturing session; then the deliveries
+    are cancelled so that no worker sends them."""
     config = load_config(bench.settings)
-    contexts = ContextBuilder(config)
-    found = []
-    for parsed in parse(bench, [record(f"BL-{n:06d}") for n in range(tenders)]):
-        tender = parsed.tender
-        for destination in route(tender, config.policy, config.thresholds).names():
-            channel_family = family(destination)
-            key = delivery_key(tender.buyer, tender.reference, 1, destination)
-            claim = Claimed(0, 0, destination, key, 1, 1, 1, 0, None, None, None, None, None)
-            rendered_context = contexts.build(tender, claim, utcnow(), None)
-            if channel_family == "trade-press":
-                adapter = build_channel(config, channel_family)
-                rendered = adapter.render(tender, rendered_context)
-                message = BytesParser().parsebytes(rendered.body)
-                envelope = [str(message["From"]).split("<")[-1].rstrip(">"), str(message["To"])]
-                found.append(("smtp", f"{bench.box.host}:{bench.box.smtp_port}", {}, rendered.body, envelope))
-                continue
-            seen: list[Any] = []
-            adapter = build_channel(config, channel_family, session=function_session(_capture(seen)))
-            rendered = adapter.render(tender, rendered_context)
-            with contextlib.suppress(Exception):  # the capture stops the adapter once it built the request
-                adapter.submit(rendered, key)
-            request = seen[0]
-            found.append(("http", request.url, dict(request.headers), request.body or b"", None))
-    return found
+    submit(
+        bench.store.sessions,
+        parse(bench, [record(f"{prefix}-{n:06d}") for n in range(tenders)]),
+        config.policy,
+        config.thresholds,
+        "bench",
+        utcnow(),
+        lambda ids: None,
+    )
+    contexts = ContextBuilder(config.buyers, config.policy.vat_rate, title)
+    with bench.store.engine.begin() as connection:
+        rows = connection.execute(
+            select(
+                DeliveryRow.id,
+                DeliveryRow.tender_id,
+                DeliveryRow.destination,
+                DeliveryRow.key,
+                DeliveryRow.gate_id,
+            )
+            .join(TenderRow, TenderRow.id == DeliveryRow.tender_id)
+            .where(TenderRow.reference.like(f"{prefix}-%"))
+            .order_by(DeliveryRow.id)
+        ).all()
+    found: dict[int, tuple[str, str, dict[str, str], bytes, list[str] | None]] = {}
+    # The primary destination's notices first; the others state its dispatch date and number
+    # (PCR 2015 reg 52(3)), so they are rendered once it has really been sent and published.
+    primaries = [row for row in rows if row.gate_id is None]
+    followers = [row for row in rows if row.gate_id is not None]
+    for group in (primaries, followers):
+        with bench.store.engine.begin() as connection:
+            jobs = contexts.jobs(connection, [(row.id, row.tender_id) for row in group], utcnow())
+        for row in group:
+            found[row.id] = _request(bench, config, row, jobs[row.id], publish=group is primaries)
+    with bench.store.engine.begin() as connection:
+        connection.execute(
+            update(DeliveryRow)
+            .where(DeliveryRow.id.in_([row.id for row in rows]), DeliveryRow.state != State.PUBLISHED.value)
+            .values(state=State.CANCELLED.value, next_attempt_at=None)
+        )
+    bench.clear_sandbox()
+    return [found[row.id] for row in rows]
+
+
+def _request(
+    bench: Bench, config: Any, row: Any, job: Any, *, publish: bool
+) -> tuple[str, str, dict[str, str], bytes, list[str] | None]:
+    """The request the adapter makes for `job`; with `publish`, also really sent to the sandbox
+    and its publication recorded on the row (for the notices that follow it)."""
+    channel_family = family(row.destination)
+    if channel_family == "trade-press":
+        adapter = build_channel(config, channel_family)
+        rendered = adapter.render(job.notice, job.context)
+        message = BytesParser().parsebytes(rendered.body)
+        envelope = [str(message["From"]).split("<")[-1].rstrip(">"), str(message["To"])]
+        return ("smtp", f"{bench.box.host}:{bench.box.smtp_port}", {}, rendered.body, envelope)
+    seen: list[Any] = []
+    adapter = build_channel(config, channel_family, session=function_session(_capture(seen)))
+    rendered = adapter.render(job.notice, job.context)
+    with contextlib.suppress(Exception):  # the capture stops the adapter once it built the request
+        adapter.submit(rendered, row.key)
+    request = seen[0]
+    if publish:
+        real = build_channel(config, channel_family)
+        receipt = real.submit(rendered, row.key)
+        for _ in range(50):
+            if receipt.live:
+                break
+            time.sleep(0.05)
+            receipt = real.poll(receipt)
+        now = utcnow()
+        with bench.store.engine.begin() as connection:
+            connection.execute(
+                update(DeliveryRow)
+                .where(DeliveryRow.id == row.id)
+                .values(
+                    state=State.PUBLISHED.value,
+                    identity=rendered.identity,
+                    remote_id=receipt.remote_id,
+                    remote_url=receipt.url,
+                    publication_id=receipt.publication_id,
+                    submitted_at=now,
+                    published_at=receipt.published_at or now,
+                    next_attempt_at=None,
+                )
+            )
+    return ("http", request.url, dict(request.headers), request.body or b"", None)
 
 
 def _capture(seen: list[Any]) -> Any:
@@ -174,10 +243,13 @@ def _capture(seen: list[Any]) -> Any:
     return capture
 
 
-def baseline(bench: Bench, tenders: int) -> dict[str, float]:
-    """The same deliveries as one bare Celery task each: one pre-rendered request."""
-    prepared = _captured_requests(bench, tenders)
-    worker = bench.baseline_worker()
+def baseline(
+    bench: Bench, tenders: int, prefix: str = "BL", threads: int = 0, prepared: list[Any] | None = None
+) -> dict[str, Any]:
+    """The same deliveries as one bare Celery task each: one pre-rendered request. With
+    `threads`, on one worker with Celery's threads pool running that many at once."""
+    prepared = prepared if prepared is not None else _captured_requests(bench, tenders, prefix)
+    worker = bench.baseline_worker(threads)
     bench.redis.delete(DONE_KEY)
     from bench.baseline import app as baseline_app
 
@@ -205,6 +277,36 @@ def baseline(bench: Bench, tenders: int) -> dict[str, float]:
         "deliveries_per_s": len(prepared) / elapsed,
         "cpu_seconds": cpu,
         "cpu_ms_per_delivery": {k: round(v * 1000 / len(prepared), 2) for k, v in cpu.items()},
+    }
+
+
+# -- 2b. behind a slow network -----------------------------------------------------------------
+
+
+def network(bench: Bench, tenders: int, http_latency: float, smtp_latency: float) -> dict[str, Any]:
+    """Product and baseline against a sandbox `http_latency` s away for HTTP and `smtp_latency`
+    s per SMTP reply. The product runs as deployed (worker processes, each sending
+    `engine.concurrency` deliveries at once); the baseline is one Celery task per delivery on
+    the threads pool, with as many tasks at once as the product has sends in flight."""
+    sends = bench.concurrency * load_config(bench.settings).channels.engine.concurrency
+    prepared = _captured_requests(bench, tenders, "NB")  # before the latency: capturing is not measured
+    bench.restart_sandbox(http_latency, smtp_latency)
+    try:
+        product = throughput(bench, tenders, prefix="NW")
+        bench.clear_sandbox()
+        bare = baseline(bench, tenders, prefix="NB", threads=sends, prepared=prepared)
+    finally:
+        bench.restart_sandbox()
+    return {
+        "http_latency_s": http_latency,
+        "smtp_latency_s": smtp_latency,
+        "concurrent_sends": sends,
+        "deliveries": product["deliveries"],
+        "deliveries_per_s": product["deliveries_per_s"],
+        "baseline_deliveries_per_s": bare["deliveries_per_s"],
+        "ratio": product["deliveries_per_s"] / bare["deliveries_per_s"],
+        "product": product,
+        "baseline": bare,
     }
 
 
@@ -254,58 +356,72 @@ def _percentile(values: list[float], pct: float) -> float:
 # -- 4. operations at scale ---------------------------------------------------------------------
 
 
-def seed(bench: Bench, deliveries_total: int, failed: int) -> None:
-    """`deliveries_total` deliveries (5 per tender) in realistic states, `failed` of them failed."""
-    tenders = deliveries_total // 5
-    now = utcnow()
+SEED_STATES = [State.PUBLISHED] * 17 + [State.SUBMITTED, State.RETRY_WAIT, State.HELD]
+# Years of deliveries in one statement each: tenders from generate_series, five deliveries per
+# tender (one per destination), `:failed` of them failed and the rest in realistic states.
+SEED_SQL = """
+WITH tender AS (
+    INSERT INTO tenders (buyer, reference, version, title, record, content_hash, route,
+                         submitted_by, created_at)
+    SELECT 'emscu', 'SEED-' || lpad(g::text, 7, '0'), 1, :title,
+           jsonb_set(CAST(:record AS jsonb), '{reference}', to_jsonb('SEED-' || lpad(g::text, 7, '0'))),
+           lpad(g::text, 64, '0'), CAST(:route AS jsonb), 'bench',
+           CAST(:now AS timestamptz) - make_interval(secs => :last - g)
+    FROM generate_series(:first, :last - 1) AS g
+    RETURNING id, reference
+), delivery AS (
+    SELECT tender.id AS tender_id, d.name AS destination,
+           substr(tender.reference, 6)::bigint * 5 + d.i - 1 AS n
+    FROM tender CROSS JOIN unnest(CAST(:destinations AS text[])) WITH ORDINALITY AS d(name, i)
+), stated AS (
+    SELECT delivery.*,
+           CASE WHEN n - :first * 5 < :failed THEN 'failed'
+                ELSE (CAST(:states AS text[]))[n % :cycle + 1] END AS state
+    FROM delivery
+)
+INSERT INTO deliveries (tender_id, buyer, destination, state, key, revision, attempts,
+                        round_attempts, polls, last_error, last_error_class, next_attempt_at,
+                        published_at, created_at, updated_at)
+SELECT tender_id, 'emscu', destination, state, 'seed-' || n, 1, 1, 1, 0,
+       CASE WHEN state = 'failed' THEN 'rejected (seeded)' END,
+       CASE WHEN state = 'failed' THEN 'transient' END,
+       CASE WHEN state IN ('retry_wait', 'submitted') THEN CAST(:now AS timestamptz) END,
+       CASE WHEN state = 'published' THEN CAST(:now AS timestamptz) END,
+       CAST(:now AS timestamptz), CAST(:now AS timestamptz)
+FROM stated
+"""
+
+
+def seed(bench: Bench, first_tender: int, last_tender: int, failed: int) -> None:
+    """Tenders `first_tender` to `last_tender` - 1 with five deliveries each, in bulk SQL; the
+    first `failed` of those deliveries failed, the others in realistic states."""
     template = json.loads(json.dumps(parse(bench, [record("SEED-0")])[0].tender.model_dump(mode="json")))
-    states = [State.PUBLISHED] * 17 + [State.SUBMITTED, State.RETRY_WAIT, State.HELD]
+    route = {
+        "destinations": [{"destination": d, "reasons": [], "after": None} for d in FIVE],
+        "not_advertised": None,
+        "warnings": [],
+    }
+    step = 50_000  # tenders per statement: bounded memory in PostgreSQL, few round trips
     with bench.store.engine.begin() as connection:
-        for start in range(0, tenders, 2000):
-            rows = [
+        for start in range(first_tender, last_tender, step):
+            stop = min(start + step, last_tender)
+            connection.execute(
+                text(SEED_SQL),
                 {
-                    "buyer": "emscu",
-                    "reference": f"SEED-{n:07d}",
-                    "version": 1,
                     "title": template["title"],
-                    "record": template | {"reference": f"SEED-{n:07d}"},
-                    "content_hash": f"{n:064d}",
-                    "route": {
-                        "destinations": [{"destination": d, "reasons": [], "after": None} for d in FIVE],
-                        "not_advertised": None,
-                        "warnings": [],
-                    },
-                    "submitted_by": "bench",
-                    "created_at": now - timedelta(seconds=tenders - n),
-                }
-                for n in range(start, min(start + 2000, tenders))
-            ]
-            ids = connection.execute(insert(TenderRow).returning(TenderRow.id), rows).scalars().all()
-            deliveries_rows = []
-            for offset, tender_id in enumerate(ids):
-                for index, destination in enumerate(FIVE):
-                    n = (start + offset) * 5 + index
-                    state = State.FAILED if n < failed else states[n % len(states)]
-                    deliveries_rows.append(
-                        {
-                            "tender_id": tender_id,
-                            "buyer": "emscu",
-                            "destination": destination,
-                            "state": state.value,
-                            "key": f"seed-{n}",
-                            "revision": 1,
-                            "attempts": 1,
-                            "round_attempts": 1,
-                            "polls": 0,
-                            "last_error": "rejected (seeded)" if state == State.FAILED else None,
-                            "last_error_class": "transient" if state == State.FAILED else None,
-                            "next_attempt_at": now if state in (State.RETRY_WAIT, State.SUBMITTED) else None,
-                            "published_at": now if state == State.PUBLISHED else None,
-                            "created_at": now,
-                            "updated_at": now,
-                        }
-                    )
-            connection.execute(insert(DeliveryRow), deliveries_rows)
+                    "record": json.dumps(template),
+                    "route": json.dumps(route),
+                    "now": utcnow(),
+                    "first": start,
+                    "last": stop,
+                    "destinations": FIVE,
+                    "failed": max(0, failed - (start - first_tender) * 5),
+                    "states": [state.value for state in SEED_STATES],
+                    "cycle": len(SEED_STATES),
+                },
+            )
+        connection.exec_driver_sql("ANALYZE tenders")
+        connection.exec_driver_sql("ANALYZE deliveries")
 
 
 def _best_of(repeats: int, action: Any) -> float:
@@ -317,13 +433,8 @@ def _best_of(repeats: int, action: Any) -> float:
     return statistics.median(timings)
 
 
-def operations(bench: Bench, deliveries_total: int, failed: int) -> dict[str, float]:
-    """Status list and overview at `deliveries_total` deliveries; re-push of `failed` by filter."""
-    started = time.monotonic()
-    seed(bench, deliveries_total, failed)
-    seeded_s = time.monotonic() - started
-    with bench.store.engine.begin() as connection:
-        connection.exec_driver_sql("ANALYZE")
+def _reads(bench: Bench) -> tuple[float, float]:
+    """Median ms of the first page of the filtered status list, and of the overview."""
     destinations = load_config(bench.settings).policy.destinations()
 
     def status_list() -> None:
@@ -335,8 +446,13 @@ def operations(bench: Bench, deliveries_total: int, failed: int) -> dict[str, fl
         with bench.store.sessions() as session:
             channel_health(session, destinations, utcnow())
 
-    status_ms, overview_ms = _best_of(5, status_list), _best_of(5, overview)
+    return _best_of(5, status_list), _best_of(5, overview)
+
+
+def _repush(bench: Bench, failed: int) -> tuple[float, int]:
+    """Seconds to re-push every failed delivery by filter until all messages are enqueued."""
     app = create_app(bench.settings)
+    bench.redis.delete("syndicator")
     try:
         started = time.monotonic()
         result = ops.repush_matching(
@@ -353,22 +469,57 @@ def operations(bench: Bench, deliveries_total: int, failed: int) -> dict[str, fl
     assert len(result.changed) == failed, (len(result.changed), failed)
     queued = bench.redis.llen("syndicator")
     bench.redis.delete("syndicator")
+    return repush_s, queued
+
+
+def operations(bench: Bench, small: int, small_failed: int, large: int, large_failed: int) -> dict[str, Any]:
+    """Status list and overview at `small` deliveries and re-push of `small_failed` by filter;
+    then the same at `large` deliveries (the table grown in place) with `large_failed` failed."""
+    found: dict[str, Any] = {}
+    done = 0
+    for label, total, failed in (("small", small, small_failed), ("large", large, large_failed)):
+        if total <= done:
+            continue
+        started = time.monotonic()
+        already = 0
+        if done:  # put the previous stage's re-pushed deliveries back: they count as failed again
+            with bench.store.engine.begin() as connection:
+                already = connection.execute(
+                    update(DeliveryRow)
+                    .where(DeliveryRow.key.like("seed-%"), DeliveryRow.state == State.PENDING.value)
+                    .values(state=State.FAILED.value, next_attempt_at=None, enqueued_at=None)
+                ).rowcount
+        seed(bench, done // 5, total // 5, max(0, failed - already))
+        seeded_s = time.monotonic() - started
+        status_ms, overview_ms = _reads(bench)
+        expected = already + max(0, failed - already)
+        repush_s, queued = _repush(bench, expected)
+        found[label] = {
+            "deliveries": total,
+            "seed_s": seeded_s,
+            "status_list_ms": status_ms,
+            "overview_ms": overview_ms,
+            "repushed": expected,
+            "repush_s": repush_s,
+            "messages_enqueued": queued,
+        }
+        done = total
     with bench.store.engine.begin() as connection:  # leave nothing due for later measurements
         connection.execute(
-            update(DeliveryRow).where(DeliveryRow.key.like("seed-%")).values(state=State.CANCELLED.value)
+            update(DeliveryRow)
+            .where(
+                DeliveryRow.key.like("seed-%"),
+                DeliveryRow.state.not_in([State.PUBLISHED.value, State.FAILED.value, State.CANCELLED.value]),
+            )
+            .values(state=State.CANCELLED.value)
         )
-    return {
-        "deliveries": deliveries_total,
-        "seed_s": seeded_s,
-        "status_list_ms": status_ms,
-        "overview_ms": overview_ms,
-        "repushed": len(result.changed),
-        "repush_s": repush_s,
-        "messages_enqueued": queued,
-    }
+    return found
 
 
 # -- 5. memory -----------------------------------------------------------------------------------
+
+
+VERSION_COLUMNS = ("version", "record", "content_hash", "route", "submitted_by", "created_at")
 
 
 def _pending(bench: Bench, prefix: str, count_: int) -> list[int]:
@@ -397,6 +548,13 @@ def _pending(bench: Bench, prefix: str, count_: int) -> list[int]:
                 for n in range(start, min(start + 2000, count_))
             ]
             tender_ids = connection.execute(insert(TenderRow).returning(TenderRow.id), rows).scalars().all()
+            connection.execute(  # version 1 of each: what the dispatcher renders from
+                insert(TenderVersionRow),
+                [
+                    {key: row[key] for key in VERSION_COLUMNS} | {"tender_id": t, "changes": []}
+                    for t, row in zip(tender_ids, rows, strict=True)
+                ],
+            )
             delivery_rows = [
                 {
                     "tender_id": t,
@@ -441,10 +599,12 @@ def memory(bench: Bench, total: int, warmup: int = 2000) -> dict[str, float]:
         wait_published(bench, "MW-", warmup, timeout=300)
         before = worker.rss_bytes()
         ids = _pending(bench, "MM", total)
+        meter = bench.meter(worker)
         started = time.monotonic()
         _enqueue(bench, ids)
         wait_published(bench, "MM-", total, timeout=1800)
         elapsed = time.monotonic() - started
+        cpu = meter.stop()
         after = worker.rss_bytes()
     finally:
         worker.stop()
@@ -454,6 +614,8 @@ def memory(bench: Bench, total: int, warmup: int = 2000) -> dict[str, float]:
         "rss_after_mb": after / 2**20,
         "growth_pct": (after - before) / before * 100,
         "deliveries_per_s": total / elapsed,
+        "cpu_seconds": cpu,
+        "cpu_ms_per_delivery": {k: round(v * 1000 / total, 2) for k, v in cpu.items()},
     }
 
 

@@ -47,7 +47,7 @@ from syndicator.channel.base import (
     RenderError,
     scrub,
 )
-from syndicator.channel.smtp import SmtpServer, send_message
+from syndicator.channel.smtp import SmtpConnections, SmtpServer, send_message
 from syndicator.domain.notices import Notice, NoticeKind, NoticeRef
 
 MEDIA_TYPE = "message/rfc822"
@@ -145,6 +145,17 @@ class TradePressChannel(Channel):
     settings_model: ClassVar[type[TradePressSettings]] = TradePressSettings
     settings: TradePressSettings
 
+    def __init__(self, settings: ChannelSettings) -> None:
+        super().__init__(settings)
+        # One session per sending thread is kept open between adverts: each saves the
+        # connection, greeting, EHLO and QUIT round trips. A desk does not de-duplicate, so a
+        # kept session changes nothing about when an advert counts as sent (the 250 after DATA).
+        self._connections = SmtpConnections()
+
+    def close(self) -> None:
+        """QUIT the kept sessions."""
+        self._connections.close()
+
     @classmethod
     def names(cls, key: str) -> tuple[str | None, str | None]:
         """The Message-ID derived from our key: the desk's copy carries it too."""
@@ -210,7 +221,13 @@ class TradePressChannel(Channel):
             password_variable="SYNDICATOR_TRADE_PRESS_PASSWORD",  # noqa: S106 - a variable's name
         )
         accepted = send_message(
-            server, sender, recipients, rendered.body, what="the advert", secrets=self.secret_values()
+            server,
+            sender,
+            recipients,
+            rendered.body,
+            what="the advert",
+            secrets=self.secret_values(),
+            connections=self._connections,
         )
         return Receipt(
             remote_id=remote_id,

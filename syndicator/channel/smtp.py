@@ -20,6 +20,8 @@ from __future__ import annotations
 import re
 import smtplib
 import ssl
+import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -74,6 +76,51 @@ def dot_stuffed(body: bytes) -> bytes:
     return re.sub(rb"(?m)^\.", b"..", lines) + b".\r\n"
 
 
+class SmtpConnections:
+    """Sessions kept open between messages, per server (RFC 5321 3.3: a client may send several
+    mail transactions in one session): a message on a kept session skips the connection, the
+    greeting, EHLO, STARTTLS, AUTH and QUIT, four to six round trips. Shared by threads."""
+
+    def __init__(self, idle_limit: float = 30.0, keep: int = 16) -> None:
+        self._idle_limit = idle_limit  # well within the server's own time-out (RFC 5321 4.5.3.2.7)
+        self._keep = keep
+        self._idle: dict[SmtpServer, list[tuple[float, smtplib.SMTP]]] = {}
+        self._lock = threading.Lock()
+
+    def take(self, server: SmtpServer) -> smtplib.SMTP | None:
+        """An open session with `server` that no one else is using, or None."""
+        stale = []
+        found = None
+        with self._lock:
+            idle = self._idle.get(server, [])
+            while idle and found is None:
+                since, smtp = idle.pop()
+                if time.monotonic() - since > self._idle_limit:
+                    stale.append(smtp)
+                else:
+                    found = smtp
+        for smtp in stale:
+            _close(smtp)
+        return found
+
+    def give_back(self, server: SmtpServer, smtp: smtplib.SMTP) -> None:
+        """Keep `smtp` for the next message to `server` (or close it when enough are kept)."""
+        with self._lock:
+            idle = self._idle.setdefault(server, [])
+            if len(idle) < self._keep:
+                idle.append((time.monotonic(), smtp))
+                return
+        _close(smtp)
+
+    def close(self) -> None:
+        """QUIT every kept session."""
+        with self._lock:
+            kept = [smtp for idle in self._idle.values() for _, smtp in idle]
+            self._idle.clear()
+        for smtp in kept:
+            _close(smtp)
+
+
 def send_message(
     server: SmtpServer,
     sender: str,
@@ -82,9 +129,29 @@ def send_message(
     *,
     what: str = "the message",
     secrets: Iterable[str] = (),
+    connections: SmtpConnections | None = None,
 ) -> Accepted:
-    """Send `body` from `sender` to `recipients`; raises a ChannelError for every failure."""
+    """Send `body` from `sender` to `recipients`; raises a ChannelError for every failure. With
+    `connections`, on a kept session when there is one, and the session is kept afterwards."""
     hidden = [*secrets, *([server.password.get_secret_value()] if server.password else [])]
+    kept = connections.take(server) if connections is not None else None
+    if kept is not None:
+        progress = _Progress()
+        try:
+            accepted = _transaction(kept, server, sender, recipients, body, progress, greeted=True)
+        except ChannelError:
+            kept.close()
+            raise
+        except (smtplib.SMTPException, OSError) as exc:
+            kept.close()
+            if progress.data_sent or not _closed_by_server(exc):
+                raise _mapped(exc, server, what, progress.data_sent, hidden) from exc
+            # The server ended the kept session before this message's data: nothing of it was
+            # delivered, so it goes on a new session (below).
+        else:
+            assert connections is not None
+            connections.give_back(server, kept)
+            return accepted
     try:
         smtp = smtplib.SMTP(server.host, server.port, timeout=server.timeout)
     except (smtplib.SMTPException, OSError) as exc:
@@ -92,14 +159,28 @@ def send_message(
             f"cannot connect to the SMTP server {server.where}: {type(exc).__name__}"
         ) from exc
     progress = _Progress()
+    done = False
     try:
-        return _transaction(smtp, server, sender, recipients, body, progress)
+        accepted = _transaction(smtp, server, sender, recipients, body, progress)
+        done = True
+        return accepted
     except ChannelError:
         raise
     except (smtplib.SMTPException, OSError) as exc:
         raise _mapped(exc, server, what, progress.data_sent, hidden) from exc
     finally:
-        _close(smtp)
+        if done and connections is not None:
+            connections.give_back(server, smtp)
+        elif done:
+            _close(smtp)
+        else:
+            smtp.close()  # a failed session is not reused; QUIT could only wait on it
+
+
+def _closed_by_server(exc: Exception) -> bool:
+    """The kept session had ended (disconnected or reset). A reply, even 421, is the server
+    speaking about this message, and is mapped like on a new session."""
+    return isinstance(exc, smtplib.SMTPServerDisconnected | ConnectionError)
 
 
 class _Progress:
@@ -115,16 +196,11 @@ def _transaction(
     recipients: list[str],
     body: bytes,
     progress: _Progress,
+    *,
+    greeted: bool = False,
 ) -> Accepted:
-    smtp.ehlo_or_helo_if_needed()
-    if server.starttls:
-        smtp.starttls(context=ssl.create_default_context())
-        smtp.ehlo()
-    if server.username:
-        if server.password is None:
-            hint = f" (set {server.password_variable})" if server.password_variable else ""
-            raise AuthError(f"{server.name} has a username but no password{hint}")
-        smtp.login(server.username, server.password.get_secret_value())
+    if not greeted:
+        _greet(smtp, server)
     _expect(smtp.mail(sender), 250)
     for recipient in recipients:
         _expect(smtp.rcpt(recipient), 250, 251)
@@ -134,6 +210,19 @@ def _transaction(
     code, reply = smtp.getreply()
     _expect((code, reply), 250)
     return Accepted(code, reply.decode("utf-8", errors="replace"))
+
+
+def _greet(smtp: smtplib.SMTP, server: SmtpServer) -> None:
+    """EHLO, STARTTLS and AUTH: once per session."""
+    smtp.ehlo_or_helo_if_needed()
+    if server.starttls:
+        smtp.starttls(context=ssl.create_default_context())
+        smtp.ehlo()
+    if server.username:
+        if server.password is None:
+            hint = f" (set {server.password_variable})" if server.password_variable else ""
+            raise AuthError(f"{server.name} has a username but no password{hint}")
+        smtp.login(server.username, server.password.get_secret_value())
 
 
 def _mapped(

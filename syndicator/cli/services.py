@@ -86,6 +86,12 @@ def sandbox(
     delay: Annotated[
         list[str] | None, typer.Option("--delay", help="Publication delay, e.g. ted=5 (seconds).")
     ] = None,
+    http_latency: Annotated[
+        float, typer.Option(help="Seconds added before every channel's HTTP answer (simulated network).")
+    ] = 0.0,
+    smtp_latency: Annotated[
+        float, typer.Option(help="Seconds added before every SMTP reply (simulated network).")
+    ] = 0.0,
 ) -> None:
     """Run faithful local simulators of every channel until Ctrl-C."""
     from syndicator.config.settings import Settings
@@ -93,7 +99,14 @@ def sandbox(
     from syndicator.sandbox.server import Sandbox
 
     data = data or Settings().data_dir / "sandbox"
-    config = SandboxConfig(host=host, port=port, smtp_port=smtp_port, data_dir=data if files else None)
+    config = SandboxConfig(
+        host=host,
+        port=port,
+        smtp_port=smtp_port,
+        data_dir=data if files else None,
+        http_latency=max(http_latency, 0.0),
+        smtp_latency=max(smtp_latency, 0.0),
+    )
     for item in delay or []:
         name, _, seconds = item.partition("=")
         try:

@@ -2,7 +2,8 @@
 (several at once, on I/O threads), and records every outcome with its transition.
 
     claim (guarded UPDATE, lease) -> render (pure) -> submit (I/O) -> attempt row + transition
-                                                                      (one transaction each)
+        channels that do not de-duplicate (trade press): one transaction per delivery, at once
+        channels that de-duplicate by our key: one transaction for the batch, once all are sent
     poll: claim due status checks -> poll -> published | still submitted | failed | reconcile
 
 A worker that dies mid-batch leaves rows in `sending` with a lease; the sweeper recovers them.
@@ -44,6 +45,22 @@ from syndicator.store.transitions import Executor
 log = structlog.get_logger(__name__)
 
 Enqueue = Callable[[list[int]], None]
+
+
+@dataclass(frozen=True)
+class _Sent:
+    """One send's result, until it is recorded."""
+
+    claimed: store.Claimed
+    adapter: Channel
+    rendered: Rendered | None
+    receipt: Receipt | None
+    error: ChannelError | None
+    started: datetime
+    finished: datetime
+    duration: int
+    was_failing: bool
+    check: Receipt | None
 
 
 @dataclass
@@ -104,16 +121,36 @@ class Dispatcher:
         jobs = [
             self.pool.submit(self._send_one, c, prepared[c.id], c.destination in failing) for c in claimed
         ]
+        later: list[_Sent] = []
         for job in jobs:
-            outcome, opened = job.result()
-            report.count(outcome)
-            report.opened_gates.extend(opened)
+            sent, recorded = job.result()
+            if recorded is None:
+                later.append(sent)
+            else:
+                report.count(recorded[0])
+                report.opened_gates.extend(recorded[1])
+        if later:
+            # Channels that de-duplicate by our key: the batch's outcomes in one transaction.
+            # Until it commits the rows stay `sending` under their lease; a crash before then
+            # has the sweeper send them again, which such a channel answers with the notice it
+            # already has. In destination order, so two batches take breaker rows in one order.
+            later.sort(key=lambda sent: (sent.claimed.destination, sent.claimed.id))
+            with self.store.engine.begin() as session:
+                for sent in later:
+                    outcome, opened = self._record(session, sent)
+                    report.count(outcome)
+                    report.opened_gates.extend(opened)
         self._wake(report.opened_gates)
         return report
 
-    def _send_one(self, claimed: store.Claimed, job: Job, was_failing: bool) -> tuple[str, list[int]]:
+    def _send_one(
+        self, claimed: store.Claimed, job: Job, was_failing: bool
+    ) -> tuple[_Sent, tuple[str, list[int]] | None]:
+        """Render, send and (when due at once) check one delivery. Its outcome is recorded
+        here, in its own transaction, when the channel does not de-duplicate (trade press: a
+        second send is a second advert, so the send must be on record before anything else
+        happens); otherwise it is left to the batch's transaction."""
         adapter = self.channels[family(claimed.destination)]
-        bound = log.bind(delivery_id=claimed.id, destination=claimed.destination, attempt=claimed.attempts)
         started, clock_start = self.clock(), time.monotonic()
         rendered: Rendered | None = None
         receipt: Receipt | None = None
@@ -134,40 +171,53 @@ class Dispatcher:
         check = self._check_at_once(claimed, adapter, receipt)
         finished = self.clock()
         duration = int((time.monotonic() - clock_start) * 1000)
+        sent = _Sent(
+            claimed, adapter, rendered, receipt, error, started, finished, duration, was_failing, check
+        )
+        if adapter.capabilities.deduplicates:
+            return sent, None
         with self.store.engine.begin() as session:
-            outcome, opened = self._record_send(
+            return sent, self._record(session, sent)
+
+    def _record(self, session: Executor, sent: _Sent) -> tuple[str, list[int]]:
+        """One send's attempt row(s) and transition."""
+        claimed, adapter, check, finished = sent.claimed, sent.adapter, sent.check, sent.finished
+        outcome, opened = self._record_send(
+            session,
+            claimed,
+            adapter,
+            sent.rendered,
+            sent.receipt,
+            sent.error,
+            sent.started,
+            finished,
+            sent.duration,
+            sent.was_failing,
+            check,
+        )
+        if check is not None:
+            store.add_attempt(
                 session,
-                claimed,
-                adapter,
-                rendered,
-                receipt,
-                error,
-                started,
-                finished,
-                duration,
-                was_failing,
-                check,
+                **attempt_values(
+                    claimed.id,
+                    "poll",
+                    finished,
+                    finished,
+                    0,
+                    Outcome.PUBLISHED if check.live else Outcome.PENDING,
+                    check,
+                    None,
+                    adapter.secret_values(),
+                ),
             )
-            if check is not None:
-                store.add_attempt(
-                    session,
-                    **attempt_values(
-                        claimed.id,
-                        "poll",
-                        finished,
-                        finished,
-                        0,
-                        Outcome.PUBLISHED if check.live else Outcome.PENDING,
-                        check,
-                        None,
-                        adapter.secret_values(),
-                    ),
-                )
-        bound.info(
+        log.info(
             "delivery attempt",
+            delivery_id=claimed.id,
+            destination=claimed.destination,
+            attempt=claimed.attempts,
             outcome=outcome,
-            duration_ms=duration,
-            error=error.message if error else None,
+            duration_ms=sent.duration,
+            error=sent.error.message if sent.error else None,
         )
         return outcome, opened
 

@@ -11,6 +11,7 @@ killed worker therefore delays a delivery by seconds, never loses it.
     5. due sends and due status checks without a live wake-up message are enqueued
     6. signed contracts whose contract details notice is 30 days late raise an alert (once)
     7. alerts that have waited a group window go to ops as one e-mail
+    8. the delivery counts' deltas are folded together (the overview sums them)
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from syndicator.engine.outcomes import Outcome
 from syndicator.notices import awards, schedule
 from syndicator.notices.plan import Carriers, plan_unblocked
 from syndicator.runtime.wiring import Store
+from syndicator.store import counts
 from syndicator.store import transitions as store
 from syndicator.store.models import DeliveryRow, TenderRow
 
@@ -133,6 +135,8 @@ class Sweeper:
         report.polls_enqueued = self._publish(self.poll, polls)
         with self.store.sessions.begin() as session:
             report.overdue = awards.overdue_contract_details(session, now)
+        with self.store.sessions.begin() as session:
+            counts.compact(session)
         if self.alerts is not None:
             report.alerts_sent = flush(self.store, self.alerts, now)
         if report.busy():

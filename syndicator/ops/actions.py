@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import case, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from syndicator.domain import limits
@@ -190,6 +190,13 @@ def repush(
     return ActionResult("repush", [delivery_id], message=f"delivery {delivery_id} queued again")
 
 
+def _matching_ids(filters: Filters) -> Any:
+    """The ids of the failed and needs-reconcile deliveries matching `filters`, as a query."""
+    states = [s.value for s in ATTENTION if not filters.state or s.value == filters.state]
+    query = filters.apply(select(DeliveryRow.id).join(TenderRow, TenderRow.id == DeliveryRow.tender_id))
+    return query.where(DeliveryRow.state.in_(states))
+
+
 def matching_for_repush(session: Session, filters: Filters, limit: int | None = None) -> list[DeliveryRow]:
     """Failed and needs-reconcile deliveries matching `filters` (a state filter narrows further)."""
     states = [s.value for s in ATTENTION if not filters.state or s.value == filters.state]
@@ -211,33 +218,32 @@ def repush_matching(
     """Re-push every failed / needs-reconcile delivery matching the filters."""
     why = _require(reason, actor)
     with sessions.begin() as session:
-        rows = matching_for_repush(session, filters)
+        selected = _matching_ids(filters)
         if dry_run:
-            return ActionResult("repush", [r.id for r in rows], message=f"{len(rows)} would be re-pushed")
-        revise = [r.id for r in rows if r.last_error_class in REJECTIONS]
-        keep = [r.id for r in rows if r.last_error_class not in REJECTIONS]
-        common = {
-            "next_attempt_at": now,
-            "enqueued_at": now,
-            "round_attempts": 0,
-            "repushed_by": actor,
-        }
-        moved = store.transition_many(session, keep, Event.REPUSH, now, **common)
-        moved += store.transition_many(
-            session, revise, Event.REPUSH, now, revision=DeliveryRow.revision + 1, **common
+            ids = list(session.scalars(selected.order_by(DeliveryRow.id)))
+            return ActionResult("repush", ids, message=f"{len(ids)} would be re-pushed")
+        # One guarded UPDATE over the matching rows, however many: a delivery the channel
+        # refused goes out as a new revision, the others as the same one.
+        revision = case(
+            (DeliveryRow.last_error_class.in_(REJECTIONS), DeliveryRow.revision + 1),
+            else_=DeliveryRow.revision,
         )
-        tenders = {r.id: r.tender_id for r in rows}
-        _audit(
+        moved = store.transition_selected(
             session,
+            selected,
+            Event.REPUSH,
             now,
-            actor,
-            "repush",
-            why,
-            [(i, tenders[i]) for i in moved],
-            {"bulk": True, "filters": _filter_text(filters)},
+            next_attempt_at=now,
+            enqueued_at=now,
+            round_attempts=0,
+            repushed_by=actor,
+            revision=revision,
         )
-    _wake(enqueue, sorted(moved))
-    return ActionResult("repush", sorted(moved), message=f"{len(moved)} re-pushed")
+        moved.sort()
+        _audit(session, now, actor, "repush", why, moved, {"bulk": True, "filters": _filter_text(filters)})
+    ids = [delivery_id for delivery_id, _ in moved]
+    _wake(enqueue, ids)
+    return ActionResult("repush", ids, message=f"{len(ids)} re-pushed")
 
 
 def cancel(

@@ -45,6 +45,10 @@ class SandboxConfig:
     cf_client_id: str = "emscu-sandbox"  # Contracts Finder's API client (POST /Token, Basic auth)
     cf_client_secret: str = "sandbox-contracts-finder-secret"  # noqa: S105
     publish_delay: dict[str, float] = field(default_factory=_default_delays)
+    # Simulated network distance: seconds added before every channel's HTTP answer and every
+    # SMTP reply (a multi-line reply counts once), as if the portals were far from loopback.
+    http_latency: float = 0.0
+    smtp_latency: float = 0.0
 
     def base_url(self) -> str:
         """Where the sandbox's HTTP server answers."""

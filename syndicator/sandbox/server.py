@@ -97,7 +97,10 @@ class _Handler(BaseHTTPRequestHandler):
                 headers={k.lower(): v for k, v in self.headers.items()},
                 body=self._body(),
             )
-            self._send(sandbox.answer(simulator, request, fault))
+            answer = sandbox.answer(simulator, request, fault)
+            if sandbox.config.http_latency > 0:  # the simulated network; control paths answer at once
+                time.sleep(sandbox.config.http_latency)
+            self._send(answer)
         except (ConnectionError, TimeoutError):
             self.close_connection = True
         except Exception as exc:  # a simulator bug must not kill the sandbox; show it

@@ -30,6 +30,7 @@ import weakref
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.policy import default
+from typing import Any, AnyStr
 from urllib.parse import quote
 
 from aiosmtpd.controller import Controller
@@ -173,6 +174,31 @@ class _Desk:
         )
 
 
+class _DistantSMTP(SMTP):
+    """An SMTP session whose every reply arrives `latency` seconds late (the simulated network)."""
+
+    def __init__(self, *args: Any, latency: float, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._latency = latency
+
+    async def push(self, status: AnyStr) -> None:
+        line = status if isinstance(status, str) else status.decode("ascii", "replace")
+        if line[3:4] != "-":  # the last (or only) line of a reply: "250-..." lines continue it
+            await asyncio.sleep(self._latency)
+        await super().push(status)
+
+
+class _Controller(Controller):
+    def __init__(self, *args: Any, latency: float, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._latency = latency
+
+    def factory(self) -> SMTP:
+        if self._latency <= 0:
+            return super().factory()
+        return _DistantSMTP(self.handler, latency=self._latency, **self.SMTP_kwargs)
+
+
 class SmtpSink:
     """The SMTP side of the sandbox: one aiosmtpd server on `config.host:config.smtp_port`."""
 
@@ -183,8 +209,9 @@ class SmtpSink:
 
     def start(self) -> None:
         """Listen (in a background thread with its own event loop)."""
-        controller = Controller(
+        controller = _Controller(
             self._handler,
+            latency=self.config.smtp_latency,
             hostname=self.config.host,
             port=self.config.smtp_port,
             ready_timeout=10.0,

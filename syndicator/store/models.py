@@ -6,6 +6,7 @@ truth: a Celery message only wakes a worker up; everything a delivery needs live
     tenders 1--* deliveries 1--* attempts        audit_log (manual actions)
                  (one notice, of one tender version, to one destination)
     channel_state (per-destination circuit breaker)      alerts (waiting to be e-mailed)
+    delivery_counts (deliveries per destination and state, kept by triggers)
 """
 
 from __future__ import annotations
@@ -122,7 +123,12 @@ class DeliveryRow(Base):
     __tablename__ = "deliveries"
     __table_args__ = (
         Index("ix_deliveries_state_next", "state", "next_attempt_at"),
-        Index("ix_deliveries_destination_state", "destination", "state"),
+        # destination, state: counts of a filtered list; + next_attempt_at: a destination's
+        # oldest due delivery in an index probe (the overview).
+        Index("ix_deliveries_destination_state_next", "destination", "state", "next_attempt_at"),
+        # A status list filtered by state and destination, newest first: walks those rows in id
+        # order instead of every row from the newest down (migration 0005).
+        Index("ix_deliveries_state_destination_id", "state", "destination", "id"),
         Index("ix_deliveries_buyer", "buyer"),
         Index("ix_deliveries_created_at", "created_at"),
         Index("ix_deliveries_tender", "tender_id"),
@@ -276,6 +282,19 @@ class ChannelStateRow(Base):
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class DeliveryCountRow(Base):
+    """How many deliveries each destination has in each state, as deltas kept by triggers on
+    `deliveries` (migration 0005) and folded together by the sweeper: the overview sums this
+    small table instead of counting a table of millions of rows."""
+
+    __tablename__ = "delivery_counts"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    destination: Mapped[str] = mapped_column(String(80))
+    state: Mapped[str] = mapped_column(String(20))
+    n: Mapped[int] = mapped_column(BigInteger)
 
 
 class AlertRow(Base):

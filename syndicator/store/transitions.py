@@ -122,6 +122,21 @@ def transition_many(
     return list(session.scalars(statement))
 
 
+def transition_selected(
+    session: Executor, selected: Any, event: Event, now: datetime, **values: Any
+) -> list[tuple[int, int]]:
+    """Apply `event` to every delivery whose id `selected` (a query of ids) yields and whose
+    state allows, in one statement however many there are; returns (id, tender id) of those
+    moved."""
+    statement = (
+        update(TABLE)
+        .where(D.id.in_(selected), D.state.in_(_states(allowed_from(event))))
+        .values(state=target(event).value, updated_at=now, **values)
+        .returning(D.id, D.tender_id)
+    )
+    return [(delivery_id, tender_id) for delivery_id, tender_id in session.execute(statement)]
+
+
 def _lockable(session: Executor, query: Any) -> Any:
     if _dialect(session) == "postgresql":
         return query.with_for_update(skip_locked=True)

@@ -3,6 +3,7 @@ failure mapping; no other module speaks SMTP."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import socket
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from syndicator.channel.base import AuthError, RejectedError, TransientError
+from syndicator.channel.smtp import SmtpConnections, SmtpServer, send_message
 from syndicator.engine.alerts import AlertSettings, send
 from syndicator.store.models import AlertRow
 from tests.conftest import ROOT
@@ -125,3 +127,55 @@ def test_only_one_module_speaks_smtp() -> None:
         and "/sandbox/" not in str(path)
     )
     assert speaking == ["syndicator/channel/smtp.py"]
+
+
+class CountingDesk(Desk):
+    """Counts sessions (one EHLO each); with `hang_up`, ends the session after each message."""
+
+    def __init__(self, hang_up: bool = False) -> None:
+        super().__init__()
+        self.sessions = 0
+        self.hang_up = hang_up
+
+    async def handle_EHLO(
+        self, server: SMTP, session: Session, envelope: Envelope, hostname: str, responses: list[str]
+    ) -> list[str]:
+        session.host_name = hostname
+        self.sessions += 1
+        return responses
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        answer = await super().handle_DATA(server, session, envelope)
+        if self.hang_up:  # after the 250 is written: the kept session is gone for the next one
+            asyncio.get_running_loop().call_soon(server.transport.close)
+        return answer
+
+
+def advert(n: int) -> bytes:
+    return f"Subject: advert {n}\r\nMessage-ID: <{n}@test>\r\n\r\nbody {n}\r\n".encode()
+
+
+def test_kept_sessions_carry_several_messages(desk: Any) -> None:
+    handler = CountingDesk()
+    server = SmtpServer(name="trade-press", host="127.0.0.1", port=desk(handler), timeout=5)
+    connections = SmtpConnections()
+    for n in range(3):
+        send_message(server, "a@example.org", ["desk@example.org"], advert(n), connections=connections)
+    connections.close()
+    assert handler.sessions == 1
+    assert [message_from_bytes(e.content)["Subject"] for e in handler.received] == [
+        "advert 0",
+        "advert 1",
+        "advert 2",
+    ]
+
+
+def test_a_session_the_server_ended_is_replaced_and_the_message_sent_once(desk: Any) -> None:
+    handler = CountingDesk(hang_up=True)
+    server = SmtpServer(name="trade-press", host="127.0.0.1", port=desk(handler), timeout=5)
+    connections = SmtpConnections()
+    for n in range(3):
+        send_message(server, "a@example.org", ["desk@example.org"], advert(n), connections=connections)
+    connections.close()
+    assert handler.sessions == 3
+    assert len(handler.received) == 3

@@ -346,3 +346,34 @@ def test_a_first_status_check_due_at_once_is_made_in_the_same_task(store, config
     later = next(r for r in _all(engine) if r.tender_id != row.tender_id)
     assert later.state == State.SUBMITTED and later.next_attempt_at == engine.clock() + td(seconds=5)
     engine.dispatcher.close()
+
+
+def test_a_batch_that_dies_before_recording_resends_only_to_deduplicating_channels(
+    engine: Engine, channels, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The batch's transaction for the de-duplicating channels fails (as if the worker died
+    # after sending): the trade press advert was already on record in its own transaction.
+    record_one = engine.dispatcher._record
+
+    def dies_on_deduplicating(session, sent):
+        if sent.adapter.capabilities.deduplicates:
+            raise RuntimeError("worker gone")
+        return record_one(session, sent)
+
+    monkeypatch.setattr(engine.dispatcher, "_record", dies_on_deduplicating)
+    ids = engine.submit(valued("50000", cpv=["45000000-7"], **PCR_BELOW_THRESHOLD))
+    with pytest.raises(RuntimeError, match="worker gone"):
+        engine.dispatcher.deliver(ids)
+    rows = engine.deliveries()
+    advert = rows.pop("trade-press:construction-press")
+    assert advert.state == State.PUBLISHED and rows
+    assert {row.state for row in rows.values()} == {State.SENDING}  # under lease: nothing lost
+    monkeypatch.undo()
+    engine.clock.advance(hours=1)  # past the lease: the sweeper takes them back
+    engine.run()
+    engine.clock.advance(hours=1)  # and their status checks come due
+    engine.run()
+    assert {row.state for row in engine.deliveries().values()} == {State.PUBLISHED}
+    assert len(channels["trade-press"].sent) == 1  # the advert went once
+    for name in ("crystal", "bluelight"):
+        assert len(channels[name].sent) == 2 and len(set(channels[name].sent)) == 1  # same key again
