@@ -2,8 +2,9 @@
 sandbox (real HTTP and SMTP): amendments reaching every channel once and after Find a Tender,
 amendments overtaking notices still held, two quick amendments, a worker SIGKILLed during a
 change run, withdrawals; then the award of each regime (Find a Tender's UK6 and the standstill,
-then the UK7; TED's award notice once the contracts are signed; Contracts Finder), a failed award
-notice re-pushed, and a worker SIGKILLed during the award run."""
+then the UK7; TED's award notice once the contracts are signed; Contracts Finder), a worker
+SIGKILLed during the award run, a refused contract details notice re-pushed; adopt mode and
+Contracts Finder through the workers."""
 
 from __future__ import annotations
 
@@ -384,7 +385,7 @@ def test_teds_award_notice_waits_for_the_signature_then_publishes(
     assert len(notices) == 1 and notices[0]["status"] == "published" and not notices[0]["rejected"]
 
 
-def test_a_failed_award_notice_is_re_pushed_and_a_killed_worker_loses_nothing(
+def test_a_killed_worker_loses_no_award_notice_and_a_failed_one_is_re_pushed(
     deployment: Deployment, sandbox: Sandbox
 ) -> None:
     d = deployment
@@ -393,27 +394,40 @@ def test_a_failed_award_notice_is_re_pushed_and_a_killed_worker_loses_nothing(
     [tender] = d.submit(data)
     published_everywhere(d, tender, "the adverts")
     after_deadline(data)
-    inject(sandbox, "crystal", "reject-422", count=1)
+    # a worker SIGKILLed while an award notice is with Source East Midlands (answering late)
     inject(sandbox, "source-east-midlands", "timeout", count=1, delay=3)
     awarded(d, decision(data))
     d.wait_for(
         lambda: any(
-            r.notice == "award" and r.state in ("sending", "submitted")
+            r.notice == "award"
+            and r.destination == "source-east-midlands"
+            and r.state in ("sending", "submitted")
             for r in of(d, tender)
-            if r.destination != PRIMARY
         ),
         60,
-        "a national award notice in flight",
+        "Source East Midlands' award notice in flight",
     )
     d.kill(first)
     d.start_worker()
+    published_everywhere(d, tender, "every award notice after the crash")
+    awards = of(d, tender, "award")
+    assert {r.state for r in awards} == {"published"} and len(awards) >= 4
+    sem = [n for n in received(sandbox, "sem") if n["notice"] == "award"]
+    assert len(sem) == 1  # published once, whatever the crash
+
+    # a contract details notice Crystal refuses, re-pushed by a person once Crystal is fixed
+    inject(sandbox, "crystal", "reject-422", count=1)
+    with d.store.sessions() as session:
+        ends = session.scalars(select(AwardRow.standstill_ends)).one()
+    signed(d, data, ends + timedelta(days=1))
     d.wait_for(
-        lambda: all(r.state in DONE | {"failed"} for r in of(d, tender)),
-        90,
-        "every award notice settled after the crash",
+        lambda: any(
+            r.destination == "crystal" and r.state == "failed" for r in of(d, tender, "contract-details")
+        ),
+        60,
+        "Crystal's refusal",
     )
-    [crystal] = [r for r in of(d, tender, "award") if r.destination == "crystal"]
-    assert crystal.state == "failed"
+    [crystal] = [r for r in of(d, tender, "contract-details") if r.destination == "crystal"]
     ops.repush(
         d.store.sessions,
         crystal.id,
@@ -422,14 +436,11 @@ def test_a_failed_award_notice_is_re_pushed_and_a_killed_worker_loses_nothing(
         now=utcnow(),
         enqueue=_send(d),
     )
-    published_everywhere(d, tender, "the re-pushed award notice")
-    awards = of(d, tender, "award")
-    assert {r.state for r in awards} == {"published"}
-    assert Counter(r.destination for r in awards) == Counter(
-        r.destination for r in of(d, tender, "contract") if r.destination.split(":")[0] != "trade-press"
-    )
-    sem = [n for n in received(sandbox, "sem") if n["notice"] == "award"]
-    assert len(sem) == 1  # published once, whatever the crash
+    published_everywhere(d, tender, "the re-pushed contract details notice")
+    details = of(d, tender, "contract-details")
+    assert {r.state for r in details} == {"published"}
+    last = d.attempts(crystal.id)[-1]
+    assert (last.trigger, last.actor, last.outcome) == ("manual", "alice", "published")
 
 
 # -- Find a Tender's adopt mode and Contracts Finder, through the workers ----------------------
