@@ -33,6 +33,7 @@ The contract is docs/channels/contracts-finder.md.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, ClassVar
 from urllib.parse import quote
@@ -279,19 +280,9 @@ class ContractsFinderChannel(ContractsFinderApi):
                 status_code=response.status,
             )
         if not state.withdrawn:
-            answer = self._send("POST", WITHDRAW, body=body, side_effect=True)
-            if answer.status >= 300:
-                again, _ = self._read(notice_id) if answer.status == 400 else (None, answer)
-                if again is None or not again.withdrawn:
-                    raise self._failure(answer)
-            state, response = self._read(notice_id)
-            if state is None or not state.withdrawn:
-                raise OutcomeUnknown(
-                    f"{self.name} accepted the withdrawal of notice {notice_id}, but reading it "
-                    "back does not show it withdrawn",
-                    status_code=response.status,
-                    excerpt=self.excerpt(response),
-                )
+            state, response = self._post_once(
+                WITHDRAW, notice_id, body, lambda s: s.withdrawn, "the withdrawal", "withdrawn"
+            )
         return Receipt(
             notice_id,
             True,
@@ -301,6 +292,27 @@ class ContractsFinderChannel(ContractsFinderApi):
             excerpt=self.excerpt(response),
             published_at=state.withdrawn_at,
         )
+
+    def _post_once(
+        self, path: str, notice_id: str, body: bytes, done: Callable[[Published], bool], what: str, shown: str
+    ) -> tuple[Published, Response]:
+        """POST a withdrawal or award of a published notice, then read the notice back until it
+        shows it. A 400 whose read-back already shows it done is a concurrent attempt's success,
+        not a failure; an accepted request the read-back does not show is an unknown outcome."""
+        answer = self._send("POST", path, body=body, side_effect=True)
+        if answer.status >= 300:
+            again, _ = self._read(notice_id) if answer.status == 400 else (None, answer)
+            if again is None or not done(again):
+                raise self._failure(answer)
+        state, response = self._read(notice_id)
+        if state is None or not done(state):
+            raise OutcomeUnknown(
+                f"{self.name} accepted {what} of notice {notice_id}, but reading it back does not "
+                f"show it {shown}",
+                status_code=response.status,
+                excerpt=self.excerpt(response),
+            )
+        return state, response
 
     def _target(self, rendered: Rendered, verb: str) -> tuple[str, bytes]:
         """The GUID of the published notice a withdrawal or award is about, and the body naming
@@ -334,19 +346,9 @@ class ContractsFinderChannel(ContractsFinderApi):
                 status_code=response.status,
             )
         if state.awarded_at is None:
-            answer = self._send("POST", AWARD, body=body, side_effect=True)
-            if answer.status >= 300:
-                again, _ = self._read(notice_id) if answer.status == 400 else (None, answer)
-                if again is None or again.awarded_at is None:  # not a concurrent attempt's award
-                    raise self._failure(answer)
-            state, response = self._read(notice_id)
-            if state is None or state.awarded_at is None:
-                raise OutcomeUnknown(
-                    f"{self.name} accepted the award of notice {notice_id}, but reading it back "
-                    "does not show it awarded",
-                    status_code=response.status,
-                    excerpt=self.excerpt(response),
-                )
+            state, response = self._post_once(
+                AWARD, notice_id, body, lambda s: s.awarded_at is not None, "the award", "awarded"
+            )
         return Receipt(
             notice_id,
             True,

@@ -259,18 +259,10 @@ def documents(notice: Notice, context: RenderContext) -> list[dict[str, Any]]:
     return found
 
 
-def build_release(notice: Notice, context: RenderContext, ocid_prefix: str) -> dict[str, Any]:
-    """The release for a UK4, a revised UK4, a UK12, a UK6 or a UK7."""
+def tender_section(notice: Notice, context: RenderContext, when: str) -> dict[str, Any]:
+    """`tender`: the procurement as the notice states it, with the notice's own documents and,
+    for a change, the amendment."""
     kind, tender = notice.kind, notice.tender
-    if kind not in TAGS:
-        raise RenderError(f"find-a-tender does not carry {kind.value} notices")
-    if kind is NoticeKind.CHANGE:
-        check_revisable(notice, context)
-    if tender.submission_deadline is None and kind in (NoticeKind.CONTRACT, NoticeKind.CHANGE):
-        raise RenderError("a UK4 tender notice states the deadline for tenders; this tender has none")
-    if context.above_threshold is None:
-        raise RenderError("find-a-tender states whether the procurement is above threshold; it is not known")
-    when = instant(context.dispatched_at)
     status = tender_status(notice)
     items, lots = items_and_lots(tender, context.vat_rate, status)
     section: dict[str, Any] = {
@@ -310,6 +302,22 @@ def build_release(notice: Notice, context: RenderContext, ocid_prefix: str) -> d
         section["amendments"] = [amendment]
     if kind is NoticeKind.CANCELLATION:
         section["finalStatusDate"] = instant(notice.withdrawn_at or context.dispatched_at)  # UK extension
+    return section
+
+
+def build_release(notice: Notice, context: RenderContext, ocid_prefix: str) -> dict[str, Any]:
+    """The release for a UK4, a revised UK4, a UK12, a UK6 or a UK7."""
+    kind, tender = notice.kind, notice.tender
+    if kind not in TAGS:
+        raise RenderError(f"find-a-tender does not carry {kind.value} notices")
+    if kind is NoticeKind.CHANGE:
+        check_revisable(notice, context)
+    if tender.submission_deadline is None and kind in (NoticeKind.CONTRACT, NoticeKind.CHANGE):
+        raise RenderError("a UK4 tender notice states the deadline for tenders; this tender has none")
+    if context.above_threshold is None:
+        raise RenderError("find-a-tender states whether the procurement is above threshold; it is not known")
+    when = instant(context.dispatched_at)
+    section = tender_section(notice, context, when)
     release: dict[str, Any] = {
         "ocid": ocid(ocid_prefix, tender.buyer, tender.reference),
         "id": release_id(context),

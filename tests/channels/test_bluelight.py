@@ -15,13 +15,8 @@ import pytest
 import requests
 from lxml import etree
 
-from channels.bluelight import (
-    NOTICE_NS,
-    NOTICE_XSD,
-    RECEIPT_NS,
-    BluelightChannel,
-    BluelightSettings,
-)
+from channels.bluelight import NOTICE_XSD, RECEIPT_NS, BluelightChannel, BluelightSettings
+from channels.bluelight_notice import NOTICE_NS
 from syndicator.channel.base import (
     AuthError,
     OutcomeUnknown,

@@ -183,6 +183,20 @@ def _times(rows: list[DeliveryRow]) -> dict[str, datetime]:
     return {r.destination: r.published_at for r in rows if r.published_at is not None}
 
 
+def held_behind_find_a_tender(d: Deployment, sandbox: Sandbox, data: dict[str, Any]) -> int:
+    """Submit `data` with Find a Tender publishing slowly; return once it has accepted the UK4,
+    while every national advert is still held behind it."""
+    requests.post(sandbox_url(sandbox) + "/_sandbox/delays", json={PRIMARY: 4}, timeout=5).raise_for_status()
+    d.start_worker()
+    [tender] = d.submit(data)
+    d.wait_for(
+        lambda: any(r.destination == PRIMARY and r.state == "submitted" for r in of(d, tender)),
+        30,
+        "Find a Tender to accept the UK4",
+    )
+    return tender
+
+
 # -- the lifecycle -----------------------------------------------------------------------------
 
 
@@ -216,15 +230,8 @@ def test_an_amendment_reaches_every_channel_once_after_find_a_tender_then_a_with
 
 def test_an_amendment_overtakes_national_notices_still_held(deployment: Deployment, sandbox: Sandbox) -> None:
     d = deployment
-    requests.post(sandbox_url(sandbox) + "/_sandbox/delays", json={PRIMARY: 4}, timeout=5).raise_for_status()
-    d.start_worker()
     data = valued("500000", reference="LIFE-2")
-    [tender] = d.submit(data)
-    d.wait_for(
-        lambda: any(r.destination == PRIMARY and r.state == "submitted" for r in of(d, tender)),
-        30,
-        "Find a Tender to accept the UK4",
-    )
+    tender = held_behind_find_a_tender(d, sandbox, data)
     assert {r.state for r in of(d, tender) if r.destination != PRIMARY} == {"held"}
     amended(d, later(data, 7))
     published_everywhere(d, tender, "the new version everywhere")
@@ -293,15 +300,8 @@ def test_a_withdrawal_while_the_national_notices_are_held_cancels_them_unsent(
     deployment: Deployment, sandbox: Sandbox
 ) -> None:
     d = deployment
-    requests.post(sandbox_url(sandbox) + "/_sandbox/delays", json={PRIMARY: 4}, timeout=5).raise_for_status()
-    d.start_worker()
     data = valued("500000", reference="LIFE-5")
-    [tender] = d.submit(data)
-    d.wait_for(
-        lambda: any(r.destination == PRIMARY and r.state == "submitted" for r in of(d, tender)),
-        30,
-        "Find a Tender to accept the UK4",
-    )
+    tender = held_behind_find_a_tender(d, sandbox, data)
     withdrawn(d, data)
     published_everywhere(d, tender, "the withdrawal")
     national = [r for r in of(d, tender, "contract") if r.destination != PRIMARY]

@@ -13,7 +13,7 @@ import pytest
 import requests
 from lxml import etree
 
-from channels.bluelight import NOTICE_NS
+from channels.bluelight_notice import NOTICE_NS
 from syndicator.channel.base import (
     AuthError,
     Channel,
