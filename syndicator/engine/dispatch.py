@@ -15,7 +15,7 @@ import random
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 import structlog
@@ -34,6 +34,7 @@ from syndicator.domain.clock import Clock, utcnow
 from syndicator.domain.notices import NoticeKind
 from syndicator.domain.states import Event
 from syndicator.engine import breaker
+from syndicator.engine.flight import Batch, BatchReport, Flight
 from syndicator.engine.outcomes import Outcome, attempt_values
 from syndicator.engine.retry import RetryPolicy
 from syndicator.notices import awards
@@ -63,19 +64,6 @@ class _Sent:
     check: Receipt | None
 
 
-@dataclass
-class BatchReport:
-    """What one task did, for logs and tests."""
-
-    claimed: int = 0
-    outcomes: dict[str, int] = field(default_factory=dict)
-    opened_gates: list[int] = field(default_factory=list)
-
-    def count(self, outcome: str) -> None:
-        """Tally one outcome."""
-        self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
-
-
 class Dispatcher:
     """Sends and polls deliveries; everything it needs is handed in."""
 
@@ -100,6 +88,7 @@ class Dispatcher:
         self.engine_config = config.channels.engine
         self.contexts = ContextBuilder(config.buyers, config.policy.vat_rate, title)
         self.pool = ThreadPoolExecutor(self.engine_config.concurrency, thread_name_prefix="deliver")
+        self.flight = Flight()
 
     def close(self) -> None:
         """Stop the I/O threads."""
@@ -108,40 +97,70 @@ class Dispatcher:
     # -- sending ---------------------------------------------------------------------------
 
     def deliver(self, ids: Sequence[int]) -> BatchReport:
-        """Send every due delivery among `ids`."""
-        report = BatchReport()
+        """Send every due delivery among `ids`; return once every outcome is on record."""
+        return self.start(ids).wait()
+
+    def feed(self, ids: Sequence[int]) -> int:
+        """The worker task's way in: wait until none of this process's jobs waits for a thread,
+        then claim and start the due deliveries among `ids`, and return without waiting for
+        them, so the next message is claimed while this batch's slowest sends are still out.
+        Their outcomes are recorded on the I/O threads; until then the lease covers them, as
+        when the task waited. Returns how many were claimed."""
+        self.flight.wait_for_thread()
+        return self.start(ids, detached=True).report.claimed
+
+    def start(self, ids: Sequence[int], detached: bool = False) -> Batch:
+        """Claim the due deliveries among `ids` and hand them to the I/O threads. A detached
+        batch (nobody waits for it) logs its error instead of keeping it for `wait`."""
         now = self.clock()
         with self.store.engine.begin() as session:
             breakers = breaker.snapshot(session)
             paused = [name for name, view in breakers.items() if view.is_open(now)]
             claimed = store.claim(session, ids, self.owner, now, self.engine_config.lease, paused)
             prepared = self.contexts.jobs(session, [(c.id, c.tender_id) for c in claimed], now)
-        report.claimed = len(claimed)
+        batch = Batch(len(claimed), time.monotonic(), detached)
         failing = {name for name, view in breakers.items() if view.consecutive_failures > 0}
-        jobs = [
-            self.pool.submit(self._send_one, c, prepared[c.id], c.destination in failing) for c in claimed
-        ]
-        later: list[_Sent] = []
-        for job in jobs:
-            sent, recorded = job.result()
-            if recorded is None:
-                later.append(sent)
-            else:
-                report.count(recorded[0])
-                report.opened_gates.extend(recorded[1])
-        if later:
-            # Channels that de-duplicate by our key: the batch's outcomes in one transaction.
-            # Until it commits the rows stay `sending` under their lease; a crash before then
-            # has the sweeper send them again, which such a channel answers with the notice it
-            # already has. In destination order, so two batches take breaker rows in one order.
-            later.sort(key=lambda sent: (sent.claimed.destination, sent.claimed.id))
-            with self.store.engine.begin() as session:
-                for sent in later:
-                    outcome, opened = self._record(session, sent)
-                    report.count(outcome)
-                    report.opened_gates.extend(opened)
-        self._wake(report.opened_gates)
-        return report
+        self.flight.queued(len(claimed))
+        for c in claimed:
+            self.pool.submit(self._run, batch, c, prepared[c.id], c.destination in failing)
+        return batch
+
+    def _run(self, batch: Batch, claimed: store.Claimed, job: Job, was_failing: bool) -> None:
+        """One job on an I/O thread; the batch's last job records what was left to the batch."""
+        try:
+            with self.flight.running(batch.claimed_at):
+                sent, recorded = self._send_one(claimed, job, was_failing)
+            last = batch.finished(later=sent if recorded is None else None, recorded=recorded)
+        except BaseException as exc:  # kept for `wait`; the row stays under its lease
+            last = batch.failed(exc)
+        if last:
+            self._close(batch)
+
+    def _close(self, batch: Batch) -> None:
+        """Channels that de-duplicate by our key: the batch's outcomes in one transaction.
+        Until it commits the rows stay `sending` under their lease; a crash before then has the
+        sweeper send them again, which such a channel answers with the notice it already has.
+        In destination order, so two batches take breaker rows in one order."""
+        report = batch.report
+        try:
+            if batch.later:
+                batch.later.sort(key=lambda sent: (sent.claimed.destination, sent.claimed.id))
+                with self.store.engine.begin() as session:
+                    for sent in batch.later:
+                        outcome, opened = self._record(session, sent)
+                        report.count(outcome)
+                        report.opened_gates.extend(opened)
+        except BaseException as exc:
+            batch.error = batch.error or exc
+        finally:
+            if batch.error is not None and batch.detached:
+                log.error(
+                    "a batch's outcomes were not recorded; the lease will return its deliveries",
+                    error=f"{type(batch.error).__name__}: {batch.error}",
+                    deliveries=batch.report.claimed,
+                )
+            self._wake(report.opened_gates)
+            batch.close()
 
     def _send_one(
         self, claimed: store.Claimed, job: Job, was_failing: bool
@@ -347,7 +366,14 @@ class Dispatcher:
         with self.store.engine.begin() as session:
             claimed = store.claim_polls(session, ids, self.owner, now, self.engine_config.lease)
         report.claimed = len(claimed)
-        for outcome, opened in self.pool.map(self._poll_one, claimed):
+        claimed_at = time.monotonic()
+        self.flight.queued(len(claimed))
+
+        def poll_one(row: store.Claimed) -> tuple[str, list[int]]:
+            with self.flight.running(claimed_at):
+                return self._poll_one(row)
+
+        for outcome, opened in self.pool.map(poll_one, claimed):
             report.count(outcome)
             report.opened_gates.extend(opened)
         self._wake(report.opened_gates)

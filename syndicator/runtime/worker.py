@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
+import structlog
 from celery import Celery
 
 from syndicator.channel.base import Channel
@@ -14,10 +17,15 @@ from syndicator.channel.registry import build_channels, section_settings
 from syndicator.config.settings import Config, Settings, load_config
 from syndicator.engine.alerts import AlertSettings
 from syndicator.engine.dispatch import Dispatcher
+from syndicator.engine.flight import Flight
 from syndicator.engine.sweeper import Sweeper
 from syndicator.runtime.celeryapp import DELIVER, POLL, QUEUE
 from syndicator.runtime.logs import configure_logging
 from syndicator.runtime.wiring import Store, open_store
+
+log = structlog.get_logger(__name__)
+
+EXIT_OVERDUE = 70  # the process stopped itself: a send outlived its lease
 
 
 @dataclass
@@ -30,11 +38,15 @@ class Runtime:
     channels: dict[str, Channel]
     dispatcher: Dispatcher
     sweeper: Sweeper
+    watchdog: threading.Event | None = None
     pid: int = 0
 
     def close(self) -> None:
-        """Release threads, connections and sessions."""
+        """Finish the sends in flight (their outcomes recorded), then release threads,
+        connections and sessions."""
         self.dispatcher.close()
+        if self.watchdog is not None:
+            self.watchdog.set()
         for channel in self.channels.values():
             channel.close()
         self.store.dispose()
@@ -75,7 +87,37 @@ def build_runtime(app: Celery) -> Runtime:
         alerts=alert_settings(config),
         backlog=lambda: queue_depth(app),
     )
-    return Runtime(settings, config, store, channels, dispatcher, sweeper)
+    watchdog = watch(dispatcher.flight, config.channels.engine.lease.total_seconds() * 0.9)
+    return Runtime(settings, config, store, channels, dispatcher, sweeper, watchdog)
+
+
+def watch(
+    flight: Flight,
+    limit: float,
+    stop: Callable[[int], object] = os._exit,
+    every: float | None = None,
+) -> threading.Event:
+    """Starts a daemon thread that stops this process when a send has run longer than `limit`
+    seconds since its rows were claimed (0.9 of the lease). A worker task returns before its
+    sends finish, so Celery's time limit no longer bounds them; this does, as it did: the
+    process never outlives a lease it holds, and the sweeper returns the rows once it expires
+    (the Celery parent starts a new pool process). Set the returned event to end it."""
+
+    def run() -> None:
+        while not stopped.wait(every or max(min(limit / 10, 5.0), 0.05)):
+            overdue = flight.overdue(limit)
+            if overdue:
+                log.critical(
+                    "a send outlived 0.9 of its lease; stopping this worker process",
+                    overdue=overdue,
+                    limit_s=limit,
+                )
+                stop(EXIT_OVERDUE)
+                return
+
+    stopped = threading.Event()
+    threading.Thread(target=run, name="lease-watchdog", daemon=True).start()
+    return stopped
 
 
 def queue_depth(app: Celery) -> int:
