@@ -265,3 +265,24 @@ def test_repush_after_the_fault_is_cleared(deployment: Deployment, sandbox: Sand
     )
     last = deployment.attempts(delivery.id)[-1]
     assert last.trigger == "manual" and last.actor == "alice" and last.outcome == "published"
+
+
+def test_a_warm_shutdown_records_the_sends_in_flight(deployment: Deployment, sandbox: Sandbox) -> None:
+    # A worker task returns once its batch is on the process's I/O threads: stopping the worker
+    # (SIGTERM to the main process, as a service manager does) must still wait for those sends
+    # and record them, leaving nothing for the lease to recover.
+    inject(sandbox, "crystal", "timeout", count=4, delay=1.2)  # answered late, within the time-out
+    worker = deployment.start_worker(beat=False)
+    tenders = deployment.submit(*[call_off(f"TERM-{n}") for n in range(4)])
+    deployment.wait_for(
+        lambda: sum(d.state == "sending" for d in deployment.deliveries(tenders)) == 4,
+        30,
+        "every delivery in flight",
+    )
+    worker.send_signal(signal.SIGTERM)
+    assert worker.wait(timeout=30) == 0
+    rows = deployment.deliveries(tenders)
+    assert {d.state for d in rows} == {"published"}, [(d.id, d.state) for d in rows]
+    for row in rows:
+        assert [a.outcome for a in deployment.attempts(row.id)] == ["published"]
+    assert len(notices(sandbox, "crystal")) == 4
