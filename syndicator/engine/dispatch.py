@@ -497,7 +497,9 @@ class Dispatcher:
             store.take_down(session, claimed.tender_id, claimed.destination, claimed.id, now)
         if claimed.notice == NoticeKind.AWARD.value:
             awards.award_published(session, claimed.tender_id, claimed.destination, now)
-        return store.open_gates(session, now, self.engine_config.gate_fallback, [claimed.tender_id])
+        return store.open_gates(
+            session, now, self.engine_config.gate_fallback, [claimed.tender_id], published_id=claimed.id
+        )
 
     def _alert(
         self, session: Executor, now: datetime, claimed: store.Claimed, event: Event, message: str
