@@ -355,7 +355,7 @@ def _open_gates_statement(fallback: bool, tenders: bool, published: bool) -> Upd
         if tenders:
             conditions.append(D.tender_id.in_(bindparam("p_tenders", expanding=True)))
         if published:
-            one = bindparam("p_published")
+            one = bindparam("p_published", type_=D.id.type)
             conditions.append(or_(D.gate_id == one, D.previous_id == one))
         statement = (
             update(TABLE)
