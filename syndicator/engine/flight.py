@@ -112,6 +112,11 @@ class Flight:
         with self._changed:
             return self._changed.wait_for(lambda: self._waiting <= 0, timeout)
 
+    def waiting(self) -> int:
+        """Jobs handed over that no thread has taken yet."""
+        with self._changed:
+            return self._waiting
+
     def idle(self) -> bool:
         """Nothing waiting and nothing running."""
         with self._changed:

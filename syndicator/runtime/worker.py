@@ -122,7 +122,7 @@ def watch(
 
 def queue_depth(app: Celery) -> int:
     """Messages waiting in the syndicator queue (the broker's own count)."""
-    with app.connection_for_write() as connection:
+    with app.pool.acquire(block=True) as connection:  # kept between sweeps, not a new one each
         return int(connection.default_channel.queue_declare(QUEUE, passive=True).message_count)
 
 

@@ -9,13 +9,17 @@ import time
 from collections.abc import Callable
 
 import pytest
+from sqlalchemy import select
 from structlog.testing import capture_logs
 
+from syndicator.channel.base import Receipt
 from syndicator.domain.states import State
 from syndicator.engine.flight import Batch, Flight
 from syndicator.runtime.worker import EXIT_OVERDUE, watch
+from syndicator.store.models import DeliveryRow
 from tests.engine.conftest import Engine
 from tests.engine.test_dispatch import CRYSTAL_ONLY
+from tests.unit.records_factory import valued
 
 
 def _call_offs(engine: Engine, count: int, prefix: str = "FEED") -> list[int]:
@@ -148,3 +152,36 @@ def test_the_watchdog_leaves_a_process_within_its_lease_alone() -> None:
         time.sleep(0.1)
     done.set()
     assert stopped == []
+
+
+def test_a_fed_primary_releases_its_followers_onto_the_same_threads(engine: Engine, channels) -> None:
+    channels["find-a-tender"].sends.append(Receipt("fts-1", live=True, url="https://example.test/fts-1"))
+    engine.dispatcher.feed(engine.submit(valued("500000")))
+    _until(
+        lambda: engine.deliveries()["crystal"].state == State.PUBLISHED,
+        "the followers sent once the primary published",
+    )
+    _until(engine.dispatcher.flight.idle, "the threads to finish")
+    assert engine.sent == []  # no wake-up message: started here, on the threads that were free
+    rows = engine.deliveries()
+    assert rows["find-a-tender"].state == State.PUBLISHED
+    followers = {name: row.state for name, row in rows.items() if name != "find-a-tender"}
+    assert followers and set(followers.values()) <= {State.PUBLISHED, State.SUBMITTED}
+
+
+def test_followers_go_by_message_while_the_threads_are_busy(engine: Engine, channels) -> None:
+    channels["find-a-tender"].gate = threading.Event()
+    channels["find-a-tender"].sends.append(Receipt("fts-1", live=True, url="https://example.test/fts-1"))
+    engine.dispatcher.feed(engine.submit(valued("500000")))  # the primary holds one thread
+    channels["crystal"].gate = threading.Event()
+    busy = _call_offs(engine, engine.config.channels.engine.concurrency + 1, "BUSY")
+    engine.dispatcher.start(busy, detached=True)  # the other threads held, two waiting
+    channels["find-a-tender"].gate.set()  # published while this process has no thread free
+    _until(lambda: bool(engine.sent), "the followers' wake-up message")
+    channels["crystal"].gate.set()
+    _until(engine.dispatcher.flight.idle, "the threads to finish")
+    [message] = engine.sent
+    with engine.store.sessions() as session:
+        released = session.scalars(select(DeliveryRow).where(DeliveryRow.id.in_(message))).all()
+    assert {row.destination for row in released} >= {"crystal", "bluelight", "source-east-midlands"}
+    assert {row.state for row in released} == {State.PENDING}  # for whichever process is free
