@@ -2,26 +2,31 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import structlog
 from celery import Celery, Task
-from celery.signals import worker_process_shutdown
+from celery.signals import worker_process_init, worker_process_shutdown
 
 from syndicator.runtime.celeryapp import DELIVER, POLL, SWEEP
 
 _RUNTIME_ATTR = "syndicator_runtime"
+_BUILDING = threading.Lock()
 
 
 def runtime(app: Celery) -> Any:
-    """This process's runtime, built on first use."""
+    """This process's runtime, built on first use (once, whichever thread asks first)."""
     current = getattr(app, _RUNTIME_ATTR, None)
     if current is None or current.pid != _pid():
-        from syndicator.runtime.worker import build_runtime
+        with _BUILDING:
+            current = getattr(app, _RUNTIME_ATTR, None)
+            if current is None or current.pid != _pid():
+                from syndicator.runtime.worker import build_runtime
 
-        current = build_runtime(app)
-        current.pid = _pid()
-        setattr(app, _RUNTIME_ATTR, current)
+                current = build_runtime(app)
+                current.pid = _pid()
+                setattr(app, _RUNTIME_ATTR, current)
     return current
 
 
@@ -51,6 +56,19 @@ def register(app: Celery) -> None:
     def sweep(self: Task) -> dict[str, Any]:
         structlog.contextvars.bind_contextvars(task_id=self.request.id)
         return dict(runtime(app).sweeper.sweep().__dict__)
+
+    @worker_process_init.connect(weak=False)
+    def _build(**_: Any) -> None:
+        # Each pool process builds its runtime (store, channels, threads) as it starts, not on
+        # its first message, so the first tender after a (re)start does not wait a second for
+        # it. On a thread: the pool process must report itself up to Celery within seconds.
+        def build() -> None:
+            try:
+                runtime(app)
+            except Exception as exc:  # built on first use instead, where the task reports it
+                structlog.get_logger(__name__).warning("runtime not built at start", error=str(exc))
+
+        threading.Thread(target=build, name="runtime-build", daemon=True).start()
 
     @worker_process_shutdown.connect(weak=False)
     def _close(**_: Any) -> None:

@@ -184,27 +184,49 @@ def claim(
     """Take the due ones among `ids` for sending: the CLAIM transition, with a lease."""
     if not ids:
         return []
-    candidates = select(D.id).where(
-        D.id.in_(ids),
-        D.state.in_(_states(allowed_from(Event.CLAIM))),
-        D.next_attempt_at <= now,
-        D.destination.not_in(list(paused)),
-    )
-    # One statement: the guarded UPDATE over the rows a locking sub-select could take.
-    statement = (
-        update(TABLE)
-        .where(D.id.in_(_lockable(session, candidates)), D.state.in_(_states(allowed_from(Event.CLAIM))))
-        .values(
-            state=target(Event.CLAIM).value,
-            lease_owner=owner,
-            lease_expires_at=now + lease,
-            attempts=D.attempts + 1,
-            round_attempts=D.round_attempts + 1,
-            updated_at=now,
+    parameters = {
+        "p_ids": list(ids),
+        "p_now_": now,
+        "p_paused": list(paused),
+        "p_owner_": owner,
+        "p_lease_expires_at": now + lease,
+    }
+    statement = _claim_statement(_dialect(session))
+    return [Claimed(**row._mapping) for row in session.execute(statement, parameters)]
+
+
+_CLAIMS: dict[str, Update] = {}
+
+
+def _claim_statement(dialect: str) -> Update:
+    statement = _CLAIMS.get(dialect)
+    if statement is None:
+        when = D.updated_at.type
+        now = bindparam("p_now_", type_=when)
+        candidates = select(D.id).where(
+            D.id.in_(bindparam("p_ids", expanding=True)),
+            D.state.in_(_states(allowed_from(Event.CLAIM))),
+            D.next_attempt_at <= now,
+            D.destination.not_in(bindparam("p_paused", expanding=True)),
         )
-        .returning(*_CLAIMED_COLUMNS)
-    )
-    return [Claimed(**row._mapping) for row in session.execute(statement)]
+        if dialect == "postgresql":
+            candidates = candidates.with_for_update(skip_locked=True)
+        # One statement: the guarded UPDATE over the rows a locking sub-select could take.
+        statement = (
+            update(TABLE)
+            .where(D.id.in_(candidates), D.state.in_(_states(allowed_from(Event.CLAIM))))
+            .values(
+                state=target(Event.CLAIM).value,
+                lease_owner=bindparam("p_owner_", type_=D.lease_owner.type),
+                lease_expires_at=bindparam("p_lease_expires_at", type_=when),
+                attempts=D.attempts + 1,
+                round_attempts=D.round_attempts + 1,
+                updated_at=now,
+            )
+            .returning(*_CLAIMED_COLUMNS)
+        )
+        _CLAIMS[dialect] = statement
+    return statement
 
 
 def claim_polls(
