@@ -21,7 +21,7 @@ import requests
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from syndicator.config.settings import Settings
+from syndicator.config.settings import Settings, load_config
 from syndicator.demo.processes import free_port, wait_for_port
 from syndicator.runtime.wiring import Store, open_store
 from syndicator.sandbox.config import SandboxConfig
@@ -174,6 +174,7 @@ class Bench:
         self.settings = Settings(
             database_url=database_url, broker_url=redis_url, config_dir=config_dir, data_dir=folder / "var"
         )
+        self.config = load_config(self.settings)  # once: the product's intake loads it once too
         self.store: Store = open_store(self.settings, pool_size=4, max_overflow=4)
         self.http_latency = self.smtp_latency = 0.0
         self.sandbox = self._start_sandbox()

@@ -20,7 +20,6 @@ from bench.baseline import DONE_KEY, QUEUE
 from bench.env import Bench
 from syndicator.channel.http import Response, function_session
 from syndicator.channel.registry import build_channel, family, title
-from syndicator.config.settings import load_config
 from syndicator.domain.clock import utcnow
 from syndicator.domain.keys import delivery_key
 from syndicator.domain.states import State
@@ -66,7 +65,7 @@ def record(reference: str, *, call_off: bool = False) -> dict[str, Any]:
 
 
 def parse(bench: Bench, records: list[dict[str, Any]]) -> list[Parsed]:
-    config = load_config(bench.settings)
+    config = bench.config
     parsed, problems = read_bytes(
         json.dumps(records).encode(), tender_context(config, utcnow().date()), route_check(config)
     )
@@ -96,7 +95,7 @@ def wait_published(bench: Bench, prefix: str, expected: int, timeout: float) -> 
 
 
 def submit_all(bench: Bench, parsed: list[Parsed], app: Any) -> None:
-    config = load_config(bench.settings)
+    config = bench.config
     submit(
         bench.store.sessions,
         parsed,
@@ -147,7 +146,7 @@ def _captured_requests(
     tenders go through the real intake, each delivery's job is built from the store as the
     dispatcher builds it, rendered and submitted to a capturing session; then the deliveries
     are cancelled so that no worker sends them."""
-    config = load_config(bench.settings)
+    config = bench.config
     submit(
         bench.store.sessions,
         parse(bench, [record(f"{prefix}-{n:06d}") for n in range(tenders)]),
@@ -289,7 +288,7 @@ def network(bench: Bench, tenders: int, http_latency: float, smtp_latency: float
     s per SMTP reply. The product runs as deployed (worker processes, each sending
     `engine.concurrency` deliveries at once); the baseline is one Celery task per delivery on
     the threads pool, with as many tasks at once as the product has sends in flight."""
-    sends = bench.concurrency * load_config(bench.settings).channels.engine.concurrency
+    sends = bench.concurrency * bench.config.channels.engine.concurrency
     prepared = _captured_requests(bench, tenders, "NB")  # before the latency: capturing is not measured
     bench.restart_sandbox(http_latency, smtp_latency)
     try:
@@ -442,7 +441,7 @@ def _best_of(repeats: int, action: Any) -> float:
 
 def _reads(bench: Bench) -> tuple[float, float]:
     """Median ms of the first page of the filtered status list, and of the overview."""
-    destinations = load_config(bench.settings).policy.destinations()
+    destinations = bench.config.policy.destinations()
 
     def status_list() -> None:
         with bench.store.sessions() as session:

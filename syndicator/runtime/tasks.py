@@ -55,7 +55,7 @@ def register(app: Celery) -> None:
     @app.task(name=SWEEP, bind=True)
     def sweep(self: Task) -> dict[str, Any]:
         structlog.contextvars.bind_contextvars(task_id=self.request.id)
-        return dict(runtime(app).sweeper.sweep().__dict__)
+        return {"started": runtime(app).sweep_aside()}
 
     @worker_process_init.connect(weak=False)
     def _build(**_: Any) -> None:

@@ -7,7 +7,7 @@ import os
 import socket
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import structlog
 from celery import Celery
@@ -40,11 +40,32 @@ class Runtime:
     sweeper: Sweeper
     watchdog: threading.Event | None = None
     pid: int = 0
+    sweeping: threading.Lock = field(default_factory=threading.Lock)
+
+    def sweep_aside(self) -> bool:
+        """Run one sweep on its own thread, so this process keeps taking messages meanwhile
+        (a sweep is a dozen statements; on the main thread it held up every tender behind it).
+        False when this process's previous sweep is still running: the next tick sweeps."""
+        if not self.sweeping.acquire(blocking=False):
+            return False
+
+        def run() -> None:
+            try:
+                self.sweeper.sweep()
+            except Exception as exc:  # the next tick sweeps again
+                log.error("sweep failed", error=f"{type(exc).__name__}: {exc}")
+            finally:
+                self.sweeping.release()
+
+        threading.Thread(target=run, name="sweep", daemon=True).start()
+        return True
 
     def close(self) -> None:
-        """Finish the sends in flight (their outcomes recorded), then release threads,
-        connections and sessions."""
+        """Finish the sends in flight (their outcomes recorded) and the sweep under way, then
+        release threads, connections and sessions."""
         self.dispatcher.close()
+        with self.sweeping:
+            pass
         if self.watchdog is not None:
             self.watchdog.set()
         for channel in self.channels.values():

@@ -55,3 +55,12 @@ def test_exactly_one_beat_and_workers_without_beat() -> None:
     units = {p.name: p.read_text() for p in (DEPLOY / "systemd").glob("*.service")}
     assert sum(" beat" in text.split("ExecStart=")[1].splitlines()[0] for text in units.values()) == 1
     assert all("--no-beat" in t for n, t in units.items() if "worker" in n)
+
+
+def test_workers_are_stopped_through_their_main_process() -> None:
+    # SIGTERM to the main process only: its pool processes finish and record their sends.
+    unit = (DEPLOY / "systemd" / "tender-syndicator-worker@.service").read_text()
+    parser = configparser.ConfigParser(strict=True, interpolation=None)
+    parser.read_string(unit)
+    assert parser["Service"]["KillMode"] == "mixed"
+    assert parser["Service"]["KillSignal"] == "SIGTERM"
