@@ -147,11 +147,13 @@ class Dispatcher:
         try:
             if batch.later:
                 batch.later.sort(key=lambda sent: (sent.claimed.destination, sent.claimed.id))
+                attempts: list[dict[str, object]] = []  # the batch's ledger rows: one INSERT
                 with self.store.engine.begin() as session:
                     for sent in batch.later:
-                        outcome, opened = self._record(session, sent)
+                        outcome, opened = self._record(session, sent, attempts)
                         report.count(outcome)
                         report.opened_gates.extend(opened)
+                    store.add_attempts(session, attempts)
         except BaseException as exc:
             batch.error = batch.error or exc
         finally:
@@ -216,8 +218,11 @@ class Dispatcher:
         with self.store.engine.begin() as session:
             return sent, self._record(session, sent)
 
-    def _record(self, session: Executor, sent: _Sent) -> tuple[str, list[int]]:
-        """One send's attempt row(s) and transition."""
+    def _record(
+        self, session: Executor, sent: _Sent, attempts: list[dict[str, object]] | None = None
+    ) -> tuple[str, list[int]]:
+        """One send's transition and attempt row(s): written at once, or added to `attempts`
+        for the caller to write with the rest of its batch."""
         claimed, adapter, check, finished = sent.claimed, sent.adapter, sent.check, sent.finished
         outcome, opened = self._record_send(
             session,
@@ -231,11 +236,13 @@ class Dispatcher:
             sent.duration,
             sent.was_failing,
             check,
+            attempts,
         )
         if check is not None:
-            store.add_attempt(
+            self._ledger(
                 session,
-                **attempt_values(
+                attempts,
+                attempt_values(
                     claimed.id,
                     "poll",
                     finished,
@@ -285,6 +292,7 @@ class Dispatcher:
         duration: int,
         was_failing: bool,
         check: Receipt | None = None,
+        attempts: list[dict[str, object]] | None = None,
     ) -> tuple[str, list[int]]:
         secrets = adapter.secret_values()
         common: dict[str, object] = {
@@ -355,9 +363,10 @@ class Dispatcher:
                         message=f"{claimed.destination} paused for {config.cooldown} after "
                         f"{config.failures} consecutive failures; last: {error.message}",
                     )
-        store.add_attempt(
+        self._ledger(
             session,
-            **attempt_values(
+            attempts,
+            attempt_values(
                 claimed.id,
                 "send",
                 started,
@@ -374,6 +383,13 @@ class Dispatcher:
         if not moved:
             log.warning("lease lost before the outcome was recorded", delivery_id=claimed.id)
         return outcome.value, opened
+
+    @staticmethod
+    def _ledger(session: Executor, attempts: list[dict[str, object]] | None, row: dict[str, object]) -> None:
+        if attempts is None:
+            store.add_attempt(session, **row)
+        else:
+            attempts.append(row)
 
     # -- polling ---------------------------------------------------------------------------
 

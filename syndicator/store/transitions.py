@@ -277,6 +277,12 @@ def add_attempt(session: Executor, **values: Any) -> None:
     session.execute(_INSERT_ATTEMPT, values)
 
 
+def add_attempts(session: Executor, rows: Sequence[dict[str, Any]]) -> None:
+    """Append rows to the attempts ledger in one statement, in the order given."""
+    if rows:
+        session.execute(_INSERT_ATTEMPT, list(rows))
+
+
 def mark_enqueued(
     session: Executor,
     states: Iterable[State],

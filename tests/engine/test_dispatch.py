@@ -355,10 +355,10 @@ def test_a_batch_that_dies_before_recording_resends_only_to_deduplicating_channe
     # after sending): the trade press advert was already on record in its own transaction.
     record_one = engine.dispatcher._record
 
-    def dies_on_deduplicating(session, sent):
+    def dies_on_deduplicating(session, sent, *rest):
         if sent.adapter.capabilities.deduplicates:
             raise RuntimeError("worker gone")
-        return record_one(session, sent)
+        return record_one(session, sent, *rest)
 
     monkeypatch.setattr(engine.dispatcher, "_record", dies_on_deduplicating)
     ids = engine.submit(valued("50000", cpv=["45000000-7"], **PCR_BELOW_THRESHOLD))
@@ -377,3 +377,13 @@ def test_a_batch_that_dies_before_recording_resends_only_to_deduplicating_channe
     assert len(channels["trade-press"].sent) == 1  # the advert went once
     for name in ("crystal", "bluelight"):
         assert len(channels[name].sent) == 2 and len(set(channels[name].sent)) == 1  # same key again
+
+
+def test_a_batchs_ledger_rows_keep_their_order(engine: Engine, channels) -> None:
+    # Written in one statement for the batch: each delivery's send, then its status check.
+    ids = engine.submit(valued("50000", cpv=["45000000-7"], **PCR_BELOW_THRESHOLD))
+    engine.dispatcher.deliver(ids)
+    for destination, row in engine.deliveries().items():
+        kinds = [a.kind for a in engine.attempts(row.id)]
+        assert kinds[0] == "send", (destination, kinds)
+        assert kinds in (["send"], ["send", "poll"]), (destination, kinds)

@@ -68,7 +68,7 @@ def test_feed_waits_until_no_job_waits_for_a_thread(engine: Engine, channels) ->
 def test_a_fed_batch_that_cannot_record_logs_it_and_leaves_the_rows_under_lease(
     engine: Engine, channels, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def dies(session, sent):  # type: ignore[no-untyped-def]
+    def dies(session, sent, *rest):  # type: ignore[no-untyped-def]
         raise RuntimeError("database gone")
 
     monkeypatch.setattr(engine.dispatcher, "_record", dies)
@@ -89,7 +89,7 @@ def test_a_fed_batch_that_cannot_record_logs_it_and_leaves_the_rows_under_lease(
 def test_deliver_still_waits_and_raises_what_went_wrong(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def dies(session, sent):  # type: ignore[no-untyped-def]
+    def dies(session, sent, *rest):  # type: ignore[no-untyped-def]
         raise RuntimeError("database gone")
 
     monkeypatch.setattr(engine.dispatcher, "_record", dies)
