@@ -3,9 +3,11 @@ that runs the sweeper.
 
 Reliability (ARCHITECTURE.md section 1): acks_late + reject_on_worker_lost, so a message is
 only acknowledged once its task ran; prefetch 1; hard and soft time limits below the delivery
-lease, so a live worker never outlives its lease; the Redis visibility timeout far above both
-(a task must never be redelivered while it still runs). Long waits are never Celery
-countdowns: they live in the database and the sweeper wakes them.
+lease (a `deliver` task returns once its batch is claimed and on the I/O threads, so the sends
+themselves are bounded by the lease watchdog in `runtime/worker.py`, ARCHITECTURE.md section 6);
+the Redis visibility timeout far above both (a task must never be redelivered while it still
+runs). Long waits are never Celery countdowns: they live in the database and the sweeper wakes
+them.
 """
 
 from __future__ import annotations
