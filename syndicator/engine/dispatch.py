@@ -15,8 +15,6 @@ import random
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from datetime import datetime
 
 import structlog
 
@@ -31,13 +29,10 @@ from syndicator.channel.base import (
 from syndicator.channel.registry import family, title
 from syndicator.config.settings import Config
 from syndicator.domain.clock import Clock, utcnow
-from syndicator.domain.notices import NoticeKind
-from syndicator.domain.states import Event
 from syndicator.engine import breaker
 from syndicator.engine.flight import Batch, BatchReport, Flight
-from syndicator.engine.outcomes import Outcome, attempt_values
-from syndicator.engine.retry import RetryPolicy
-from syndicator.notices import awards
+from syndicator.engine.outcomes import attempt_values
+from syndicator.engine.recording import Ledger, Recorder, Sent
 from syndicator.notices.context import ContextBuilder, Job
 from syndicator.runtime.wiring import Store
 from syndicator.store import transitions as store
@@ -46,22 +41,6 @@ from syndicator.store.transitions import Executor
 log = structlog.get_logger(__name__)
 
 Enqueue = Callable[[list[int]], None]
-
-
-@dataclass(frozen=True)
-class _Sent:
-    """One send's result, until it is recorded."""
-
-    claimed: store.Claimed
-    adapter: Channel
-    rendered: Rendered | None
-    receipt: Receipt | None
-    error: ChannelError | None
-    started: datetime
-    finished: datetime
-    duration: int
-    was_failing: bool
-    check: Receipt | None
 
 
 class Dispatcher:
@@ -88,6 +67,7 @@ class Dispatcher:
         self.engine_config = config.channels.engine
         self.contexts = ContextBuilder(config.buyers, config.policy.vat_rate, title)
         self.pool = ThreadPoolExecutor(self.engine_config.concurrency, thread_name_prefix="deliver")
+        self.recorder = Recorder(config, owner, self.rng)
         self.flight = Flight()
         self.closing = False
 
@@ -184,7 +164,7 @@ class Dispatcher:
 
     def _send_one(
         self, claimed: store.Claimed, job: Job, was_failing: bool
-    ) -> tuple[_Sent, tuple[str, list[int]] | None]:
+    ) -> tuple[Sent, tuple[str, list[int]] | None]:
         """Render, send and (when due at once) check one delivery. Its outcome is recorded
         here, in its own transaction, when the channel does not de-duplicate (trade press: a
         second send is a second advert, so the send must be on record before anything else
@@ -210,7 +190,7 @@ class Dispatcher:
         check = self._check_at_once(claimed, adapter, receipt)
         finished = self.clock()
         duration = int((time.monotonic() - clock_start) * 1000)
-        sent = _Sent(
+        sent = Sent(
             claimed, adapter, rendered, receipt, error, started, finished, duration, was_failing, check
         )
         if adapter.capabilities.deduplicates:
@@ -218,52 +198,9 @@ class Dispatcher:
         with self.store.engine.begin() as session:
             return sent, self._record(session, sent)
 
-    def _record(
-        self, session: Executor, sent: _Sent, attempts: list[dict[str, object]] | None = None
-    ) -> tuple[str, list[int]]:
-        """One send's transition and attempt row(s): written at once, or added to `attempts`
-        for the caller to write with the rest of its batch."""
-        claimed, adapter, check, finished = sent.claimed, sent.adapter, sent.check, sent.finished
-        outcome, opened = self._record_send(
-            session,
-            claimed,
-            adapter,
-            sent.rendered,
-            sent.receipt,
-            sent.error,
-            sent.started,
-            finished,
-            sent.duration,
-            sent.was_failing,
-            check,
-            attempts,
-        )
-        if check is not None:
-            self._ledger(
-                session,
-                attempts,
-                attempt_values(
-                    claimed.id,
-                    "poll",
-                    finished,
-                    finished,
-                    0,
-                    Outcome.PUBLISHED if check.live else Outcome.PENDING,
-                    check,
-                    None,
-                    adapter.secret_values(),
-                ),
-            )
-        log.info(
-            "delivery attempt",
-            delivery_id=claimed.id,
-            destination=claimed.destination,
-            attempt=claimed.attempts,
-            outcome=outcome,
-            duration_ms=sent.duration,
-            error=sent.error.message if sent.error else None,
-        )
-        return outcome, opened
+    def _record(self, session: Executor, sent: Sent, attempts: Ledger = None) -> tuple[str, list[int]]:
+        """One send's outcome (see `Recorder.send`)."""
+        return self.recorder.send(session, sent, attempts)
 
     def _check_at_once(
         self, claimed: store.Claimed, adapter: Channel, receipt: Receipt | None
@@ -271,125 +208,17 @@ class Dispatcher:
         """Where the destination's first status check is due at once (polling schedule starting
         at 0), make it now, in this task: it saves a message, a claim and a transaction. Any
         error is left to the regular status checks."""
-        if receipt is None or receipt.live or self._poll_wait(claimed.destination, 0).total_seconds() > 0:
+        if (
+            receipt is None
+            or receipt.live
+            or self.recorder.poll_wait(claimed.destination, 0).total_seconds() > 0
+        ):
             return None
         try:
             return adapter.poll(receipt)
         except Exception as exc:  # the regular status checks will ask again
             log.debug("immediate status check failed", delivery_id=claimed.id, error=str(exc))
             return None
-
-    def _record_send(
-        self,
-        session: Executor,
-        claimed: store.Claimed,
-        adapter: Channel,
-        rendered: Rendered | None,
-        receipt: Receipt | None,
-        error: ChannelError | None,
-        started: datetime,
-        finished: datetime,
-        duration: int,
-        was_failing: bool,
-        check: Receipt | None = None,
-        attempts: list[dict[str, object]] | None = None,
-    ) -> tuple[str, list[int]]:
-        secrets = adapter.secret_values()
-        common: dict[str, object] = {
-            "lease_owner": None,
-            "lease_expires_at": None,
-            "repushed_by": None,
-        }
-        if rendered is not None:
-            common.update(rendered=rendered.body, media_type=rendered.media_type, identity=rendered.identity)
-        opened: list[int] = []
-        if error is None and receipt is not None:
-            outcome = Outcome.PUBLISHED if receipt.live else Outcome.SUBMITTED
-            final = check if check is not None and check.live else receipt  # live after the check
-            values = {
-                **common,
-                "remote_id": receipt.remote_id,
-                "remote_url": final.url or receipt.url,
-                "publication_id": final.publication_id or receipt.publication_id,
-                "last_error": None,
-                "last_error_class": None,
-                "submitted_at": finished,
-                # Our own clock: when we saw it live (the channel's date may be day-only).
-                "published_at": finished if final.live else None,
-                "next_attempt_at": None
-                if final.live
-                else finished + self._poll_wait(claimed.destination, 1 if check else 0),
-                "enqueued_at": None,
-                "polls": claimed.polls + (1 if check else 0),
-            }
-            event = Event.LIVE if final.live else Event.ACCEPTED
-            moved = store.transition(session, claimed.id, event, finished, owner=self.owner, **values)
-            if was_failing:
-                breaker.record_success(session, claimed.destination)
-            if moved and final.live:
-                opened = self._went_live(session, claimed, finished)
-        else:
-            assert error is not None
-            policy = RetryPolicy.from_config(self.config.channels.retry_for(claimed.destination))
-            decision = policy.decide(
-                error,
-                claimed.round_attempts,
-                finished,
-                deduplicates=adapter.capabilities.deduplicates,
-                rng=self.rng,
-            )
-            outcome = Outcome.for_error(error, decision.event)
-            message = f"{error.message} ({decision.why})"
-            values = {
-                **common,
-                "last_error": message[:4000],
-                "last_error_class": error.error_class,
-                "next_attempt_at": decision.next_attempt_at,
-                "enqueued_at": None,
-            }
-            moved = store.transition(
-                session, claimed.id, decision.event, finished, owner=self.owner, **values
-            )
-            if moved and decision.event in (Event.FAIL, Event.UNKNOWN):
-                self._alert(session, finished, claimed, decision.event, message)
-            if breaker.counts_against_channel(error):
-                config = self.config.channels.breaker_for(claimed.destination)
-                if breaker.record_failure(session, claimed.destination, config, finished, error.message):
-                    store.add_alert(
-                        session,
-                        at=finished,
-                        kind="breaker_open",
-                        destination=claimed.destination,
-                        message=f"{claimed.destination} paused for {config.cooldown} after "
-                        f"{config.failures} consecutive failures; last: {error.message}",
-                    )
-        self._ledger(
-            session,
-            attempts,
-            attempt_values(
-                claimed.id,
-                "send",
-                started,
-                finished,
-                duration,
-                outcome,
-                receipt,
-                error,
-                secrets,
-                trigger="manual" if claimed.repushed_by else "auto",
-                actor=claimed.repushed_by,
-            ),
-        )
-        if not moved:
-            log.warning("lease lost before the outcome was recorded", delivery_id=claimed.id)
-        return outcome.value, opened
-
-    @staticmethod
-    def _ledger(session: Executor, attempts: list[dict[str, object]] | None, row: dict[str, object]) -> None:
-        if attempts is None:
-            store.add_attempt(session, **row)
-        else:
-            attempts.append(row)
 
     # -- polling ---------------------------------------------------------------------------
 
@@ -426,127 +255,13 @@ class Dispatcher:
         finished = self.clock()
         duration = int((time.monotonic() - clock_start) * 1000)
         with self.store.engine.begin() as session:
-            outcome, opened = self._record_poll(session, claimed, receipt, error, finished)
-            store.add_attempt(
-                session,
-                **attempt_values(
-                    claimed.id,
-                    "poll",
-                    started,
-                    finished,
-                    duration,
-                    outcome,
-                    receipt,
-                    error,
-                    adapter.secret_values(),
-                ),
+            outcome, opened = self.recorder.poll(session, claimed, receipt, error, finished)
+            secrets = adapter.secret_values()
+            row = attempt_values(
+                claimed.id, "poll", started, finished, duration, outcome, receipt, error, secrets
             )
+            store.add_attempt(session, **row)
         return outcome.value, opened
-
-    def _record_poll(
-        self,
-        session: Executor,
-        claimed: store.Claimed,
-        receipt: Receipt | None,
-        error: ChannelError | None,
-        now: datetime,
-    ) -> tuple[Outcome, list[int]]:
-        polling = self.config.channels.polling_for(claimed.destination)
-        accepted_at = claimed.submitted_at or now
-        given_up = now - accepted_at >= polling.give_up_after
-        opened: list[int] = []
-        if receipt is not None and receipt.live:
-            store.transition(
-                session,
-                claimed.id,
-                Event.POLL_PUBLISHED,
-                now,
-                lease_owner=None,
-                lease_expires_at=None,
-                published_at=now,
-                remote_url=receipt.url or claimed.remote_url,
-                publication_id=receipt.publication_id,
-                next_attempt_at=None,
-                last_error=None,
-                last_error_class=None,
-            )
-            return Outcome.PUBLISHED, self._went_live(session, claimed, now)
-        if (
-            error is not None
-            and not isinstance(error, OutcomeUnknown)
-            and not breaker.counts_against_channel(error)
-        ):
-            store.transition(
-                session,
-                claimed.id,
-                Event.POLL_FAILED,
-                now,
-                lease_owner=None,
-                lease_expires_at=None,
-                last_error=error.message[:4000],
-                last_error_class=error.error_class,
-                next_attempt_at=None,
-            )
-            self._alert(session, now, claimed, Event.POLL_FAILED, error.message)
-            return Outcome.REJECTED, opened
-        if isinstance(error, OutcomeUnknown) or given_up:
-            why = error.message if error else f"still not published {polling.give_up_after} after acceptance"
-            store.transition(
-                session,
-                claimed.id,
-                Event.POLL_UNKNOWN,
-                now,
-                lease_owner=None,
-                lease_expires_at=None,
-                last_error=why[:4000],
-                last_error_class="unknown",
-                next_attempt_at=None,
-            )
-            self._alert(session, now, claimed, Event.POLL_UNKNOWN, why)
-            return Outcome.UNKNOWN, opened
-        next_at = now + self._poll_wait(claimed.destination, claimed.polls)
-        store.release_poll(
-            session,
-            claimed.id,
-            self.owner,
-            now,
-            next_attempt_at=next_at,
-            enqueued_at=None,
-            last_error=error.message[:4000] if error else None,
-            last_error_class=error.error_class if error else None,
-        )
-        return (Outcome.for_error(error, Event.TRANSIENT) if error else Outcome.PENDING), opened
-
-    def _poll_wait(self, destination: str, polls_done: int):
-        schedule = self.config.channels.polling_for(destination).schedule
-        return schedule[min(polls_done, len(schedule) - 1)]
-
-    # -- helpers ---------------------------------------------------------------------------
-
-    def _went_live(self, session: Executor, claimed: store.Claimed, now: datetime) -> list[int]:
-        """A notice is published: notices waiting for it may go. A cancellation also stops
-        what its destination still held unpublished (TED's stop-publication); an award notice on
-        the primary starts the standstill."""
-        if claimed.notice == NoticeKind.CANCELLATION.value:
-            store.take_down(session, claimed.tender_id, claimed.destination, claimed.id, now)
-        if claimed.notice == NoticeKind.AWARD.value:
-            awards.award_published(session, claimed.tender_id, claimed.destination, now)
-        return store.open_gates(
-            session, now, self.engine_config.gate_fallback, [claimed.tender_id], published_id=claimed.id
-        )
-
-    def _alert(
-        self, session: Executor, now: datetime, claimed: store.Claimed, event: Event, message: str
-    ) -> None:
-        kind = "needs_reconcile" if event in (Event.UNKNOWN, Event.POLL_UNKNOWN) else "failed"
-        store.add_alert(
-            session,
-            at=now,
-            kind=kind,
-            destination=claimed.destination,
-            delivery_id=claimed.id,
-            message=message[:4000],
-        )
 
     def _wake(self, ids: list[int]) -> None:
         if ids and self.enqueue is not None:

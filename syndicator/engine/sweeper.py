@@ -34,7 +34,7 @@ from syndicator.engine.outcomes import Outcome
 from syndicator.notices import awards, schedule
 from syndicator.notices.plan import Carriers, plan_unblocked
 from syndicator.runtime.wiring import Store
-from syndicator.store import counts
+from syndicator.store import counts, gates
 from syndicator.store import transitions as store
 from syndicator.store.models import DeliveryRow, TenderRow
 
@@ -124,7 +124,7 @@ class Sweeper:
         report.replanned = self._unblock(now)
         with self.store.sessions.begin() as session:
             report.gates_opened = len(
-                store.open_gates(session, now, self.engine.gate_fallback, caller_enqueues=False)
+                gates.open_gates(session, now, self.engine.gate_fallback, caller_enqueues=False)
             )
         stale = now - self._requeue_after()
         with self.store.sessions.begin() as session:
@@ -161,7 +161,7 @@ class Sweeper:
         """Plan again every held notice whose predecessor on its destination will never be
         published; each tender in its own transaction (a conflict waits for the next sweep)."""
         with self.store.sessions() as session:
-            held = store.blocked(session)
+            held = gates.blocked(session)
             query = select(DeliveryRow.id, DeliveryRow.tender_id).where(DeliveryRow.id.in_(held))
             tenders = {delivery_id: tender_id for delivery_id, tender_id in session.execute(query)}
         done = 0

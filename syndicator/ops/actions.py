@@ -18,6 +18,7 @@ from syndicator.domain import limits
 from syndicator.domain.controls import code_point, first_control
 from syndicator.domain.states import ATTENTION, Event, State, can
 from syndicator.ops.queries import Filters, find_tender
+from syndicator.store import gates
 from syndicator.store import transitions as store
 from syndicator.store.models import AuditRow, DeliveryRow, TenderRow
 
@@ -341,7 +342,7 @@ def reconcile(
             [(delivery_id, row.tender_id)],
             {"remote_id": published_remote_id, "url": url},
         )
-        opened = store.open_gates(session, now, None, [row.tender_id])
+        opened = gates.open_gates(session, now, None, [row.tender_id])
     _wake(enqueue, opened)
     return ActionResult(
         "reconcile-published", [delivery_id], message=f"delivery {delivery_id} marked published"
